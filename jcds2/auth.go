@@ -1,0 +1,247 @@
+package jcds2
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// tokenSource holds the bearer token and renews it before it expires, so
+// a two-hour upload never meets a 401.
+type tokenSource struct {
+	c     *Client
+	creds Credentials
+
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+	life    time.Duration
+	minted  bool // we minted it, so we invalidate it at the end
+	checked bool // a given BEARER_TOKEN was checked with GET /api/v1/auth
+	cache   string
+}
+
+func newTokenSource(c *Client, creds Credentials) *tokenSource {
+	return &tokenSource{c: c, creds: creds}
+}
+
+// margin is how long before expiry a token is renewed.
+func (t *tokenSource) margin() time.Duration {
+	return min(max(30*time.Second, t.life/10), t.life/3)
+}
+
+// Token returns a live token, minting or renewing as needed.
+func (t *tokenSource) Token(ctx context.Context) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.creds.BearerToken != "" {
+		if !t.checked {
+			if err := t.checkGiven(ctx); err != nil {
+				return "", err
+			}
+		}
+		return t.creds.BearerToken, nil
+	}
+	if t.token != "" && time.Until(t.expires) > t.margin() {
+		return t.token, nil
+	}
+	if t.token != "" && t.creds.ClientID == "" && time.Until(t.expires) > 5*time.Second {
+		// A user token can be extended; an API client token is minted again.
+		if err := t.keepAlive(ctx); err == nil {
+			return t.token, nil
+		}
+	}
+	if err := t.mint(ctx); err != nil {
+		return "", err
+	}
+	return t.token, nil
+}
+
+func (t *tokenSource) invalidateLocal() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.token = ""
+	if t.cache != "" {
+		os.Remove(t.cache)
+	}
+}
+
+func (t *tokenSource) set(token string, expires time.Time) {
+	t.c.log.Secret(token)
+	t.token, t.expires, t.life, t.minted = token, expires, time.Until(expires), true
+}
+
+func (t *tokenSource) checkGiven(ctx context.Context) error {
+	t.c.log.Secret(t.creds.BearerToken)
+	_, _, err := t.c.do(ctx, call{method: "GET", path: "/api/v1/auth", noAuth: true, bearer: t.creds.BearerToken})
+	if err != nil {
+		if IsStatus(err, 401) {
+			return fmt.Errorf("BEARER_TOKEN was refused by Jamf Pro (expired or invalid): mint a new one, or give CLIENT_ID/CLIENT_SECRET instead")
+		}
+		return fmt.Errorf("checking BEARER_TOKEN: %w", err)
+	}
+	t.checked = true
+	return nil
+}
+
+func (t *tokenSource) mint(ctx context.Context) error {
+	if t.loadCache() {
+		return nil
+	}
+	if t.creds.ClientID != "" {
+		return t.mintOAuth(ctx)
+	}
+	var out struct {
+		Token   string `json:"token"`
+		Expires string `json:"expires"`
+	}
+	data, _, err := t.c.do(ctx, call{method: "POST", path: "/api/v1/auth/token", noAuth: true, basic: [2]string{t.creds.Username, t.creds.Password}})
+	if err != nil {
+		if IsStatus(err, 401) {
+			return fmt.Errorf("Jamf Pro refused API_USERNAME %q and its password (401): check both, and that the account is enabled", t.creds.Username)
+		}
+		return fmt.Errorf("getting a token with API_USERNAME: %w", err)
+	}
+	if err := decodeJSON(data, &out, "POST /api/v1/auth/token"); err != nil {
+		return err
+	}
+	exp, err := time.Parse(time.RFC3339, out.Expires)
+	if out.Token == "" || err != nil {
+		return fmt.Errorf("POST /api/v1/auth/token: the answer has no usable token or expiry: check that JSS_URL points at Jamf Pro")
+	}
+	t.set(out.Token, exp)
+	t.saveCache()
+	return nil
+}
+
+func (t *tokenSource) mintOAuth(ctx context.Context) error {
+	form := url.Values{
+		"grant_type":    {"client_credentials"},
+		"client_id":     {t.creds.ClientID},
+		"client_secret": {t.creds.ClientSecret},
+	}.Encode()
+	rq := call{method: "POST", path: "/api/v1/oauth/token", noAuth: true, body: []byte(form), contentType: "application/x-www-form-urlencoded"}
+	data, _, err := t.c.do(ctx, rq)
+	if IsStatus(err, 404) {
+		// Servers before the v1 path have only /api/oauth/token.
+		rq.path = "/api/oauth/token"
+		data, _, err = t.c.do(ctx, rq)
+	}
+	if err != nil {
+		if IsStatus(err, 400, 401) {
+			return fmt.Errorf("Jamf Pro refused CLIENT_ID %q and its secret: check both, and that the API client is enabled (%w)", t.creds.ClientID, err)
+		}
+		return fmt.Errorf("getting a token with CLIENT_ID: %w", err)
+	}
+	var out struct {
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if err := decodeJSON(data, &out, "POST "+rq.path); err != nil {
+		return err
+	}
+	if out.AccessToken == "" || out.ExpiresIn <= 0 {
+		return fmt.Errorf("POST %s: the answer has no usable access_token or expires_in: check that JSS_URL points at Jamf Pro", rq.path)
+	}
+	t.set(out.AccessToken, time.Now().Add(time.Duration(out.ExpiresIn)*time.Second))
+	t.saveCache()
+	return nil
+}
+
+func (t *tokenSource) keepAlive(ctx context.Context) error {
+	var out struct {
+		Token   string `json:"token"`
+		Expires string `json:"expires"`
+	}
+	data, _, err := t.c.do(ctx, call{method: "POST", path: "/api/v1/auth/keep-alive", noAuth: true, bearer: t.token})
+	if err != nil {
+		return err
+	}
+	if err := decodeJSON(data, &out, "POST /api/v1/auth/keep-alive"); err != nil {
+		return err
+	}
+	exp, err := time.Parse(time.RFC3339, out.Expires)
+	if out.Token == "" || err != nil {
+		return errors.New("keep-alive answer has no token")
+	}
+	t.set(out.Token, exp)
+	t.saveCache()
+	return nil
+}
+
+// Close invalidates a token this run minted, unless it is shared
+// through the cache with later processors of the same recipe run.
+func (t *tokenSource) Close(ctx context.Context) {
+	t.mu.Lock()
+	tok, minted, cached := t.token, t.minted, t.cache != ""
+	t.mu.Unlock()
+	if tok == "" || !minted || cached {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, _, err := t.c.do(ctx, call{method: "POST", path: "/api/v1/auth/invalidate-token", noAuth: true, bearer: tok, expect: []int{204, 200, 401}}); err != nil {
+		t.c.log.Logf(2, "Could not invalidate the token: %v", err)
+	}
+}
+
+// The token cache lets the processors of one recipe run share a token
+// (jcds2_reuse_auth). The file is 0600 and named by a hash of the server
+// and the account, never by the secret.
+type cachedToken struct {
+	Token   string    `json:"token"`
+	Expires time.Time `json:"expires"`
+}
+
+func (t *tokenSource) enableCache(dir string) {
+	if dir == "" {
+		return
+	}
+	h := sha256.Sum256([]byte(t.c.base + "\x00" + t.creds.ClientID + "\x00" + t.creds.Username))
+	t.cache = filepath.Join(dir, "jcds2-uploader-token-"+hex.EncodeToString(h[:8])+".json")
+}
+
+func (t *tokenSource) loadCache() bool {
+	if t.cache == "" {
+		return false
+	}
+	data, err := os.ReadFile(t.cache)
+	if err != nil {
+		return false
+	}
+	var ct cachedToken
+	if json.Unmarshal(data, &ct) != nil || ct.Token == "" {
+		return false
+	}
+	t.c.log.Secret(ct.Token)
+	if time.Until(ct.Expires) < 2*time.Minute {
+		return false
+	}
+	t.token, t.expires, t.life, t.minted = ct.Token, ct.Expires, time.Until(ct.Expires), true
+	t.c.log.Logf(2, "Reusing the cached token (valid until %s)", ct.Expires.Format(time.RFC3339))
+	return true
+}
+
+func (t *tokenSource) saveCache() {
+	if t.cache == "" {
+		return
+	}
+	data, _ := json.Marshal(cachedToken{Token: t.token, Expires: t.expires})
+	if err := os.MkdirAll(filepath.Dir(t.cache), 0o700); err != nil {
+		return
+	}
+	tmp := t.cache + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return
+	}
+	os.Chmod(tmp, 0o600)
+	os.Rename(tmp, t.cache)
+}

@@ -1,0 +1,109 @@
+package jcds2
+
+import (
+	"archive/zip"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// zipBundle zips a bundle package (a .pkg directory) the way Jamf Pro
+// wants it: X.pkg.zip holding the X.pkg folder. Entries are sorted and
+// carry the files' own times, so an unchanged bundle gives the same bytes
+// and the hash comparison still skips it.
+func zipBundle(bundle, dir, zipName string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("zipping bundle: %w", err)
+	}
+	out := filepath.Join(dir, zipName)
+	tmp, err := os.CreateTemp(dir, ".bundle-*.zip")
+	if err != nil {
+		return "", fmt.Errorf("zipping bundle: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	zw := zip.NewWriter(tmp)
+	parent := filepath.Dir(bundle)
+	err = filepath.WalkDir(bundle, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(parent, p)
+		hdr, err := zip.FileInfoHeader(info)
+		if err != nil {
+			return err
+		}
+		hdr.Name = filepath.ToSlash(rel)
+		hdr.Modified = info.ModTime().UTC().Truncate(2e9)
+		switch {
+		case d.IsDir():
+			hdr.Name += "/"
+			_, err = zw.CreateHeader(hdr)
+			return err
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			w, err := zw.CreateHeader(hdr)
+			if err != nil {
+				return err
+			}
+			_, err = io.WriteString(w, target)
+			return err
+		case info.Mode().IsRegular():
+			hdr.Method = zip.Deflate
+			w, err := zw.CreateHeader(hdr)
+			if err != nil {
+				return err
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(w, f)
+			return err
+		}
+		return nil // sockets, devices: not part of a package
+	})
+	if err == nil {
+		err = zw.Close()
+	}
+	if err == nil {
+		err = tmp.Close()
+	} else {
+		tmp.Close()
+	}
+	if err != nil {
+		return "", fmt.Errorf("zipping bundle %s: %w", bundle, err)
+	}
+	// Keep the old zip (and its cached hash) when the bytes are the same.
+	if same, _ := sameFile(tmp.Name(), out); same {
+		return out, nil
+	}
+	if err := os.Rename(tmp.Name(), out); err != nil {
+		return "", fmt.Errorf("zipping bundle: %w", err)
+	}
+	return out, nil
+}
+
+func sameFile(a, b string) (bool, error) {
+	ha, err := HashFile(a, true, false)
+	if err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(b); err != nil {
+		return false, err
+	}
+	hb, err := HashFile(b, true, false)
+	if err != nil {
+		return false, err
+	}
+	return ha.MD5 == hb.MD5, nil
+}

@@ -1,0 +1,123 @@
+package jcds2
+
+import (
+	"crypto/md5"
+	"crypto/sha3"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+)
+
+// Hashes of a file, hex; empty when not computed.
+type Hashes struct {
+	MD5  string `json:"md5,omitempty"`
+	SHA3 string `json:"sha3,omitempty"`
+}
+
+// hashPipe is an io.Writer that feeds every byte to several hashes, each
+// in its own goroutine, so MD5 and SHA3-512 together run at the speed of
+// the slower one, and the writer (a file read or an upload) rarely waits.
+type hashPipe struct {
+	md5, sha3 hash.Hash
+	hs        []hash.Hash
+	ins       []chan *hashBuf
+	free      chan *hashBuf
+	wg        sync.WaitGroup
+	closed    bool
+}
+
+type hashBuf struct {
+	b    []byte
+	n    int
+	refs atomic.Int32
+}
+
+const hashBufSize = 1 << 20
+
+func newHashPipe(wantMD5, wantSHA3 bool) *hashPipe {
+	p := &hashPipe{}
+	if wantMD5 {
+		p.md5 = md5.New()
+		p.hs = append(p.hs, p.md5)
+	}
+	if wantSHA3 {
+		p.sha3 = sha3.New512()
+		p.hs = append(p.hs, p.sha3)
+	}
+	const nbuf = 4
+	p.free = make(chan *hashBuf, nbuf)
+	for range nbuf {
+		p.free <- &hashBuf{b: make([]byte, hashBufSize)}
+	}
+	for _, h := range p.hs {
+		ch := make(chan *hashBuf, nbuf)
+		p.ins = append(p.ins, ch)
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for b := range ch {
+				h.Write(b.b[:b.n])
+				if b.refs.Add(-1) == 0 {
+					p.free <- b
+				}
+			}
+		}()
+	}
+	return p
+}
+
+func (p *hashPipe) Write(data []byte) (int, error) {
+	total := len(data)
+	if len(p.hs) == 0 {
+		return total, nil
+	}
+	for len(data) > 0 {
+		b := <-p.free
+		b.n = copy(b.b, data)
+		data = data[b.n:]
+		b.refs.Store(int32(len(p.ins)))
+		for _, ch := range p.ins {
+			ch <- b
+		}
+	}
+	return total, nil
+}
+
+// Sums waits for the hashes and returns them.
+func (p *hashPipe) Sums() Hashes {
+	if !p.closed {
+		p.closed = true
+		for _, ch := range p.ins {
+			close(ch)
+		}
+		p.wg.Wait()
+	}
+	var h Hashes
+	if p.md5 != nil {
+		h.MD5 = hex.EncodeToString(p.md5.Sum(nil))
+	}
+	if p.sha3 != nil {
+		h.SHA3 = hex.EncodeToString(p.sha3.Sum(nil))
+	}
+	return h
+}
+
+// HashFile computes the wanted hashes in one read pass.
+func HashFile(path string, wantMD5, wantSHA3 bool) (Hashes, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Hashes{}, fmt.Errorf("hashing %s: %w", path, err)
+	}
+	defer f.Close()
+	p := newHashPipe(wantMD5, wantSHA3)
+	buf := make([]byte, hashBufSize)
+	if _, err := io.CopyBuffer(p, struct{ io.Reader }{f}, buf); err != nil {
+		p.Sums()
+		return Hashes{}, fmt.Errorf("hashing %s: %w", path, err)
+	}
+	return p.Sums(), nil
+}

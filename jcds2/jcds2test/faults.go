@@ -1,0 +1,116 @@
+package jcds2test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// A fault makes the next N matching requests misbehave.
+type fault struct {
+	match      string // "METHOD /path" prefix for Jamf calls, or an S3 operation name
+	status     int
+	retryAfter string
+	drop       bool
+	delay      time.Duration
+	left       int
+}
+
+// Fail makes the next n requests matching match answer status. match is
+// "METHOD /api/path" (a prefix of method and path, query excluded) or an
+// S3 operation such as "UploadPart" or "CreateMultipartUpload".
+func (s *Server) Fail(match string, status, n int) {
+	s.addFault(&fault{match: match, status: status, left: n})
+}
+
+// FailRetryAfter is Fail with a Retry-After header (seconds).
+func (s *Server) FailRetryAfter(match string, status, n, seconds int) {
+	s.addFault(&fault{match: match, status: status, left: n, retryAfter: fmt.Sprint(seconds)})
+}
+
+// Drop closes the connection of the next n matching requests unanswered.
+func (s *Server) Drop(match string, n int) { s.addFault(&fault{match: match, drop: true, left: n}) }
+
+// Delay holds the next n matching requests for d before handling them.
+func (s *Server) Delay(match string, d time.Duration, n int) {
+	s.addFault(&fault{match: match, delay: d, left: n})
+}
+
+// ClearFaults removes every pending fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+func (s *Server) addFault(f *fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, f)
+}
+
+// applyFault handles r when a fault matches; it reports whether it did.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, op string) bool {
+	key := r.Method + " " + r.URL.Path
+	s.mu.Lock()
+	var f *fault
+	for _, c := range s.faults {
+		if c.left > 0 && (op != "" && c.match == op || op == "" && strings.HasPrefix(key, c.match)) {
+			c.left--
+			f = c
+			break
+		}
+	}
+	s.mu.Unlock()
+	if f == nil {
+		return false
+	}
+	if f.delay > 0 {
+		select {
+		case <-time.After(f.delay):
+		case <-r.Context().Done():
+			return true
+		}
+		return false
+	}
+	if f.drop {
+		if hj, ok := unwrapHijacker(w); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return true
+			}
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if f.retryAfter != "" {
+		w.Header().Set("Retry-After", f.retryAfter)
+	}
+	if op != "" {
+		code := "InternalError"
+		if f.status == 503 {
+			code = "SlowDown"
+		}
+		writeS3Error(w, f.status, code, "injected fault")
+		return true
+	}
+	if strings.HasPrefix(r.URL.Path, "/JSSResource/") {
+		writeClassicError(w, f.status, "injected fault")
+		return true
+	}
+	writeAPIError(w, f.status, "INJECTED_FAULT", "injected fault")
+	return true
+}
+
+func unwrapHijacker(w http.ResponseWriter) (http.Hijacker, bool) {
+	for {
+		if hj, ok := w.(http.Hijacker); ok {
+			return hj, true
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil, false
+		}
+		w = u.Unwrap()
+	}
+}

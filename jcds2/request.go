@@ -1,0 +1,114 @@
+// Package jcds2 is the Jamf Pro client and the upload engine: from a
+// package on disk to exactly one verified package record and one
+// distribution-point file in Jamf Pro.
+package jcds2
+
+import (
+	"context"
+	"time"
+)
+
+// Route picks how the file reaches the distribution point.
+type Route int
+
+const (
+	// RouteAuto uses JCDS 2.0 when the server has it, the packages upload otherwise.
+	RouteAuto Route = iota
+	// RouteJCDS2 uploads straight to S3 with credentials from /api/v1/jcds/files.
+	RouteJCDS2
+	// RoutePackages uploads through POST /api/v1/packages/{id}/upload.
+	RoutePackages
+)
+
+func (r Route) String() string {
+	switch r {
+	case RouteJCDS2:
+		return "jcds2"
+	case RoutePackages:
+		return "packages-api"
+	}
+	return "auto"
+}
+
+// Credentials to mint (or use) a bearer token. Only one kind is used:
+// a given token, then an API client, then user and password.
+type Credentials struct {
+	BearerToken  string
+	ClientID     string
+	ClientSecret string
+	Username     string
+	Password     string
+}
+
+// Request is everything the engine needs, validated by the processor.
+type Request struct {
+	URL      string // base URL, no trailing slash
+	Insecure bool   // skip TLS verification
+	Auth     Credentials
+
+	PkgPath string // file to upload (a bundle directory is zipped first)
+	PkgName string // file name in Jamf Pro
+
+	DisplayName    string
+	Category       string
+	Info           string
+	Notes          string
+	Priority       int
+	RebootRequired bool
+	OSRequirements string
+	// Classic-only fields.
+	RequiredProcessor string
+	SendNotification  bool
+
+	Replace         bool
+	ReplaceMetadata bool
+	SkipMetadata    bool
+	UseMD5          bool
+	Route           Route
+	DryRun          bool
+
+	MaxTries         int
+	RetryFloor       time.Duration
+	Recalculate      bool
+	RecalculateWait  time.Duration
+	VerifyTimeout    time.Duration
+	RemoveDuplicates bool
+	S3Endpoint       string
+	Concurrency      int
+	PartSize         int64
+	ShowProgress     bool
+
+	CacheDir   string // where hash and token caches live ("" = user cache dir)
+	ReuseToken bool
+}
+
+// Result says what a run did.
+type Result struct {
+	PkgID           string
+	PkgName         string
+	PkgPath         string // the file uploaded (the zip for bundles)
+	Uploaded        bool
+	MetadataUpdated bool
+	Verified        bool
+	Recalculated    bool
+	SHA3            string
+	MD5             string
+	Status          string
+	Plan            []string // dry run: the writes that would happen
+	HTTPCalls       int
+}
+
+// Logger receives the engine's messages; the processor filters them by
+// verbosity and scrubs secrets.
+type Logger interface {
+	Logf(level int, format string, args ...any)
+	// Secret registers a value that must never be printed.
+	Secret(value string)
+	// Progress reports bytes sent so far for a long transfer.
+	Progress(done, total int64)
+}
+
+// Uploader is what the processor calls.
+type Uploader interface {
+	Upload(ctx context.Context, req *Request, log Logger) (*Result, error)
+}

@@ -1,0 +1,35 @@
+package jcds2
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager" //nolint:staticcheck // SA1019: kept behind objectUploader until transfermanager is 1.0
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// managerUploader implements objectUploader with feature/s3/manager:
+// parallel parts from a sequential reader, CRC32 checksums per part, and
+// AbortMultipartUpload on any failure.
+type managerUploader struct{}
+
+func (managerUploader) Upload(ctx context.Context, client *s3.Client, in objectUpload) error {
+	up := manager.NewUploader(client, func(u *manager.Uploader) { //nolint:staticcheck // SA1019, see import
+		u.PartSize = in.PartSize
+		u.Concurrency = in.Concurrency
+		u.LeavePartsOnError = false
+	})
+	_, err := up.Upload(ctx, &s3.PutObjectInput{
+		Bucket:            aws.String(in.Bucket),
+		Key:               aws.String(in.Key),
+		Body:              in.Body,
+		ContentType:       aws.String("application/octet-stream"),
+		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
+	})
+	if err != nil {
+		return fmt.Errorf("uploading to s3://%s/%s: %w", in.Bucket, in.Key, err)
+	}
+	return nil
+}

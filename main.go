@@ -1,0 +1,104 @@
+// Command jcds2-uploader puts macOS packages into Jamf Pro over JCDS 2.0.
+//
+// With no arguments (or "process") it is an AutoPkg processor: the env
+// plist on stdin, the updated env on stdout, logs on stderr, exit 10 with
+// "ProcessorError: ..." on failure. key=value arguments work as in
+// AutoPkg's execute_shell. "pkg" is the same upload for people, with
+// flags; "sim" runs the Jamf Pro simulator; "demo" shows both together.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
+	"github.com/jcds2-uploader/jcds2-uploader/processor"
+)
+
+const usage = `jcds2-uploader: upload macOS packages to Jamf Pro over JCDS 2.0.
+
+Usage:
+  jcds2-uploader [process] [--format xml|binary] [key=value ...]
+        AutoPkg processor mode: reads the env plist from stdin (or key=value
+        arguments), writes the updated env plist to stdout.
+  jcds2-uploader pkg --pkg PATH [flags]     upload one package (see pkg --help)
+  jcds2-uploader sim [flags]                run the Jamf Pro simulator (see sim --help)
+  jcds2-uploader demo                       simulator + two uploads, explained
+  jcds2-uploader manifest                   print the input/output manifest as JSON
+  jcds2-uploader version                    print the version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd := ""
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "version", "--version":
+		fmt.Fprintf(stdout, "jcds2-uploader %s\n", jcds2.Version)
+		return 0
+	case "manifest":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(processor.GetManifest()); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	case "pkg", "package":
+		return processor.RunCLI(ctx, jcds2.NewEngine(), args[1:], stdout, stderr)
+	case "sim":
+		return runSim(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
+	case "process":
+		args = args[1:]
+	}
+	opts, err := processFlags(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "ProcessorError: %v\n", err)
+		return processor.ExitProcessorError
+	}
+	return processor.Run(ctx, jcds2.NewEngine(), stdin, stdout, stderr, opts)
+}
+
+// processFlags takes --format from the front of the arguments; the rest
+// are key=value pairs (keys are identifiers, so they never start with -).
+func processFlags(args []string) (processor.Options, error) {
+	var opts processor.Options
+	for len(args) > 0 && strings.HasPrefix(args[0], "--") {
+		flag, val, hasVal := strings.Cut(args[0], "=")
+		if flag != "--format" {
+			return opts, fmt.Errorf("unknown flag %s: processor mode takes only --format xml|binary and key=value arguments", flag)
+		}
+		if !hasVal {
+			if len(args) < 2 {
+				return opts, fmt.Errorf("--format needs a value: xml or binary")
+			}
+			val, args = args[1], args[1:]
+		}
+		f, err := processor.ParseFormat(val)
+		if err != nil {
+			return opts, err
+		}
+		opts.Format = f
+		args = args[1:]
+	}
+	opts.Args = args
+	return opts, nil
+}

@@ -1,0 +1,198 @@
+package processor
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"howett.net/plist"
+)
+
+// Env is AutoPkg's env: a plist dict decoded into Go values (string, bool,
+// uint64, int64, float64, time.Time, []byte, []any, map[string]any).
+type Env map[string]any
+
+// Format is the plist format of the input, mirrored on output by default.
+type Format int
+
+// The plist formats AutoPkg (Python's plistlib) reads and writes.
+const (
+	FormatXML    Format = plist.XMLFormat
+	FormatBinary Format = plist.BinaryFormat
+)
+
+func (f Format) String() string {
+	if f == FormatBinary {
+		return "binary"
+	}
+	return "xml"
+}
+
+// ParseFormat turns "xml" or "binary" into a Format.
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(s) {
+	case "xml", "xml1":
+		return FormatXML, nil
+	case "binary", "binary1", "bplist":
+		return FormatBinary, nil
+	}
+	return 0, fmt.Errorf("--format %q: use xml or binary", s)
+}
+
+// DecodeEnv parses stdin the way plistlib.loads does: XML or binary,
+// empty input meaning {}. The top level must be a dict.
+func DecodeEnv(data []byte) (Env, Format, error) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return Env{}, FormatXML, nil
+	}
+	var format Format
+	switch {
+	case bytes.HasPrefix(data, []byte("bplist00")):
+		format = FormatBinary
+	case bytes.HasPrefix(trimmed, []byte("<?xml")), bytes.HasPrefix(trimmed, []byte("<plist")), bytes.HasPrefix(trimmed, []byte("<!DOCTYPE")):
+		format = FormatXML
+	default:
+		return nil, 0, fmt.Errorf("stdin is not an XML or binary plist: send the AutoPkg env as a plist dict (plutil -convert xml1 or binary1)")
+	}
+	var v any
+	if _, err := decodePlist(data, &v); err != nil {
+		return nil, 0, fmt.Errorf("stdin is not a valid %s plist (%s): send the AutoPkg env as a plist dict", format, oneLine(err.Error()))
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, 0, fmt.Errorf("stdin plist top level is %s, not a dict: send the AutoPkg env as a plist dict", typeName(v))
+	}
+	return Env(normalize(m).(map[string]any)), format, nil
+}
+
+// decodePlist wraps plist.Unmarshal, turning its panics on hostile input
+// (it has had a few) into errors.
+func decodePlist(data []byte, v any) (f int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed plist: %v", r)
+		}
+	}()
+	return plist.Unmarshal(data, v)
+}
+
+// normalize turns values that AutoPkg's receipts cannot hold (UIDs) into
+// integers, and leaves everything else as decoded.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalize(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalize(e)
+		}
+		return x
+	case plist.UID:
+		return uint64(x)
+	}
+	return v
+}
+
+// EncodeEnv writes env as one plist document. Binary is lossless; XML is
+// what AutoPkg's execute_shell writes.
+func EncodeEnv(env Env, format Format) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := plist.NewEncoderForFormat(&buf, int(format))
+	if format == FormatXML {
+		enc.Indent("\t")
+	}
+	if err := enc.Encode(map[string]any(env)); err != nil {
+		return nil, fmt.Errorf("encoding the output plist: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// IsSecretKey reports whether an env key holds a secret.
+func IsSecretKey(key string) bool {
+	up := strings.ToUpper(key)
+	for _, m := range SecretKeyMarkers {
+		if strings.Contains(up, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// SecretValues collects every non-trivial string held under a secret key,
+// nested values included, so the logger can scrub them.
+func (e Env) SecretValues() []string {
+	var out []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			if len(x) >= 4 {
+				out = append(out, x)
+			}
+		case []any:
+			for _, y := range x {
+				walk(y)
+			}
+		case map[string]any:
+			for _, y := range x {
+				walk(y)
+			}
+		}
+	}
+	for k, v := range e {
+		if IsSecretKey(k) {
+			walk(v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// WithoutSecrets returns a shallow copy of env without secret keys: the
+// output plist never carries a secret back out.
+func (e Env) WithoutSecrets() Env {
+	out := make(Env, len(e))
+	for k, v := range e {
+		if !IsSecretKey(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case []any:
+		return "an array"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case uint64, int64:
+		return "an integer"
+	case float64:
+		return "a real"
+	case nil:
+		return "empty"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// oneLine keeps error text to one printable line of modest length.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
+	return s
+}

@@ -1,0 +1,161 @@
+package processor
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
+)
+
+// ExitProcessorError is AutoPkg's exit code for a ProcessorError.
+const ExitProcessorError = 10
+
+// Options adjust a processor run.
+type Options struct {
+	// Format forces the output plist format; 0 mirrors the input.
+	Format Format
+	// Args are key=value arguments; when present stdin is not read.
+	Args []string
+}
+
+// Run is processor mode: env in, env out. It returns the exit code.
+func Run(ctx context.Context, up jcds2.Uploader, stdin io.Reader, stdout, stderr io.Writer, opts Options) int {
+	early := NewLogger(stderr, 0)
+	var env Env
+	format := FormatXML
+	if len(opts.Args) > 0 {
+		var err error
+		env, err = ParseKeyValues(opts.Args, func(msg string) { fmt.Fprintln(stderr, msg) })
+		if err != nil {
+			early.Error(err.Error())
+			return ExitProcessorError
+		}
+	} else {
+		data, err := readLimited(stdin, 64<<20)
+		if err != nil {
+			early.Error(err.Error())
+			return ExitProcessorError
+		}
+		if env, format, err = DecodeEnv(data); err != nil {
+			early.Error(err.Error())
+			return ExitProcessorError
+		}
+	}
+	if opts.Format != 0 {
+		format = opts.Format
+	}
+	log := NewLogger(stderr, Verbose(env))
+	out, err := Process(ctx, up, env, log)
+	if err != nil {
+		log.Error(err.Error())
+		return ExitProcessorError
+	}
+	data, err := EncodeEnv(out.WithoutSecrets(), format)
+	if err != nil {
+		log.Error(err.Error())
+		return ExitProcessorError
+	}
+	if _, err := stdout.Write(data); err != nil {
+		log.Error(fmt.Sprintf("writing the output plist: %v", err))
+		return ExitProcessorError
+	}
+	return 0
+}
+
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	if r == nil {
+		return nil, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the env plist from stdin: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("stdin is larger than %d MiB: send only the AutoPkg env plist", limit>>20)
+	}
+	return data, nil
+}
+
+// Process runs one upload on env and returns env with the outputs set.
+// env is changed in place, as AutoPkg's processors change self.env.
+func Process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger) (Env, error) {
+	for _, s := range env.SecretValues() {
+		log.Secret(s)
+	}
+	// A stale summary from an earlier step must never be re-reported.
+	delete(env, SummaryKey)
+	ApplyDefaults(env, log)
+	if err := CheckRequired(env); err != nil {
+		return nil, err
+	}
+	LogIgnored(env, log)
+	req, warnings, err := BuildRequest(env)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		log.Logf(0, "%s", w)
+	}
+	log.ShowProgress(req.ShowProgress)
+	res, err := up.Upload(ctx, req, log)
+	if err != nil {
+		return nil, err
+	}
+	SetOutputs(env, req, res)
+	return env, nil
+}
+
+// SetOutputs writes the outputs and, only when something changed, the
+// summary in exactly JamfPackageUploader's shape.
+func SetOutputs(env Env, req *jcds2.Request, res *jcds2.Result) {
+	env["pkg_name"] = res.PkgName
+	env["pkg_display_name"] = req.DisplayName
+	env["pkg_path"] = req.PkgPath
+	env["pkg_uploaded"] = res.Uploaded
+	env["pkg_metadata_updated"] = res.MetadataUpdated
+	env["pkg_id"] = res.PkgID
+	env["pkg_hash_sha3_512"] = res.SHA3
+	env["pkg_hash_md5"] = res.MD5
+	env["pkg_upload_status"] = res.Status
+	delete(env, SummaryKey)
+	if !res.Uploaded && !res.MetadataUpdated {
+		return
+	}
+	name := "None"
+	if v, ok := env["NAME"]; ok && v != nil {
+		name = fmt.Sprint(v)
+	}
+	version, _ := String(env, "version")
+	env[SummaryKey] = map[string]any{
+		"summary_text":  "The following packages were uploaded to or updated in Jamf Pro:",
+		"report_fields": []any{"category", "name", "pkg_name", "pkg_display_name", "pkg_path", "version", "packages_recalculated"},
+		"data": map[string]any{
+			"category":              req.Category,
+			"name":                  name,
+			"pkg_name":              res.PkgName,
+			"pkg_display_name":      req.DisplayName,
+			"pkg_path":              res.PkgPath,
+			"version":               version,
+			"packages_recalculated": pyBool(res.Recalculated),
+		},
+	}
+}
+
+func pyBool(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
+// Summary is a one-line human description of a result.
+func Summary(res *jcds2.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", res.PkgName, res.Status)
+	if res.PkgID != "" {
+		fmt.Fprintf(&b, " (package id %s)", res.PkgID)
+	}
+	return b.String()
+}
