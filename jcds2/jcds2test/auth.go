@@ -124,7 +124,7 @@ func (s *Server) routeAuth(mux *http.ServeMux) {
 		t := s.tokens[tok]
 		s.mu.Unlock()
 		writeJSON(w, 200, map[string]any{
-			"account": map[string]any{"id": "1", "username": t.subject, "realName": t.subject, "email": "", "preferences": map[string]any{"language": "en", "dateFormat": "MM/dd/yyyy", "region": "Europe", "timezone": "UTC", "isDisableRelativeDates": false}, "multiSiteAdmin": true, "accessLevel": "FullAccess", "privilegeSet": "ADMINISTRATOR", "currentSiteId": "-1"},
+			"account":       map[string]any{"id": "1", "username": t.subject, "realName": t.subject, "email": "", "preferences": map[string]any{"language": "en", "dateFormat": "MM/dd/yyyy", "region": "Europe", "timezone": "UTC", "disableRelativeDates": false}, "groupIds": []string{}, "multiSiteAdmin": true, "accessLevel": "FullAccess", "privilegeSet": "ADMINISTRATOR", "currentSiteId": "-1"},
 			"accountGroups": []any{}, "sites": []any{}, "authenticationType": "JSS",
 		})
 	}))
