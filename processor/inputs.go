@@ -370,7 +370,7 @@ func checkPkgFile(p string) (string, error) {
 		}
 		f.Close()
 	case !st.Mode().IsRegular():
-		return "", inputErr("pkg_path %s is not a regular file (%s): give the package file", q, st.Mode().Type())
+		return "", inputErr("pkg_path %s is a device, pipe or socket, not a file: give the package file", q)
 	case st.Size() == 0:
 		return "", inputErr("pkg_path %s is empty (0 bytes): rebuild the package", q)
 	default:

@@ -25,6 +25,7 @@ func (s *Server) newToken(client bool, subject string) (string, time.Time) {
 	exp := time.Now().Add(s.cfg.TokenLifetime)
 	s.mu.Lock()
 	s.tokens[tok] = &token{expires: exp, client: client, subject: subject}
+	s.issued = append(s.issued, tok)
 	s.mu.Unlock()
 	return tok, exp
 }

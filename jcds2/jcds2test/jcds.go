@@ -139,6 +139,7 @@ func (s *Server) writeCredentials(w http.ResponseWriter, ctx context.Context, st
 	exp := time.Now().Add(s.cfg.CredentialLifetime)
 	s.mu.Lock()
 	s.creds[ak] = &minted{token: tok, expires: exp, bucket: s.cfg.Bucket, prefix: sess.path}
+	s.issued = append(s.issued, secret, tok)
 	s.mu.Unlock()
 	writeJSON(w, status, map[string]any{
 		"accessKeyID": ak, "secretAccessKey": secret, "sessionToken": tok,

@@ -71,6 +71,7 @@ type Server struct {
 	reqLog     []LogEntry
 	s3Log      []LogEntry
 	faults     []*fault
+	issued     []string // every token and S3 secret handed out, for leak tests
 }
 
 // New starts a simulator. Close it when done.
@@ -158,6 +159,14 @@ func (s *Server) Close() error {
 		return s.srv.Close()
 	}
 	return err
+}
+
+// IssuedSecrets returns every bearer token, S3 secret key and session
+// token the simulator has handed out, so tests can prove none leaks.
+func (s *Server) IssuedSecrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.issued...)
 }
 
 // S3Endpoint is the endpoint clients must use (AWS_ENDPOINT_URL_S3).

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/processor"
+)
+
+// These tests run the real binary as a subprocess, as AutoPkg's shim and
+// people do, against the simulator.
+
+var (
+	binary string
+	minio  *jcds2test.MinIOProcess
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "jcds2-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "jcds2-uploader")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	if minio, err = jcds2test.StartMinIO(); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL: the integration tests need MinIO:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	minio.Stop()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	stdout, stderr []byte
+	code           int
+	env            processor.Env
+}
+
+// run runs the binary with stdin and args, S3 pointed at sim.
+func runBin(t *testing.T, sim *jcds2test.Server, stdin []byte, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Stdin = bytes.NewReader(stdin)
+	cmd.Env = append(os.Environ(), "JCDS2_TEST=1")
+	if sim != nil {
+		cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint())
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.Bytes(), stderr: errb.Bytes()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	if r.code == 0 {
+		env, _, derr := processor.DecodeEnv(r.stdout)
+		if derr != nil && len(args) == 0 {
+			t.Fatalf("stdout is not a plist: %v\n%s", derr, r.stdout)
+		}
+		r.env = env
+	}
+	return r
+}
+
+// runEnv encodes env in format and runs processor mode.
+func runEnv(t *testing.T, sim *jcds2test.Server, env processor.Env, format processor.Format) result {
+	t.Helper()
+	data, err := processor.EncodeEnv(env, format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runBin(t, sim, data)
+}
+
+// lastLine is the ProcessorError line.
+func (r result) lastLine() string {
+	lines := strings.Split(strings.TrimRight(string(r.stderr), "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func newSim(t *testing.T, cfg jcds2test.Config) *jcds2test.Server {
+	t.Helper()
+	if cfg.S3 == nil {
+		cfg.S3 = minio.Backend()
+		cfg.Bucket = fmt.Sprintf("t%d", time.Now().UnixNano())
+	}
+	s, err := jcds2test.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// writePkg makes a package file of n pseudo-random bytes.
+func writePkg(t *testing.T, dir, name string, n int, seed byte) string {
+	t.Helper()
+	data := make([]byte, n)
+	x := uint32(seed) + 1
+	for i := range data {
+		x = x*1664525 + 1013904223
+		data[i] = byte(x >> 24)
+	}
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// baseEnv is what AutoPkg would pass: credentials, the package, a cache.
+func baseEnv(t *testing.T, sim *jcds2test.Server, pkg string) processor.Env {
+	return processor.Env{
+		"JSS_URL":              sim.URL,
+		"CLIENT_ID":            jcds2test.DefaultClientID,
+		"CLIENT_SECRET":        jcds2test.DefaultClientSecret,
+		"pkg_path":             pkg,
+		"RECIPE_CACHE_DIR":     t.TempDir(),
+		"NAME":                 "Example",
+		"version":              "1.0",
+		"jcds2_verify_timeout": "30",
+	}
+}
