@@ -77,9 +77,8 @@ func TestEveryPlistTypeRoundTrips(t *testing.T) {
 		t.Fatalf("stdout must be exactly one plist")
 	}
 	// --format forces XML even for binary input.
-	data, _ := processor.EncodeEnv(env, processor.FormatBinary)
 	delete(env, "control_chars")
-	data, _ = processor.EncodeEnv(env, processor.FormatBinary)
+	data, _ := processor.EncodeEnv(env, processor.FormatBinary)
 	if x := runBin(t, sim, data, "--format", "xml"); x.code != 0 || !bytes.HasPrefix(x.stdout, []byte("<?xml")) {
 		t.Fatalf("--format xml: exit %d, %.20q", x.code, x.stdout)
 	}

@@ -159,8 +159,6 @@ type Package struct {
 	CloudTransferStatus  string  `json:"cloudTransferStatus,omitempty"`
 }
 
-func strp(s string) *string { return &s }
-
 func deref(p *string) string {
 	if p == nil {
 		return ""

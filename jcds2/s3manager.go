@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager" //nolint:staticcheck // SA1019: kept behind objectUploader until transfermanager is 1.0
+	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
@@ -16,11 +16,13 @@ import (
 type managerUploader struct{}
 
 func (managerUploader) Upload(ctx context.Context, client *s3.Client, in objectUpload) error {
-	up := manager.NewUploader(client, func(u *manager.Uploader) { //nolint:staticcheck // SA1019, see import
+	//lint:ignore SA1019 manager is deprecated upstream; it stays behind objectUploader until transfermanager reaches 1.0
+	up := manager.NewUploader(client, func(u *manager.Uploader) {
 		u.PartSize = in.PartSize
 		u.Concurrency = in.Concurrency
 		u.LeavePartsOnError = false
 	})
+	//lint:ignore SA1019 see above
 	_, err := up.Upload(ctx, &s3.PutObjectInput{
 		Bucket:            aws.String(in.Bucket),
 		Key:               aws.String(in.Key),
