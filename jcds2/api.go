@@ -72,12 +72,15 @@ type JCDSCredentials struct {
 // ListJCDS lists the JCDS files. ok is false when the server has no
 // JCDS 2.0 (Jamf answers 400, 404, 409 or 500 there).
 func (c *Client) ListJCDS(ctx context.Context) (files []FileData, ok bool, err error) {
-	data, _, err := c.do(ctx, call{method: "GET", path: "/api/v1/jcds/files"})
+	// Those statuses are an answer, not a fault to retry: a server
+	// without JCDS 2.0 gives them every time (JamfSync detects it so).
+	data, status, err := c.do(ctx, call{method: "GET", path: "/api/v1/jcds/files", expect: []int{200, 400, 404, 409, 500, 501}})
 	if err != nil {
-		if IsStatus(err, 400, 404, 409, 500, 501) {
-			return nil, false, nil
-		}
 		return nil, false, fmt.Errorf("listing JCDS files: %w", err)
+	}
+	if status != 200 {
+		c.log.Logf(1, "GET /api/v1/jcds/files answered %d: no JCDS 2.0 here", status)
+		return nil, false, nil
 	}
 	if err := decodeJSON(data, &files, "GET /api/v1/jcds/files"); err != nil {
 		return nil, false, err

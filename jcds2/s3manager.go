@@ -2,7 +2,11 @@ package jcds2
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"path"
+
+	"github.com/aws/smithy-go"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
@@ -31,7 +35,17 @@ func (managerUploader) Upload(ctx context.Context, client *s3.Client, in objectU
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
 	if err != nil {
-		return fmt.Errorf("uploading to s3://%s/%s: %w", in.Bucket, in.Key, err)
+		return fmt.Errorf("uploading %s to S3: %w", path.Base(in.Key), s3Cause(err))
 	}
 	return nil
+}
+
+// s3Cause keeps S3's own error code and message, which the manager's
+// error buries after the upload id.
+func s3Cause(err error) error {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return fmt.Errorf("S3 answered %s: %s", ae.ErrorCode(), ae.ErrorMessage())
+	}
+	return err
 }

@@ -187,8 +187,8 @@ func typeName(v any) string {
 // oneLine keeps error text to one printable line of modest length.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		cut := 200
+	if len(s) > 600 {
+		cut := 600
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}

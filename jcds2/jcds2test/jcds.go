@@ -65,7 +65,7 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 		id := newUUID()
 		sess := &session{uuid: id, path: "tmp/" + id + "/"}
 		s.mu.Lock()
-		s.sessions[tok] = sess
+		s.sessions[s.subject(tok)] = sess
 		s.mu.Unlock()
 		s.writeCredentials(w, r.Context(), http.StatusCreated, sess)
 	}))
@@ -74,7 +74,7 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 			return
 		}
 		s.mu.Lock()
-		sess := s.sessions[tok]
+		sess := s.sessions[s.subject(tok)]
 		s.mu.Unlock()
 		if sess == nil {
 			writeAPIError(w, http.StatusNotFound, "NOT_FOUND", "No upload session to renew")
@@ -128,6 +128,17 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 		}
 		refresh(w, r, tok)
 	}))
+}
+
+// subject is the account behind a token. Upload sessions belong to the
+// account, not the token, so a token renewed mid-upload can still renew
+// the S3 credentials (Jamf's exact binding is undocumented). Callers hold
+// s.mu.
+func (s *Server) subject(tok string) string {
+	if t := s.tokens[tok]; t != nil {
+		return t.subject
+	}
+	return tok
 }
 
 func (s *Server) writeCredentials(w http.ResponseWriter, ctx context.Context, status int, sess *session) {

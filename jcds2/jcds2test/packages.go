@@ -531,3 +531,12 @@ func (s *Server) handleCategories(w http.ResponseWriter, r *http.Request, _ stri
 	from, to := min(page*size, total), min(page*size+size, total)
 	writeJSON(w, 200, map[string]any{"totalCount": total, "results": append([]cat{}, list[from:to]...)})
 }
+
+// ReplacePackage overwrites a record directly (test set-up: an admin's
+// hand edit).
+func (s *Server) ReplacePackage(id int, p Package) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p.ID = strconv.Itoa(id)
+	s.packages[id] = &p
+}

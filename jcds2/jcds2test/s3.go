@@ -199,6 +199,9 @@ func (s *Server) s3Proxy() http.Handler {
 			writeS3Error(w, http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
 			return
 		}
+		if s.applyFault(w, r, s3Operation(r)) {
+			return
+		}
 		rp.ServeHTTP(w, r)
 	})
 }

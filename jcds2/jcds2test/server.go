@@ -59,7 +59,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	tokens     map[string]*token
-	sessions   map[string]*session // by token: the latest JCDS upload session
+	sessions   map[string]*session // by account: the latest JCDS upload session
 	creds      map[string]*minted  // by access key id
 	packages   map[int]*Package
 	nextPkgID  int
@@ -299,7 +299,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		if jamf && cerr != nil {
 			http.SetCookie(w, &http.Cookie{Name: stickyCookie, Value: "sim-node-1", Path: "/", HttpOnly: true})
 		}
-		handled := s.applyFault(rec, r, op)
+		// S3 faults apply inside the proxy, after its credential checks:
+		// real S3 judges a request's credentials when it arrives.
+		handled := jamf && s.applyFault(rec, r, "")
 		if !handled {
 			next.ServeHTTP(rec, r)
 		}

@@ -1,0 +1,382 @@
+package main
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/processor"
+)
+
+// Integration tests of the upload engine: the binary, the simulator,
+// MinIO. After each scenario the simulator must hold exactly one record
+// and one file with the local bytes, no _1 duplicate and no unfinished
+// multipart upload.
+
+func fileMD5(t *testing.T, path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := md5.Sum(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func mustRun(t *testing.T, sim *jcds2test.Server, env processor.Env) processor.Env {
+	t.Helper()
+	r := runEnv(t, sim, env, processor.FormatBinary)
+	if r.code != 0 {
+		t.Fatalf("exit %d:\n%s", r.code, r.stderr)
+	}
+	return r.env
+}
+
+// assertConverged checks the final state: one record named name, one
+// file name with the local bytes, nothing else.
+func assertConverged(t *testing.T, sim *jcds2test.Server, name, pkg string) {
+	t.Helper()
+	sim.Ingest(context.Background())
+	files := sim.Files()
+	if len(files) != 1 || files[name].MD5 != fileMD5(t, pkg) {
+		t.Fatalf("want exactly %s with the local bytes, got %v", name, files)
+	}
+	var recs []jcds2test.Package
+	for _, p := range sim.Packages() {
+		recs = append(recs, p)
+	}
+	if len(recs) != 1 || recs[0].FileName != name {
+		t.Fatalf("want exactly one record for %s, got %+v", name, recs)
+	}
+	if open, err := sim.UnfinishedUploads(context.Background()); err != nil || len(open) != 0 {
+		t.Fatalf("unfinished multipart uploads: %v %v", open, err)
+	}
+}
+
+func calls(sim *jcds2test.Server) []string {
+	var out []string
+	for _, e := range sim.Log() {
+		path, _, _ := strings.Cut(e.Path, "?")
+		out = append(out, e.Method+" "+path)
+	}
+	return out
+}
+
+func assertCalls(t *testing.T, sim *jcds2test.Server, want ...string) {
+	t.Helper()
+	got := calls(sim)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("requests:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+	}
+}
+
+func TestNewUploadThenUnchangedRerun(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{})
+	pkg := writePkg(t, t.TempDir(), "Firefox 120.pkg", 20<<20, 10)
+	env := baseEnv(t, sim, pkg)
+	env["pkg_category"] = "Applications"
+	out := mustRun(t, sim, env)
+	if out["pkg_uploaded"] != true || out["pkg_metadata_updated"] != true || out["pkg_upload_status"] != "uploaded, verified" {
+		t.Fatalf("outputs: %v", out)
+	}
+	assertCalls(t, sim,
+		"POST /api/v1/oauth/token",
+		"GET /api/v1/jamf-pro-version",
+		"GET /api/v1/jcds/files",
+		"GET /api/v1/packages",
+		"GET /api/v1/categories",
+		"POST /api/v1/jcds/files",
+		"POST /api/v1/cloud-distribution-point/refresh-inventory",
+		"GET /api/v1/jcds/files",
+		"POST /api/v1/packages",
+		"POST /api/v1/auth/invalidate-token",
+	)
+	for _, e := range sim.Log()[1:] {
+		if !e.Sticky {
+			t.Fatalf("%s came without the load-balancer cookie", e)
+		}
+	}
+	assertConverged(t, sim, "Firefox 120.pkg", pkg)
+	rec := sim.Packages()[1]
+	if deref(rec.HashType) != "SHA3_512" || deref(rec.HashValue) != out["pkg_hash_sha3_512"] || rec.CategoryID != "1" {
+		t.Fatalf("record: %+v", rec)
+	}
+
+	sim.ResetLog()
+	env2 := baseEnv(t, sim, pkg)
+	env2["RECIPE_CACHE_DIR"] = env["RECIPE_CACHE_DIR"]
+	env2["pkg_category"] = "Applications"
+	out = mustRun(t, sim, env2)
+	if out["pkg_uploaded"] != false || out["pkg_metadata_updated"] != false || out["pkg_upload_status"] != "unchanged" {
+		t.Fatalf("outputs: %v", out)
+	}
+	if _, ok := out[processor.SummaryKey]; ok {
+		t.Fatal("an unchanged run writes no summary")
+	}
+	assertCalls(t, sim,
+		"POST /api/v1/oauth/token",
+		"GET /api/v1/jamf-pro-version",
+		"GET /api/v1/jcds/files",
+		"GET /api/v1/packages",
+		"POST /api/v1/auth/invalidate-token",
+	)
+	if n := len(sim.S3Log()); n != 0 {
+		t.Fatalf("an unchanged run must not touch S3, saw %v", sim.S3Log())
+	}
+	assertConverged(t, sim, "Firefox 120.pkg", pkg)
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func TestChangedBytesNeedReplacePkg(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{})
+	dir := t.TempDir()
+	pkg := writePkg(t, dir, "Tool.pkg", 6<<20, 1)
+	env := baseEnv(t, sim, pkg)
+	mustRun(t, sim, env)
+	writePkg(t, dir, "Tool.pkg", 7<<20, 2) // a new build under the same name
+
+	old := sim.Files()["Tool.pkg"].MD5
+	out := mustRun(t, sim, env)
+	if out["pkg_uploaded"] != false || sim.Files()["Tool.pkg"].MD5 != old {
+		t.Fatalf("without replace_pkg nothing is replaced: %v", out)
+	}
+
+	env["replace_pkg"] = "True"
+	sim.ResetLog()
+	out = mustRun(t, sim, env)
+	if out["pkg_uploaded"] != true || out["pkg_metadata_updated"] != true {
+		t.Fatalf("outputs: %v", out)
+	}
+	got := calls(sim)
+	if !strings.Contains(strings.Join(got, ","), "DELETE /api/v1/jcds/files/Tool.pkg,POST /api/v1/jcds/files") {
+		t.Fatalf("the stale file must be deleted before the upload: %v", got)
+	}
+	assertConverged(t, sim, "Tool.pkg", pkg)
+}
+
+func TestRecordWithoutFileIsRepaired(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{})
+	pkg := writePkg(t, t.TempDir(), "Half.pkg", 1<<20, 3)
+	sim.AddPackage(jcds2test.Package{PackageName: "Half.pkg", FileName: "Half.pkg", CategoryID: "-1", Priority: 10})
+	out := mustRun(t, sim, baseEnv(t, sim, pkg))
+	if out["pkg_uploaded"] != true || out["pkg_id"] != "1" {
+		t.Fatalf("outputs: %v", out)
+	}
+	assertConverged(t, sim, "Half.pkg", pkg)
+}
+
+func TestMetadataOnlyReplaceKeepsAdminFields(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{})
+	pkg := writePkg(t, t.TempDir(), "Meta.pkg", 1<<20, 4)
+	env := baseEnv(t, sim, pkg)
+	mustRun(t, sim, env)
+	// An admin ticks "suppress EULA" by hand.
+	rec := sim.Packages()[1]
+	rec.SuppressEula = true
+	sim.ReplacePackage(1, rec)
+
+	env["replace_pkg_metadata"] = "True"
+	env["pkg_info"] = "Now with info & <notes>"
+	sim.ResetLog()
+	out := mustRun(t, sim, env)
+	if out["pkg_uploaded"] != false || out["pkg_metadata_updated"] != true {
+		t.Fatalf("metadata only: %v", out)
+	}
+	if len(sim.S3Log()) != 0 {
+		t.Fatal("replace_pkg_metadata alone must not upload")
+	}
+	got := sim.Packages()[1]
+	if !got.SuppressEula || deref(got.Info) != "Now with info & <notes>" {
+		t.Fatalf("merge update lost fields: %+v", got)
+	}
+	assertConverged(t, sim, "Meta.pkg", pkg)
+}
+
+func TestSkipMetadataUpload(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{})
+	dir := t.TempDir()
+	pkg := writePkg(t, dir, "Skip.pkg", 1<<20, 5)
+	env := baseEnv(t, sim, pkg)
+	mustRun(t, sim, env)
+	writePkg(t, dir, "Skip.pkg", 1<<20, 6)
+	env["replace_pkg"], env["skip_metadata_upload"] = "True", "True"
+	sim.ResetLog()
+	out := mustRun(t, sim, env)
+	if out["pkg_uploaded"] != true || out["pkg_metadata_updated"] != false {
+		t.Fatalf("outputs: %v", out)
+	}
+	for _, c := range calls(sim) {
+		if strings.HasPrefix(c, "PUT ") || c == "POST /api/v1/packages" {
+			t.Fatalf("skip_metadata_upload must not write the record: %v", calls(sim))
+		}
+	}
+	assertConverged(t, sim, "Skip.pkg", pkg)
+}
+
+func TestClassicRouteOnOldServer(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{Version: "11.4.0"})
+	pkg := writePkg(t, t.TempDir(), "Old & Gold.pkg", 1<<20, 7)
+	env := baseEnv(t, sim, pkg)
+	env["pkg_category"] = "Productivity"
+	env["pkg_display_name"] = `Old & "Gold" <app>`
+	out := mustRun(t, sim, env)
+	if out["pkg_uploaded"] != true || out["pkg_metadata_updated"] != true {
+		t.Fatalf("outputs: %v", out)
+	}
+	for _, c := range calls(sim) {
+		if strings.HasPrefix(c, "POST /api/v1/packages") {
+			t.Fatalf("11.4 has no packages API: %v", calls(sim))
+		}
+	}
+	if !strings.Contains(strings.Join(calls(sim), ","), "POST /JSSResource/packages/id/0") {
+		t.Fatalf("the Classic API should create the record: %v", calls(sim))
+	}
+	rec := sim.Packages()[1]
+	if rec.PackageName != `Old & "Gold" <app>` || rec.CategoryID != "2" {
+		t.Fatalf("record: %+v", rec)
+	}
+	assertConverged(t, sim, "Old & Gold.pkg", pkg)
+	sim.ResetLog()
+	if out := mustRun(t, sim, env); out["pkg_uploaded"] != false {
+		t.Fatalf("re-run on 11.4 should be unchanged: %v", out)
+	}
+}
+
+func TestPackagesRouteWithoutJCDS(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{NoJCDS: true})
+	dir := t.TempDir()
+	pkg := writePkg(t, dir, "Api.pkg", 3<<20, 8)
+	env := baseEnv(t, sim, pkg)
+	out := mustRun(t, sim, env)
+	if out["pkg_uploaded"] != true || out["pkg_upload_status"] != "uploaded, verified" {
+		t.Fatalf("outputs: %v", out)
+	}
+	assertCalls(t, sim,
+		"POST /api/v1/oauth/token",
+		"GET /api/v1/jamf-pro-version",
+		"GET /api/v1/jcds/files",
+		"GET /api/v1/packages",
+		"POST /api/v1/packages",
+		"POST /api/v1/packages/1/upload",
+		"POST /api/v1/cloud-distribution-point/refresh-inventory",
+		"GET /api/v1/packages/1",
+		"POST /api/v1/auth/invalidate-token",
+	)
+	assertConverged(t, sim, "Api.pkg", pkg)
+	// Unchanged re-run, then a replacement.
+	if out := mustRun(t, sim, env); out["pkg_uploaded"] != false {
+		t.Fatalf("unchanged: %v", out)
+	}
+	writePkg(t, dir, "Api.pkg", 3<<20, 9)
+	env["replace_pkg"] = true
+	if out := mustRun(t, sim, env); out["pkg_uploaded"] != true {
+		t.Fatalf("replace: %v", out)
+	}
+	assertConverged(t, sim, "Api.pkg", pkg)
+}
+
+func TestAwkwardNames(t *testing.T) {
+	for _, name := range []string{"My App 1.0.pkg", "C++ Tools+1.pkg", "R&D #2 100%.pkg", "Grüße 日本語.pkg"} {
+		t.Run(name, func(t *testing.T) {
+			sim := newSim(t, jcds2test.Config{})
+			dir := t.TempDir()
+			pkg := writePkg(t, dir, name, 1<<20, 11)
+			env := baseEnv(t, sim, pkg)
+			mustRun(t, sim, env)
+			writePkg(t, dir, name, 1<<20, 12)
+			env["replace_pkg"] = "yes"
+			if out := mustRun(t, sim, env); out["pkg_uploaded"] != true {
+				t.Fatalf("replace: %v", out)
+			}
+			assertConverged(t, sim, name, pkg)
+		})
+	}
+}
+
+func TestTokenAndCredentialsExpireMidUpload(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{TokenLifetime: 3 * time.Second, CredentialLifetime: 3 * time.Second})
+	pkg := writePkg(t, t.TempDir(), "Slow.pkg", 40<<20, 13)
+	// Each part waits, so the upload outlives both the token and the
+	// S3 credentials.
+	sim.Delay("UploadPart", 1500*time.Millisecond, 5)
+	env := baseEnv(t, sim, pkg)
+	env["jcds2_concurrency"] = "1"
+	out := mustRun(t, sim, env)
+	if out["pkg_upload_status"] != "uploaded, verified" {
+		t.Fatalf("outputs: %v", out)
+	}
+	joined := strings.Join(calls(sim), ",")
+	if !strings.Contains(joined, "POST /api/v1/jcds/renew-credentials") {
+		t.Fatalf("credentials should have been renewed mid-upload: %v", calls(sim))
+	}
+	for _, e := range sim.Log() {
+		if e.Status == 401 {
+			t.Fatalf("a token should never expire in use: %v", sim.Log())
+		}
+	}
+	for _, e := range sim.S3Log() {
+		if e.Status == 400 {
+			t.Fatalf("expired S3 credentials were used: %v", sim.S3Log())
+		}
+	}
+	assertConverged(t, sim, "Slow.pkg", pkg)
+}
+
+func TestBundlePackageIsZipped(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{})
+	dir := t.TempDir()
+	bundle := filepath.Join(dir, "Fluffy.pkg")
+	os.MkdirAll(filepath.Join(bundle, "Contents", "Resources"), 0o755)
+	os.WriteFile(filepath.Join(bundle, "Contents", "Info.plist"), []byte("<plist/>"), 0o644)
+	os.WriteFile(filepath.Join(bundle, "Contents", "Archive.pax.gz"), make([]byte, 1<<20), 0o644)
+	env := baseEnv(t, sim, bundle)
+	out := mustRun(t, sim, env)
+	if out["pkg_name"] != "Fluffy.pkg.zip" || out["pkg_uploaded"] != true {
+		t.Fatalf("outputs: %v", out)
+	}
+	zip := out[processor.SummaryKey].(map[string]any)["data"].(map[string]any)["pkg_path"].(string)
+	assertConverged(t, sim, "Fluffy.pkg.zip", zip)
+	// The zip is reproducible, so the next run finds nothing to do.
+	if out := mustRun(t, sim, env); out["pkg_uploaded"] != false {
+		t.Fatalf("an unchanged bundle must not be uploaded again: %v", out)
+	}
+}
+
+func TestDryRunChangesNothing(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{})
+	dir := t.TempDir()
+	pkg := writePkg(t, dir, "Dry.pkg", 1<<20, 14)
+	env := baseEnv(t, sim, pkg)
+	mustRun(t, sim, env)
+	writePkg(t, dir, "Dry.pkg", 1<<20, 15)
+	env["replace_pkg"], env["dry_run"] = "True", "True"
+	sim.ResetLog()
+	r := runEnv(t, sim, env, processor.FormatBinary)
+	if r.code != 0 || r.env["pkg_upload_status"] != "dry run" || r.env["pkg_uploaded"] != false {
+		t.Fatalf("exit %d %v\n%s", r.code, r.env, r.stderr)
+	}
+	for _, want := range []string{"Dry run: would delete the stale JCDS file Dry.pkg", "Dry run: would upload Dry.pkg (1.0 MiB) to JCDS", `Dry run: would update package record 1 ("Dry.pkg")`} {
+		if !strings.Contains(string(r.stderr), want) {
+			t.Fatalf("plan lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	for _, c := range calls(sim) {
+		if !strings.HasPrefix(c, "GET ") && !strings.Contains(c, "/auth/") && !strings.Contains(c, "/oauth/") {
+			t.Fatalf("a dry run wrote: %v", calls(sim))
+		}
+	}
+	if len(sim.S3Log()) != 0 {
+		t.Fatal("a dry run must not touch S3")
+	}
+}
