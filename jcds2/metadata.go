@@ -28,6 +28,16 @@ func (r *run) metadataPlan(upload bool) (create, update bool) {
 	return false, upload || r.req.ReplaceMetadata
 }
 
+// prepareMetadata decides the record write and resolves the category
+// before anything is written, so a missing category fails early.
+func (r *run) prepareMetadata(ctx context.Context, upload bool) (create, update bool, categoryID string, err error) {
+	create, update = r.metadataPlan(upload)
+	if create || update {
+		categoryID, err = r.resolveCategory(ctx)
+	}
+	return create, update, categoryID, err
+}
+
 func (r *run) planMetadata(create, update bool) {
 	switch {
 	case create:
@@ -183,7 +193,8 @@ func openFile(path string) (*os.File, error) {
 // upload's single read pass also feeds the hashes.
 func teeReader(r io.Reader, w io.Writer) io.Reader { return io.TeeReader(r, w) }
 
-func humanBytes(n int64) string {
+// HumanBytes writes a size in binary units, e.g. 24.0 MiB.
+func HumanBytes(n int64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)

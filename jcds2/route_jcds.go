@@ -48,13 +48,9 @@ func (r *run) viaJCDS(ctx context.Context, files []FileData) error {
 			map[bool]string{true: "; removing it (jcds2_remove_duplicates)", false: ". Set jcds2_remove_duplicates to True to remove it."}[req.RemoveDuplicates])
 	}
 
-	create, update := r.metadataPlan(upload)
-	var categoryID string
-	if create || update {
-		var err error
-		if categoryID, err = r.resolveCategory(ctx); err != nil {
-			return err
-		}
+	create, update, categoryID, err := r.prepareMetadata(ctx, upload)
+	if err != nil {
+		return err
 	}
 	if req.DryRun {
 		if deleteStale {
@@ -66,7 +62,7 @@ func (r *run) viaJCDS(ctx context.Context, files []FileData) error {
 			}
 		}
 		if upload {
-			r.plan = append(r.plan, fmt.Sprintf("upload %s (%s) to JCDS", name, humanBytes(r.size)))
+			r.plan = append(r.plan, fmt.Sprintf("upload %s (%s) to JCDS", name, HumanBytes(r.size)))
 		}
 		r.planMetadata(create, update)
 		return nil
@@ -125,7 +121,7 @@ func (r *run) uploadS3(ctx context.Context) error {
 	pipe := newHashPipe(r.local.MD5 == "", false)
 	body := &progressReader{r: teeReader(f, pipe), total: r.size, log: r.log, ctx: ctx}
 	key := cr.Path + r.req.PkgName
-	r.log.Logf(0, "Uploading %s (%s) to JCDS in %s parts, %d at a time", r.req.PkgName, humanBytes(r.size), humanBytes(partSize), conc)
+	r.log.Logf(0, "Uploading %s (%s) to JCDS in %s parts, %d at a time", r.req.PkgName, HumanBytes(r.size), HumanBytes(partSize), conc)
 	start := time.Now()
 	// The upload keeps a live context so that, when interrupted, the
 	// uploader can still abort the multipart upload; progressReader stops
@@ -145,7 +141,7 @@ func (r *run) uploadS3(ctx context.Context) error {
 		r.cache.Put(r.file, r.local)
 	}
 	el := time.Since(start)
-	r.log.Logf(0, "Uploaded %s in %s (%s/s)", humanBytes(r.size), el.Round(time.Millisecond), humanBytes(int64(float64(r.size)/max(el.Seconds(), 0.001))))
+	r.log.Logf(0, "Uploaded %s in %s (%s/s)", HumanBytes(r.size), el.Round(time.Millisecond), HumanBytes(int64(float64(r.size)/max(el.Seconds(), 0.001))))
 	return nil
 }
 

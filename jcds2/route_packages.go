@@ -43,18 +43,14 @@ func (r *run) viaPackages(ctx context.Context) error {
 		}
 	}
 	r.hashFromServer = upload
-	create, update := r.metadataPlan(upload)
-	var categoryID string
-	if create || update {
-		var err error
-		if categoryID, err = r.resolveCategory(ctx); err != nil {
-			return err
-		}
+	create, update, categoryID, err := r.prepareMetadata(ctx, upload)
+	if err != nil {
+		return err
 	}
 	if req.DryRun {
 		r.planMetadata(create, update)
 		if upload {
-			r.plan = append(r.plan, fmt.Sprintf("upload %s (%s) through the packages API", name, humanBytes(r.size)))
+			r.plan = append(r.plan, fmt.Sprintf("upload %s (%s) through the packages API", name, HumanBytes(r.size)))
 		}
 		return nil
 	}
@@ -130,7 +126,7 @@ func (r *run) uploadPackage(ctx context.Context) error {
 		rd := io.MultiReader(bytes.NewReader(head.Bytes()), body, bytes.NewReader(tail.Bytes()))
 		return readCloser{rd, f}, int64(head.Len()) + r.size + int64(tail.Len()), nil
 	}
-	r.log.Logf(0, "Uploading %s (%s) through the Jamf Pro packages API", r.req.PkgName, humanBytes(r.size))
+	r.log.Logf(0, "Uploading %s (%s) through the Jamf Pro packages API", r.req.PkgName, HumanBytes(r.size))
 	start := time.Now()
 	// At least 10 minutes, and no slower than 256 KiB/s on average.
 	timeout := max(10*time.Minute, time.Duration(r.size/(256<<10))*time.Second)
@@ -148,7 +144,7 @@ func (r *run) uploadPackage(ctx context.Context) error {
 	}
 	r.local = sums
 	r.cache.Put(r.file, r.local)
-	r.log.Logf(0, "Uploaded %s in %s", humanBytes(r.size), time.Since(start).Round(time.Millisecond))
+	r.log.Logf(0, "Uploaded %s in %s", HumanBytes(r.size), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
 
 // Logger writes "JCDS2PackageUploader: message" lines like AutoPkg's
@@ -117,14 +119,14 @@ func (l *Logger) Progress(done, total int64) {
 	if l.terminal {
 		const width = 30
 		n := int(pct / 100 * width)
-		fmt.Fprintf(l.w, "\r%s: [%s%s] %5.1f%% %s / %s", Name, strings.Repeat("#", n), strings.Repeat(".", width-n), pct, human(done), human(total))
+		fmt.Fprintf(l.w, "\r%s: [%s%s] %5.1f%% %s / %s", Name, strings.Repeat("#", n), strings.Repeat(".", width-n), pct, jcds2.HumanBytes(done), jcds2.HumanBytes(total))
 		l.barShown = true
 		if final {
 			l.endBarLocked()
 		}
 		return
 	}
-	fmt.Fprintf(l.w, "%s: uploaded %s of %s (%.0f%%)\n", Name, human(done), human(total), pct)
+	fmt.Fprintf(l.w, "%s: uploaded %s of %s (%.0f%%)\n", Name, jcds2.HumanBytes(done), jcds2.HumanBytes(total), pct)
 }
 
 func (l *Logger) endBarLocked() {
@@ -132,17 +134,4 @@ func (l *Logger) endBarLocked() {
 		fmt.Fprintln(l.w)
 		l.barShown = false
 	}
-}
-
-func human(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
