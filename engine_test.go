@@ -111,7 +111,19 @@ func TestNewUploadThenUnchangedRerun(t *testing.T) {
 	env2 := baseEnv(t, sim, pkg)
 	env2["RECIPE_CACHE_DIR"] = env["RECIPE_CACHE_DIR"]
 	env2["pkg_category"] = "Applications"
-	out = mustRun(t, sim, env2)
+	env2["verbose"] = uint64(2)
+	r := runEnv(t, sim, env2, processor.FormatBinary)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	out = r.env
+	// The hash comes from the cache: not one byte of the package is read.
+	if strings.Contains(string(r.stderr), "Hashed ") || !strings.Contains(string(r.stderr), "Using the cached hash of ") {
+		t.Fatalf("an unchanged re-run must not read the package:\n%s", r.stderr)
+	}
+	if !strings.Contains(string(r.stderr), "JCDS2PackageUploader: 5 HTTP requests to Jamf Pro") {
+		t.Fatalf("the request count must be printed:\n%s", r.stderr)
+	}
 	if out["pkg_uploaded"] != false || out["pkg_metadata_updated"] != false || out["pkg_upload_status"] != "unchanged" {
 		t.Fatalf("outputs: %v", out)
 	}

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -35,6 +36,12 @@ Usage:
 `
 
 func main() {
+	// Part buffers (part size × (concurrency+1)) are most of the memory an
+	// upload needs; a soft limit keeps the garbage collector from letting
+	// the heap double beyond them. GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(48 << 20)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 

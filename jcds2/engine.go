@@ -166,11 +166,13 @@ func (r *run) findRecord(ctx context.Context) (*record, error) {
 	return &record{id: fmt.Sprint(p.ID), fileName: p.Filename, display: p.Name, hashType: p.HashType, hashVal: p.HashValue, classic: p}, nil
 }
 
-// ensureMD5 makes sure the local MD5 is known, from the cache or one read.
+// ensureHashes makes sure the wanted hashes are known, from the cache or
+// one read of the file.
 func (r *run) ensureHashes(md5, sha3 bool) error {
 	needMD5 := md5 && r.local.MD5 == ""
 	needSHA3 := sha3 && r.local.SHA3 == ""
 	if !needMD5 && !needSHA3 {
+		r.log.Logf(2, "Using the cached hash of %s (same path, size, mtime and inode)", r.file)
 		return nil
 	}
 	start := time.Now()

@@ -36,7 +36,8 @@ type hashBuf struct {
 	refs atomic.Int32
 }
 
-const hashBufSize = 1 << 20
+// hashBufSize × 4 buffers is all the memory hashing needs.
+const hashBufSize = 256 << 10
 
 func newHashPipe(wantMD5, wantSHA3 bool) *hashPipe {
 	p := &hashPipe{}
@@ -121,3 +122,15 @@ func HashFile(path string, wantMD5, wantSHA3 bool) (Hashes, error) {
 	}
 	return p.Sums(), nil
 }
+
+// Hasher computes MD5 and/or SHA3-512 of what is written to it, each
+// hash in its own goroutine. Call Sums once, at the end.
+type Hasher struct{ p *hashPipe }
+
+// NewHasher returns a Hasher for the wanted hashes.
+func NewHasher(md5, sha3 bool) *Hasher { return &Hasher{newHashPipe(md5, sha3)} }
+
+func (h *Hasher) Write(b []byte) (int, error) { return h.p.Write(b) }
+
+// Sums waits for the hashes and returns them.
+func (h *Hasher) Sums() Hashes { return h.p.Sums() }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
@@ -99,11 +101,22 @@ func (c *Client) newS3Client(cr *JCDSCredentials, endpoint string, maxTries int,
 			o.MaxBackoff = 20 * time.Second
 		}),
 	}
-	if endpoint != "" {
-		opts.BaseEndpoint = aws.String(endpoint)
-		opts.UsePathStyle = true
-	}
+	applyEndpoint(&opts, endpoint)
 	return s3.New(opts)
+}
+
+// applyEndpoint points the client at an override with path-style
+// addressing. Over plain http (the simulator, MinIO on loopback) the SDK
+// would SHA-256 every byte to sign the payload, CPU taken from the
+// upload; the per-part CRC32 checksum already guards the bytes, as it
+// does over https where the SDK signs UNSIGNED-PAYLOAD anyway.
+func applyEndpoint(opts *s3.Options, endpoint string) {
+	if endpoint == "" {
+		return
+	}
+	opts.BaseEndpoint = aws.String(endpoint)
+	opts.UsePathStyle = true
+	opts.APIOptions = append(opts.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 }
 
 // progressReader reports bytes read to the logger.
@@ -142,4 +155,27 @@ func partPlan(size, partSize int64, concurrency int) (int64, int) {
 		concurrency = 4
 	}
 	return partSize, concurrency
+}
+
+// BareUpload puts a file into S3 with the engine's uploader and part
+// plan but nothing else: no hashing, no Jamf Pro calls, no progress. It
+// is the benchmark's baseline for "the upload alone".
+func BareUpload(ctx context.Context, endpoint string, cr JCDSCredentials, key, path string, partSize int64, concurrency int) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	opts := s3.Options{
+		Region:      cr.Region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken)),
+	}
+	applyEndpoint(&opts, endpoint)
+	client := s3.New(opts)
+	ps, conc := partPlan(st.Size(), partSize, concurrency)
+	return managerUploader{}.Upload(ctx, client, objectUpload{Bucket: cr.BucketName, Key: key, Body: struct{ io.Reader }{f}, Size: st.Size(), PartSize: ps, Concurrency: conc})
 }

@@ -72,6 +72,15 @@ type Server struct {
 	s3Log      []LogEntry
 	faults     []*fault
 	issued     []string // every token and S3 secret handed out, for leak tests
+	ingestTime time.Duration
+}
+
+// IngestTime is how long the simulated JCDS has spent reading and hashing
+// uploads so far: server-side time a client waits for when it verifies.
+func (s *Server) IngestTime() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ingestTime
 }
 
 // New starts a simulator. Close it when done.

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/processor"
+)
+
+// Memory stays flat: the peak RSS of an upload does not grow with the
+// package (parts are streamed through a fixed pool of buffers). Sparse
+// files keep the test fast; the simulator is told not to ingest them.
+func TestPeakMemoryIsFlat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("uploads 1.25 GiB; skipped with -short (CI runs it)")
+	}
+	sim := newSim(t, jcds2test.Config{IngestDelay: time.Hour})
+	dir := t.TempDir()
+	peaks := map[int64]int64{}
+	for _, size := range []int64{256 << 20, 1 << 30} {
+		pkg := filepath.Join(dir, "Sparse.pkg")
+		if err := os.Truncate(pkg, 0); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		f, _ := os.Create(pkg)
+		f.Truncate(size)
+		f.WriteAt([]byte("x"), size-1) // not all zeros at the end
+		f.Close()
+		env := baseEnv(t, sim, pkg)
+		env["pkg_name"] = "Sparse-" + jcds2test.HumanSize(size) + ".pkg"
+		env["jcds2_verify_timeout"] = "0"
+		data, _ := processor.EncodeEnv(env, processor.FormatBinary)
+		cmd := exec.Command(binary)
+		cmd.Stdin = bytes.NewReader(data)
+		cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint())
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		_, peak, err := jcds2test.RunMeasured(cmd)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		peaks[size] = peak
+		t.Logf("%d MiB package: peak RSS %d MiB", size>>20, peak>>10)
+		if peak > 64<<10 {
+			t.Errorf("peak RSS %d KiB for a %d MiB package is over 64 MiB", peak, size>>20)
+		}
+	}
+	if d := peaks[1<<30] - peaks[256<<20]; d > 8<<10 {
+		t.Errorf("peak RSS grew by %d KiB from 256 MiB to 1 GiB: not flat", d)
+	}
+}
