@@ -277,6 +277,8 @@ func TestPackagesRouteWithoutJCDS(t *testing.T) {
 	assertCalls(t, sim,
 		"POST /api/v1/oauth/token",
 		"GET /api/v1/jamf-pro-version",
+		// A 500 means "no JCDS 2.0" only when it comes twice; once is a fault.
+		"GET /api/v1/jcds/files",
 		"GET /api/v1/jcds/files",
 		"GET /api/v1/packages",
 		"POST /api/v1/packages",

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +22,8 @@ import (
 var (
 	binary string
 	minio  *jcds2test.MinIOProcess
+	// secretsChecked counts the runs whose output was searched for secrets.
+	secretsChecked atomic.Int64
 )
 
 func TestMain(m *testing.M) {
@@ -38,6 +41,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	fmt.Printf("secrets: %d runs searched, 0 secrets found\n", secretsChecked.Load())
 	minio.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -68,6 +72,16 @@ func runBin(t *testing.T, sim *jcds2test.Server, stdin []byte, args ...string) r
 		r.code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
+	}
+	// Every run of every suite is searched for secrets.
+	if sim != nil {
+		secrets := append(sim.IssuedSecrets(), jcds2test.DefaultPassword, jcds2test.DefaultClientSecret)
+		for _, s := range secrets {
+			if bytes.Contains(r.stdout, []byte(s)) || bytes.Contains(r.stderr, []byte(s)) {
+				t.Fatalf("a secret (%.6s...) reached stdout or stderr", s)
+			}
+		}
+		secretsChecked.Add(1)
 	}
 	if r.code == 0 {
 		env, _, derr := processor.DecodeEnv(r.stdout)

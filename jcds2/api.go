@@ -72,9 +72,13 @@ type JCDSCredentials struct {
 // ListJCDS lists the JCDS files. ok is false when the server has no
 // JCDS 2.0 (Jamf answers 400, 404, 409 or 500 there).
 func (c *Client) ListJCDS(ctx context.Context) (files []FileData, ok bool, err error) {
-	// Those statuses are an answer, not a fault to retry: a server
-	// without JCDS 2.0 gives them every time (JamfSync detects it so).
-	data, status, err := c.do(ctx, call{method: "GET", path: "/api/v1/jcds/files", expect: []int{200, 400, 404, 409, 500, 501}})
+	// 400, 404, 409 and 501 are an answer: a server without JCDS 2.0
+	// gives them every time. So is a 500 that comes twice (JamfSync's
+	// test); a single 500 is a fault, and the second try gets through.
+	data, status, err := c.do(ctx, call{method: "GET", path: "/api/v1/jcds/files", expect: []int{200, 400, 404, 409, 501}, tries: min(c.maxTries, 2)})
+	if IsStatus(err, 500) {
+		status, err = 500, nil
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("listing JCDS files: %w", err)
 	}

@@ -43,15 +43,19 @@ func NewClient(req *Request, log Logger) *Client {
 	jar, _ := cookiejar.New(nil)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: req.Insecure} //nolint:gosec // only with insecure_mode, which warns
-	tr.ResponseHeaderTimeout = 2 * time.Minute
-	tr.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	timeout := req.Timeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	tr.ResponseHeaderTimeout = timeout
+	tr.DialContext = (&net.Dialer{Timeout: min(timeout, 30*time.Second), KeepAlive: 30 * time.Second}).DialContext
 	c := &Client{
 		base:       req.URL,
 		http:       &http.Client{Jar: jar, Transport: tr},
 		log:        log,
 		maxTries:   max(req.MaxTries, 1),
 		retryFloor: req.RetryFloor,
-		timeout:    2 * time.Minute,
+		timeout:    timeout,
 	}
 	c.tokens = newTokenSource(c, req.Auth)
 	return c
@@ -127,6 +131,8 @@ type call struct {
 	timeout time.Duration
 	// expect lists the accepted statuses; default: any 2xx.
 	expect []int
+	// tries overrides the client's max tries when not 0.
+	tries int
 }
 
 // do sends c with retries on transport errors, 429 and 5xx gateway
@@ -148,14 +154,18 @@ func (c *Client) do(ctx context.Context, rq call) ([]byte, int, error) {
 			try-- // a re-auth does not use up a try
 			continue
 		}
-		if !retryable(status, err) || try >= c.maxTries || ctx.Err() != nil {
+		maxTries := c.maxTries
+		if rq.tries > 0 {
+			maxTries = rq.tries
+		}
+		if !retryable(status, err) || try >= maxTries || ctx.Err() != nil {
 			if try > 1 && retryable(status, err) {
 				return nil, status, fmt.Errorf("%w (gave up after %d tries)", lastErr, try)
 			}
 			return nil, status, lastErr
 		}
 		wait := c.backoff(try, retryAfter)
-		c.log.Logf(1, "%s %s failed (%s); retrying in %s (try %d of %d)", rq.method, rq.path, shortErr(err), wait.Round(time.Millisecond), try+1, c.maxTries)
+		c.log.Logf(1, "%s %s failed (%s); retrying in %s (try %d of %d)", rq.method, rq.path, shortErr(err), wait.Round(time.Millisecond), try+1, maxTries)
 		select {
 		case <-ctx.Done():
 			return nil, status, fmt.Errorf("%s %s: %w", rq.method, rq.path, ctx.Err())
@@ -198,6 +208,15 @@ func (c *Client) backoff(try int, retryAfter time.Duration) time.Duration {
 }
 
 func (c *Client) once(ctx context.Context, rq call) ([]byte, int, time.Duration, error) {
+	// The token is minted (with its own tries and timeouts) before this
+	// request's timeout starts.
+	tok := ""
+	if !rq.noAuth && rq.basic[0] == "" && rq.bearer == "" {
+		var err error
+		if tok, err = c.tokens.Token(ctx); err != nil {
+			return nil, statusLocal, 0, err
+		}
+	}
 	timeout := rq.timeout
 	if timeout == 0 {
 		timeout = c.timeout
@@ -239,16 +258,16 @@ func (c *Client) once(ctx context.Context, rq call) ([]byte, int, time.Duration,
 	case rq.bearer != "":
 		hr.Header.Set("Authorization", "Bearer "+rq.bearer)
 	case !rq.noAuth:
-		tok, err := c.tokens.Token(ctx)
-		if err != nil {
-			return nil, statusLocal, 0, err
-		}
 		hr.Header.Set("Authorization", "Bearer "+tok)
 	}
 	c.calls.Add(1)
 	start := time.Now()
 	resp, err := c.http.Do(hr)
 	if err != nil {
+		var cv *tls.CertificateVerificationError
+		if errors.As(err, &cv) {
+			return nil, statusLocal, 0, fmt.Errorf("the TLS certificate of %s is not trusted (%v): fix the server's certificate, or set insecure_mode to True if you trust this server", c.base, cv.Err)
+		}
 		if ctx.Err() == context.DeadlineExceeded {
 			err = fmt.Errorf("no answer within %s", timeout)
 		}

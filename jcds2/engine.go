@@ -70,6 +70,10 @@ func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result,
 	r.cache = openHashCache(req.CacheDir)
 	r.local = r.cache.Get(r.file)
 
+	// Authenticate first, so bad credentials are reported as such.
+	if _, err := r.c.tokens.Token(ctx); err != nil {
+		return nil, err
+	}
 	v, err := r.c.Version(ctx)
 	if err != nil {
 		return nil, err
@@ -107,6 +111,9 @@ func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result,
 		err = r.viaPackages(ctx)
 	}
 	if err != nil {
+		if ctx.Err() != nil && !strings.HasPrefix(err.Error(), "interrupted") {
+			err = fmt.Errorf("interrupted (%w); run again to finish", err)
+		}
 		return nil, err
 	}
 	if req.DryRun {

@@ -72,6 +72,7 @@ type Request struct {
 	Recalculate      bool
 	RecalculateWait  time.Duration
 	VerifyTimeout    time.Duration
+	Timeout          time.Duration // per request, waiting for an answer
 	RemoveDuplicates bool
 	S3Endpoint       string
 	Concurrency      int

@@ -91,6 +91,15 @@ func (r *run) viaJCDS(ctx context.Context, files []FileData) error {
 	}
 	if create || update {
 		if err := r.writeMetadata(ctx, create, categoryID); err != nil {
+			if upload && create && !deleteStale {
+				// Leave the server as it was: no file without a record.
+				cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+				defer cancel()
+				if derr := r.c.DeleteJCDS(cleanup, name); derr == nil {
+					r.res.Uploaded = false
+					return fmt.Errorf("%w; the file this run uploaded was deleted again, so nothing changed", err)
+				}
+			}
 			if upload {
 				return fmt.Errorf("the file was uploaded but %w; run again to write the record", err)
 			}
@@ -111,7 +120,7 @@ func (r *run) uploadS3(ctx context.Context) error {
 		return err
 	}
 	endpoint := s3Endpoint(r.req.S3Endpoint)
-	client := r.c.newS3Client(cr, endpoint, r.req.MaxTries, r.req.Insecure)
+	client := r.c.newS3Client(cr, endpoint, r.req.MaxTries, r.req.Insecure, r.c.timeout)
 	partSize, conc := partPlan(r.size, r.req.PartSize, r.req.Concurrency)
 	f, err := openFile(r.file)
 	if err != nil {

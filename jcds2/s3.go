@@ -2,6 +2,7 @@ package jcds2
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // objectUpload is one file to put into S3.
@@ -52,6 +55,7 @@ type jcdsCredentials struct {
 	c     *Client
 	mu    sync.Mutex
 	first *JCDSCredentials
+	path  string // the upload's prefix; renewals must keep it
 }
 
 func (p *jcdsCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
@@ -63,6 +67,11 @@ func (p *jcdsCredentials) Retrieve(ctx context.Context) (aws.Credentials, error)
 		var err error
 		if cr, err = p.c.renewJCDS(ctx); err != nil {
 			return aws.Credentials{}, err
+		}
+		if cr.Path != "" && cr.Path != p.path {
+			// Another upload of the same account renewed last: these
+			// credentials would write elsewhere.
+			return aws.Credentials{}, fmt.Errorf("renewed JCDS credentials are for another upload session (%s, not %s): run again, one upload per API client at a time", cr.Path, p.path)
 		}
 		p.c.log.Logf(2, "Renewed the JCDS upload credentials (valid until %s)", time.Unix(cr.Expiration, 0).UTC().Format(time.RFC3339))
 	}
@@ -76,14 +85,26 @@ func (p *jcdsCredentials) Retrieve(ctx context.Context) (aws.Credentials, error)
 
 // newS3Client builds an S3 client from the JCDS credentials, without
 // reading any ~/.aws configuration.
-func (c *Client) newS3Client(cr *JCDSCredentials, endpoint string, maxTries int, insecure bool) *s3.Client {
+func (c *Client) newS3Client(cr *JCDSCredentials, endpoint string, maxTries int, insecure bool, timeout time.Duration) *s3.Client {
 	life := time.Until(time.Unix(cr.Expiration, 0))
 	window := min(5*time.Minute, max(life/3, time.Second))
-	provider := aws.NewCredentialsCache(&jcdsCredentials{c: c, first: cr}, func(o *aws.CredentialsCacheOptions) {
+	provider := aws.NewCredentialsCache(&jcdsCredentials{c: c, first: cr, path: cr.Path}, func(o *aws.CredentialsCacheOptions) {
 		o.ExpiryWindow = window
 	})
+	// JCDS may end credentials before their stated expiration (or a clock
+	// may be off): an ExpiredToken answer drops the cached credentials and
+	// the part is retried with renewed ones.
+	renewOnExpiry := middleware.DeserializeMiddlewareFunc("jcds2RenewOnExpiredToken", func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleDeserialize(ctx, in)
+		var ae smithy.APIError
+		if errors.As(err, &ae) && expiredCode(ae.ErrorCode()) {
+			c.log.Logf(1, "S3 says the upload credentials expired; renewing them")
+			provider.Invalidate()
+		}
+		return out, md, err
+	})
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = 2 * time.Minute
+	tr.ResponseHeaderTimeout = max(timeout, time.Second)
 	tr.MaxIdleConnsPerHost = 64
 	if insecure {
 		tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // only with insecure_mode
@@ -96,10 +117,13 @@ func (c *Client) newS3Client(cr *JCDSCredentials, endpoint string, maxTries int,
 		Region:      region,
 		Credentials: provider,
 		HTTPClient:  &http.Client{Transport: tr},
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+		Retryer: retry.AddWithErrorCodes(retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxAttempts = max(maxTries, 1)
 			o.MaxBackoff = 20 * time.Second
-		}),
+		}), "ExpiredToken", "ExpiredTokenException"),
+		APIOptions: []func(*middleware.Stack) error{func(st *middleware.Stack) error {
+			return st.Deserialize.Add(renewOnExpiry, middleware.Before)
+		}},
 	}
 	applyEndpoint(&opts, endpoint)
 	return s3.New(opts)
@@ -117,6 +141,10 @@ func applyEndpoint(opts *s3.Options, endpoint string) {
 	opts.BaseEndpoint = aws.String(endpoint)
 	opts.UsePathStyle = true
 	opts.APIOptions = append(opts.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+}
+
+func expiredCode(code string) bool {
+	return code == "ExpiredToken" || code == "ExpiredTokenException"
 }
 
 // progressReader reports bytes read to the logger.

@@ -112,6 +112,11 @@ func (s *Server) routeAuth(mux *http.ServeMux) {
 		delete(s.tokens, tok)
 		s.mu.Unlock()
 		nt, exp := s.newToken(old.client, old.subject)
+		s.mu.Lock()
+		if sess := s.sessions[tok]; sess != nil {
+			s.sessions[nt] = sess // keep-alive keeps the upload session
+		}
+		s.mu.Unlock()
 		writeJSON(w, 200, map[string]any{"token": nt, "expires": exp.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}))
 	mux.HandleFunc("POST /api/v1/auth/invalidate-token", s.authed(func(w http.ResponseWriter, r *http.Request, tok string) {

@@ -2,6 +2,7 @@ package jcds2test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -15,7 +16,15 @@ type fault struct {
 	drop       bool
 	delay      time.Duration
 	left       int
+	body       string // with contentType: answer this instead of an error
+	ctype      string
+	arrived    chan struct{} // closed when the first matching request arrives
+	pass       bool          // let the request through untouched
 }
+
+// Pass lets the next n matching requests through untouched, so that a
+// fault added after it hits a later call.
+func (s *Server) Pass(match string, n int) { s.addFault(&fault{match: match, pass: true, left: n}) }
 
 // Fail makes the next n requests matching match answer status. match is
 // "METHOD /api/path" (a prefix of method and path, query excluded) or an
@@ -37,11 +46,27 @@ func (s *Server) Delay(match string, d time.Duration, n int) {
 	s.addFault(&fault{match: match, delay: d, left: n})
 }
 
-// ClearFaults removes every pending fault.
+// DelayNotify is Delay, and returns a channel closed when the first
+// matching request arrives (so a test can act while it is held).
+func (s *Server) DelayNotify(match string, d time.Duration, n int) <-chan struct{} {
+	ch := make(chan struct{})
+	s.addFault(&fault{match: match, delay: d, left: n, arrived: ch})
+	return ch
+}
+
+// Respond makes the next n matching requests answer status with the
+// given content type and body (HTML where JSON is expected, wrong types).
+func (s *Server) Respond(match string, status int, contentType, body string, n int) {
+	s.addFault(&fault{match: match, status: status, ctype: contentType, body: body, left: n})
+}
+
+// ClearFaults removes every pending fault and lets held requests go on.
 func (s *Server) ClearFaults() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = nil
+	close(s.release)
+	s.release = make(chan struct{})
 }
 
 func (s *Server) addFault(f *fault) {
@@ -66,9 +91,31 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, op string) b
 	if f == nil {
 		return false
 	}
+	if f.arrived != nil {
+		s.mu.Lock()
+		select {
+		case <-f.arrived:
+		default:
+			close(f.arrived)
+		}
+		s.mu.Unlock()
+	}
+	if f.pass {
+		return false
+	}
+	if f.body != "" {
+		w.Header().Set("Content-Type", f.ctype)
+		w.WriteHeader(f.status)
+		io.WriteString(w, f.body)
+		return true
+	}
 	if f.delay > 0 {
+		s.mu.Lock()
+		release := s.release
+		s.mu.Unlock()
 		select {
 		case <-time.After(f.delay):
+		case <-release:
 		case <-r.Context().Done():
 			return true
 		}
@@ -87,9 +134,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, op string) b
 		w.Header().Set("Retry-After", f.retryAfter)
 	}
 	if op != "" {
-		code := "InternalError"
-		if f.status == 503 {
-			code = "SlowDown"
+		code := map[int]string{400: "InvalidRequest", 403: "AccessDenied", 404: "NoSuchUpload", 503: "SlowDown"}[f.status]
+		if code == "" {
+			code = "InternalError"
 		}
 		writeS3Error(w, f.status, code, "injected fault")
 		return true

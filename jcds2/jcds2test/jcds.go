@@ -63,6 +63,7 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 		id := newUUID()
 		sess := &session{uuid: id, path: "tmp/" + id + "/"}
 		s.mu.Lock()
+		s.sessions[tok] = sess
 		s.sessions[s.subject(tok)] = sess
 		s.mu.Unlock()
 		s.writeCredentials(w, r.Context(), http.StatusCreated, sess)
@@ -72,7 +73,10 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 			return
 		}
 		s.mu.Lock()
-		sess := s.sessions[s.subject(tok)]
+		sess := s.sessions[tok]
+		if sess == nil {
+			sess = s.sessions[s.subject(tok)]
+		}
 		s.mu.Unlock()
 		if sess == nil {
 			writeAPIError(w, http.StatusNotFound, "NOT_FOUND", "No upload session to renew")
@@ -128,10 +132,10 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 	}))
 }
 
-// subject is the account behind a token. Upload sessions belong to the
-// account, not the token, so a token renewed mid-upload can still renew
-// the S3 credentials (Jamf's exact binding is undocumented). Callers hold
-// s.mu.
+// subject is the account behind a token. Renewal finds the upload
+// session of the token, else (a token minted again mid-upload) the
+// account's latest one; Jamf's exact binding is undocumented. Callers
+// hold s.mu.
 func (s *Server) subject(tok string) string {
 	if t := s.tokens[tok]; t != nil {
 		return t.subject

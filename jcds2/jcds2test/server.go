@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,9 @@ type Config struct {
 	Bucket, Region string
 	// Addr to listen on (default 127.0.0.1:0).
 	Addr string
+	// TLS serves https with a self-signed certificate (for testing TLS
+	// verification and insecure_mode).
+	TLS bool
 	// DirectS3 hands clients the backend's own endpoint instead of the
 	// simulator's S3 proxy (faster; no S3 faults, log or expiry checks).
 	DirectS3 bool
@@ -59,7 +63,7 @@ type Server struct {
 
 	mu         sync.Mutex
 	tokens     map[string]*token
-	sessions   map[string]*session // by account: the latest JCDS upload session
+	sessions   map[string]*session // by token, and by account: the latest JCDS upload session
 	creds      map[string]*minted  // by access key id
 	packages   map[int]*Package
 	nextPkgID  int
@@ -73,6 +77,7 @@ type Server struct {
 	faults     []*fault
 	issued     []string // every token and S3 secret handed out, for leak tests
 	ingestTime time.Duration
+	release    chan struct{} // closed to let held (delayed) requests go on
 }
 
 // IngestTime is how long the simulated JCDS has spent reading and hashing
@@ -121,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 		nextCatID:  1,
 		files:      map[string]*StoredFile{},
 		ingested:   map[string]bool{},
+		release:    make(chan struct{}),
 	}
 	for _, c := range cfg.Categories {
 		s.categories[s.nextCatID] = c
@@ -144,6 +150,16 @@ func New(cfg Config) (*Server, error) {
 	s.ln = ln
 	s.URL = "http://" + ln.Addr().String()
 	s.srv = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 30 * time.Second}
+	if cfg.TLS {
+		// httptest's certificate for 127.0.0.1, which nothing trusts.
+		ts := httptest.NewUnstartedServer(nil)
+		ts.StartTLS()
+		s.srv.TLSConfig = ts.TLS.Clone()
+		ts.Close()
+		s.URL = "https://" + ln.Addr().String()
+		go s.srv.ServeTLS(ln, "", "")
+		return s, nil
+	}
 	go s.srv.Serve(ln)
 	return s, nil
 }

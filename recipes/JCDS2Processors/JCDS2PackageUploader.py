@@ -26,11 +26,11 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary this shim may run, by platform.
 PINNED_SHA256 = {
-    "darwin-amd64": "08ae8ab84d9f88a011b9393ed559ab9535386897a717db5118015f42ddca8d2a",
-    "darwin-arm64": "347eee32724fc279490846923f08fd5c5b053ab816398f342c1697c3dc89e85a",
-    "darwin-universal": "969438d5e33a5c4a0d8982c783ce0d952d1765d288ab289f9c4cdbb9e097b3a3",
-    "linux-amd64": "d9679c109dab5b88a59f51943fd69d583fe9a5d92baee50619a075c1b01fd801",
-    "linux-arm64": "75813e2d9fba20b563564243f0005980f1ab1e1ccd7c6e08875d11a5087f4bc0",
+    "darwin-amd64": "f4249cde7d9c019b4303702ac968dc1d47c0c6e8b368707efe7ad04212d0a1b7",
+    "darwin-arm64": "56a3c8522c7a954c4d5d4650e79992c15821163ef9ffb7319bf582739e6e652e",
+    "darwin-universal": "f1f6f12f3abe66e59286acb16c8a1434bc19236507659fbe375a47d8153b29c9",
+    "linux-amd64": "c7e61dbeba31dec77326e38a5305942170eafe62c0106d81f070ebef3e456199",
+    "linux-arm64": "d6458a45ededb1cb0ae326e1f88d7c3c0acf9e05c06ce06850b2b91a9164b22d",
 }
 
 # Keys whose upper-cased name contains one of these hold secrets: the
@@ -319,6 +319,11 @@ class JCDS2PackageUploader(Processor):
             "required": False,
             "default": "900",
             "description": "Seconds to wait for Jamf Pro to list the uploaded hash before reporting \"uploaded, not yet verified\".",
+        },
+        "jcds2_timeout": {
+            "required": False,
+            "default": "120",
+            "description": "Seconds a Jamf Pro or S3 request may wait for an answer before it is retried (uploads through the packages API get longer, by size).",
         },
         "jcds2_remove_duplicates": {
             "required": False,
