@@ -394,3 +394,28 @@ func TestDryRunChangesNothing(t *testing.T) {
 		t.Fatal("a dry run must not touch S3")
 	}
 }
+
+// jcds2_reuse_auth: one token for the processors of a recipe run, kept in
+// a 0600 file in RECIPE_CACHE_DIR and not invalidated at the end.
+func TestTokenReuseAcrossRuns(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{})
+	pkg := writePkg(t, t.TempDir(), "Reuse.pkg", 1<<20, 21)
+	env := baseEnv(t, sim, pkg)
+	env["jcds2_reuse_auth"] = "True"
+	mustRun(t, sim, env)
+	files, _ := filepath.Glob(filepath.Join(env["RECIPE_CACHE_DIR"].(string), "jcds2-uploader-token-*.json"))
+	if len(files) != 1 {
+		t.Fatalf("token cache files: %v", files)
+	}
+	st, err := os.Stat(files[0])
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("the token cache must be 0600: %v %v", st.Mode(), err)
+	}
+	sim.ResetLog()
+	mustRun(t, sim, env)
+	for _, c := range calls(sim) {
+		if strings.Contains(c, "/oauth/token") || strings.Contains(c, "invalidate-token") {
+			t.Fatalf("the second run should reuse the cached token: %v", calls(sim))
+		}
+	}
+}
