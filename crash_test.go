@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -42,12 +41,7 @@ var crashPoints = []crashPoint{
 func startHeld(t *testing.T, sim *jcds2test.Server, env processor.Env, hold string, n int) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	arrived := sim.DelayNotify(hold, time.Minute, n)
-	data, _ := processor.EncodeEnv(env, processor.FormatBinary)
-	cmd := exec.Command(binary)
-	cmd.Stdin = bytes.NewReader(data)
-	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint())
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd, stderr := processCmd(sim, env)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +51,7 @@ func startHeld(t *testing.T, sim *jcds2test.Server, env processor.Env, hold stri
 		cmd.Process.Kill()
 		t.Fatalf("the run never reached %s:\n%s", hold, stderr.String())
 	}
-	return cmd, &stderr
+	return cmd, stderr
 }
 
 func TestCrashesConverge(t *testing.T) {

@@ -93,6 +93,18 @@ func runBin(t *testing.T, sim *jcds2test.Server, stdin []byte, args ...string) r
 	return r
 }
 
+// processCmd is the binary in processor mode with env (binary plist) on
+// stdin and S3 pointed at sim; stderr is collected in the buffer.
+func processCmd(sim *jcds2test.Server, env processor.Env) (*exec.Cmd, *bytes.Buffer) {
+	data, _ := processor.EncodeEnv(env, processor.FormatBinary)
+	cmd := exec.Command(binary)
+	cmd.Stdin = bytes.NewReader(data)
+	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint())
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	return cmd, &stderr
+}
+
 // runEnv encodes env in format and runs processor mode.
 func runEnv(t *testing.T, sim *jcds2test.Server, env processor.Env, format processor.Format) result {
 	t.Helper()

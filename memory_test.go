@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
-	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
 // Memory stays flat: the peak RSS of an upload does not grow with the
@@ -34,12 +31,7 @@ func TestPeakMemoryIsFlat(t *testing.T) {
 		env := baseEnv(t, sim, pkg)
 		env["pkg_name"] = "Sparse-" + jcds2test.HumanSize(size) + ".pkg"
 		env["jcds2_verify_timeout"] = "0"
-		data, _ := processor.EncodeEnv(env, processor.FormatBinary)
-		cmd := exec.Command(binary)
-		cmd.Stdin = bytes.NewReader(data)
-		cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint())
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
+		cmd, stderr := processCmd(sim, env)
 		_, peak, err := jcds2test.RunMeasured(cmd)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, stderr.String())
