@@ -64,6 +64,17 @@ Press Ctrl-C to stop.
 // package, uploads it through the processor contract (this very binary,
 // env plist on stdin), uploads it again, and says what happened.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: jcds2-uploader demo\n\nStarts the simulator with an embedded S3, makes a 24 MiB sample package, uploads it\nthrough the processor contract, uploads it again, and shows what Jamf Pro saw.")
+	}
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "jcds2-uploader demo:", err)
 		return 1

@@ -19,7 +19,7 @@ type Engine struct {
 }
 
 // NewEngine returns the engine with the AWS SDK's multipart uploader.
-func NewEngine() *Engine { return &Engine{objects: managerUploader{}} }
+func NewEngine() *Engine { return &Engine{objects: defaultObjectUploader} }
 
 // run is the state of one upload.
 type run struct {

@@ -205,5 +205,5 @@ func BareUpload(ctx context.Context, endpoint string, cr JCDSCredentials, key, p
 	applyEndpoint(&opts, endpoint)
 	client := s3.New(opts)
 	ps, conc := partPlan(st.Size(), partSize, concurrency)
-	return managerUploader{}.Upload(ctx, client, objectUpload{Bucket: cr.BucketName, Key: key, Body: struct{ io.Reader }{f}, Size: st.Size(), PartSize: ps, Concurrency: conc})
+	return defaultObjectUploader.Upload(ctx, client, objectUpload{Bucket: cr.BucketName, Key: key, Body: struct{ io.Reader }{f}, Size: st.Size(), PartSize: ps, Concurrency: conc})
 }

@@ -14,6 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
+// defaultObjectUploader is what the engine and BareUpload use. Swapping
+// feature/s3/manager for transfermanager is replacing this file.
+var defaultObjectUploader objectUploader = managerUploader{}
+
 // managerUploader implements objectUploader with feature/s3/manager:
 // parallel parts from a sequential reader, CRC32 checksums per part, and
 // AbortMultipartUpload on any failure.

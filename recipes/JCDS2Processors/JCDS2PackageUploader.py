@@ -26,11 +26,11 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary this shim may run, by platform.
 PINNED_SHA256 = {
-    "darwin-amd64": "f4249cde7d9c019b4303702ac968dc1d47c0c6e8b368707efe7ad04212d0a1b7",
-    "darwin-arm64": "56a3c8522c7a954c4d5d4650e79992c15821163ef9ffb7319bf582739e6e652e",
-    "darwin-universal": "f1f6f12f3abe66e59286acb16c8a1434bc19236507659fbe375a47d8153b29c9",
-    "linux-amd64": "c7e61dbeba31dec77326e38a5305942170eafe62c0106d81f070ebef3e456199",
-    "linux-arm64": "d6458a45ededb1cb0ae326e1f88d7c3c0acf9e05c06ce06850b2b91a9164b22d",
+    "darwin-amd64": "19127a8caaf190faf31f2f3a35dda7cc261fc052ac4cdc6181cae20dbccc2e9b",
+    "darwin-arm64": "64f5d492c80c8c3349c2860764bbef9f5dd4960e7a57ef496c7510ec1665898f",
+    "darwin-universal": "22fb51d44e5426168d514b2da3aa8c55328e529e07804fb8268051089e5f2d76",
+    "linux-amd64": "1f080fa461155d12e9b972e1abfc240fbefae7c06d99cb6bc3b8adf15692cd3d",
+    "linux-arm64": "623226d1fdc325e1fe12bd50dde9756fa4b5af6a9df98406e1f3bafc0f044212",
 }
 
 # Keys whose upper-cased name contains one of these hold secrets: the
