@@ -2,7 +2,6 @@ package jcds2
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -248,9 +247,10 @@ func wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// interrupted wraps an error from a cancelled context with what was left.
+// interrupted replaces an error caused by an interrupt (SIGINT, SIGTERM)
+// with what the interrupted step left behind.
 func interrupted(ctx context.Context, err error, state string) error {
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted: %s", state)
 	}
 	return err

@@ -3,7 +3,6 @@ package jcds2
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
 
@@ -188,10 +187,6 @@ func openFile(path string) (*os.File, error) {
 	}
 	return f, nil
 }
-
-// teeReader is io.TeeReader; named for the one place it matters: the
-// upload's single read pass also feeds the hashes.
-func teeReader(r io.Reader, w io.Writer) io.Reader { return io.TeeReader(r, w) }
 
 // HumanBytes writes a size in binary units, e.g. 24.0 MiB.
 func HumanBytes(n int64) string {

@@ -3,6 +3,7 @@ package jcds2
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -128,7 +129,7 @@ func (r *run) uploadS3(ctx context.Context) error {
 	}
 	defer f.Close()
 	pipe := newHashPipe(r.local.MD5 == "", false)
-	body := &progressReader{r: teeReader(f, pipe), total: r.size, log: r.log, ctx: ctx}
+	body := &progressReader{r: io.TeeReader(f, pipe), total: r.size, log: r.log, ctx: ctx}
 	key := cr.Path + r.req.PkgName
 	r.log.Logf(0, "Uploading %s (%s) to JCDS in %s parts, %d at a time", r.req.PkgName, HumanBytes(r.size), HumanBytes(partSize), conc)
 	start := time.Now()

@@ -122,7 +122,7 @@ func (r *run) uploadPackage(ctx context.Context) error {
 			return nil, 0, err
 		}
 		pipe = newHashPipe(true, true)
-		body = &progressReader{r: teeReader(f, pipe), total: r.size, log: r.log, ctx: ctx}
+		body = &progressReader{r: io.TeeReader(f, pipe), total: r.size, log: r.log, ctx: ctx}
 		rd := io.MultiReader(bytes.NewReader(head.Bytes()), body, bytes.NewReader(tail.Bytes()))
 		return readCloser{rd, f}, int64(head.Len()) + r.size + int64(tail.Len()), nil
 	}

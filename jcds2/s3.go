@@ -175,8 +175,8 @@ func (p *progressReader) Read(b []byte) (int, error) {
 func partPlan(size, partSize int64, concurrency int) (int64, int) {
 	if partSize == 0 {
 		partSize = 8 << 20
-		if min := (size/9000 + 1<<20 - 1) &^ (1<<20 - 1); min > partSize {
-			partSize = min
+		if least := (size/9000 + 1<<20 - 1) &^ (1<<20 - 1); least > partSize {
+			partSize = least
 		}
 	}
 	if concurrency == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
@@ -148,14 +147,4 @@ func pyBool(b bool) string {
 		return "True"
 	}
 	return "False"
-}
-
-// Summary is a one-line human description of a result.
-func Summary(res *jcds2.Result) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", res.PkgName, res.Status)
-	if res.PkgID != "" {
-		fmt.Fprintf(&b, " (package id %s)", res.PkgID)
-	}
-	return b.String()
 }

@@ -26,11 +26,11 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary this shim may run, by platform.
 PINNED_SHA256 = {
-    "darwin-amd64": "19127a8caaf190faf31f2f3a35dda7cc261fc052ac4cdc6181cae20dbccc2e9b",
-    "darwin-arm64": "64f5d492c80c8c3349c2860764bbef9f5dd4960e7a57ef496c7510ec1665898f",
-    "darwin-universal": "22fb51d44e5426168d514b2da3aa8c55328e529e07804fb8268051089e5f2d76",
-    "linux-amd64": "1f080fa461155d12e9b972e1abfc240fbefae7c06d99cb6bc3b8adf15692cd3d",
-    "linux-arm64": "623226d1fdc325e1fe12bd50dde9756fa4b5af6a9df98406e1f3bafc0f044212",
+    "darwin-amd64": "5855638dba27b7817ad02a82b82b3b865731d57b17b0d40453fab94fe73cccd4",
+    "darwin-arm64": "b89c8e3fded21dafa12c6b18e1aecb58526874871335c78c0fde81e1c4ac2fcb",
+    "darwin-universal": "0cbe2d6f989c202c82b94d9f6779b6041675de7aaf1533d0becaac0dff7ade08",
+    "linux-amd64": "aef577a883ae7a1ee4259df4ae4381767ac248cbb1027583a4fe2aa18dc6a1c1",
+    "linux-arm64": "c44bc54257ba4940829f89d8d42c45636602960c7bd86f91c44789389558638f",
 }
 
 # Keys whose upper-cased name contains one of these hold secrets: the
