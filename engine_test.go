@@ -419,3 +419,27 @@ func TestTokenReuseAcrossRuns(t *testing.T) {
 		}
 	}
 }
+
+// A re-run while JCDS still processes an earlier upload waits for it
+// instead of uploading again (which would make Name_1.pkg).
+func TestRerunDuringIngestDoesNotUploadAgain(t *testing.T) {
+	sim := newSim(t, jcds2test.Config{IngestDelay: 4 * time.Second})
+	pkg := writePkg(t, t.TempDir(), "Slowly.pkg", 1<<20, 41)
+	env := baseEnv(t, sim, pkg)
+	env["jcds2_verify_timeout"] = "1"
+	out := mustRun(t, sim, env)
+	if out["pkg_upload_status"] != "uploaded, not yet verified" || out["pkg_metadata_updated"] != true {
+		t.Fatalf("first run: %v", out)
+	}
+	sim.ResetLog()
+	env["jcds2_verify_timeout"] = "30"
+	env["RECIPE_CACHE_DIR"] = t.TempDir() // another machine: no cached hash
+	out = mustRun(t, sim, env)
+	if out["pkg_uploaded"] != false || out["pkg_upload_status"] != "unchanged" {
+		t.Fatalf("second run: %v", out)
+	}
+	if len(sim.S3Log()) != 0 {
+		t.Fatalf("the second run must not upload: %v", sim.S3Log())
+	}
+	assertConverged(t, sim, "Slowly.pkg", pkg)
+}

@@ -39,6 +39,24 @@ func (r *run) viaJCDS(ctx context.Context, files []FileData) error {
 			log.Logf(0, "%s on JCDS differs from the local package; not replacing it. Set replace_pkg to True to upload it.", name)
 		}
 	case r.rec != nil:
+		pending, err := r.uploadedEarlier()
+		if err != nil {
+			return err
+		}
+		if pending {
+			// Uploading again now would give JCDS a second file of this
+			// name while it still processes the first: Name_1.pkg.
+			log.Logf(0, "Package record %s already names these bytes but JCDS does not list %s yet (an earlier upload is still being processed): waiting for it rather than uploading again; set replace_pkg to True to upload anyway", r.rec.id, name)
+			r.settle(ctx)
+			r.verifyJCDS(ctx)
+			r.res.PkgID = r.rec.id
+			if r.res.Verified {
+				r.res.Status = "unchanged"
+			} else {
+				r.res.Status = "uploaded earlier, not yet verified"
+			}
+			return nil
+		}
 		log.Logf(0, "Package record %s exists but its file %s is not on JCDS (an earlier run did not finish): uploading it", r.rec.id, name)
 		upload = true
 	default:
@@ -201,6 +219,18 @@ func (r *run) verifyJCDS(ctx context.Context) {
 		wait(ctx, delay)
 		delay = min(delay*2, 15*time.Second)
 	}
+}
+
+// uploadedEarlier tells a file JCDS is still processing from one never
+// uploaded: the record already carries the local file's hash (this tool
+// writes it only after an upload) and replace_pkg does not ask for a new
+// upload.
+func (r *run) uploadedEarlier() (bool, error) {
+	if r.req.Replace || r.req.DryRun || r.rec.hashVal == "" || r.rec.fileName != r.req.PkgName {
+		return false, nil
+	}
+	same, _, err := r.sameAsRecord()
+	return same, err
 }
 
 func (r *run) status() {

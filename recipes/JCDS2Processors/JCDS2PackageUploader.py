@@ -26,11 +26,11 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary this shim may run, by platform.
 PINNED_SHA256 = {
-    "darwin-amd64": "5855638dba27b7817ad02a82b82b3b865731d57b17b0d40453fab94fe73cccd4",
-    "darwin-arm64": "b89c8e3fded21dafa12c6b18e1aecb58526874871335c78c0fde81e1c4ac2fcb",
-    "darwin-universal": "0cbe2d6f989c202c82b94d9f6779b6041675de7aaf1533d0becaac0dff7ade08",
-    "linux-amd64": "aef577a883ae7a1ee4259df4ae4381767ac248cbb1027583a4fe2aa18dc6a1c1",
-    "linux-arm64": "c44bc54257ba4940829f89d8d42c45636602960c7bd86f91c44789389558638f",
+    "darwin-amd64": "04d1474703119a1a49f153d1c783f1b28e45f2c1047f466779c3012c76494e3d",
+    "darwin-arm64": "82fbce0a00bf658688abc459bdc038bdb3a1db4c4adb4e7822aa42df13ce38dd",
+    "darwin-universal": "26fac1f0d8e983e45651e3e2d80973638b674c9f2a5fde3d07f115078d38562e",
+    "linux-amd64": "7802a0238ab6eb519eb570cf501424b165eae9a62e5988e114b5a0e3dc8301d5",
+    "linux-arm64": "b61d0910239973d8f42ad2469fd5888a2f26fc8d89a8eb8444494ac1de11384f",
 }
 
 # Keys whose upper-cased name contains one of these hold secrets: the
