@@ -2,6 +2,7 @@ package jcds2
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -174,30 +175,37 @@ func deref(p *string) string {
 }
 
 // FindPackage finds the record whose fileName is name, else the one whose
-// packageName is display, across all pages, exact match only.
-func (c *Client) FindPackage(ctx context.Context, name, display string) (*Package, error) {
+// packageName is display, across all pages, exact match only. It also
+// returns the record's raw fields, the base of a merge update.
+func (c *Client) FindPackage(ctx context.Context, name, display string) (*Package, map[string]any, error) {
 	filter := fmt.Sprintf(`fileName==%s or packageName==%s`, rsqlQuote(name), rsqlQuote(display))
 	var byName *Package
+	var byNameRaw map[string]any
 	for page := 0; ; page++ {
 		var out struct {
-			TotalCount int       `json:"totalCount"`
-			Results    []Package `json:"results"`
+			TotalCount int               `json:"totalCount"`
+			Results    []json.RawMessage `json:"results"`
 		}
 		q := url.Values{"page": {strconv.Itoa(page)}, "page-size": {"100"}, "sort": {"id:asc"}, "filter": {filter}}
 		if err := c.getJSON(ctx, "/api/v1/packages?"+q.Encode(), &out); err != nil {
-			return nil, fmt.Errorf("looking up package %q: %w", name, err)
+			return nil, nil, fmt.Errorf("looking up package %q: %w", name, err)
 		}
-		for i := range out.Results {
-			p := out.Results[i]
+		for _, raw := range out.Results {
+			var p Package
+			var fields map[string]any
+			if err := decodeJSON(raw, &p, "GET /api/v1/packages"); err != nil {
+				return nil, nil, fmt.Errorf("looking up package %q: %w", name, err)
+			}
+			json.Unmarshal(raw, &fields)
 			if p.FileName == name {
-				return &p, nil
+				return &p, fields, nil
 			}
 			if byName == nil && p.PackageName == display {
-				byName = &p
+				byName, byNameRaw = &p, fields
 			}
 		}
 		if len(out.Results) == 0 || (page+1)*100 >= out.TotalCount {
-			return byName, nil
+			return byName, byNameRaw, nil
 		}
 	}
 }
@@ -205,15 +213,6 @@ func (c *Client) FindPackage(ctx context.Context, name, display string) (*Packag
 // rsqlQuote quotes a value for an RSQL filter.
 func rsqlQuote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-}
-
-// GetPackageRaw returns a record as raw JSON fields, for a merge update.
-func (c *Client) GetPackageRaw(ctx context.Context, id string) (map[string]any, error) {
-	var out map[string]any
-	if err := c.getJSON(ctx, "/api/v1/packages/"+url.PathEscape(id), &out); err != nil {
-		return nil, fmt.Errorf("reading package %s: %w", id, err)
-	}
-	return out, nil
 }
 
 // GetPackage returns one record.

@@ -12,8 +12,9 @@ import (
 // zipBundle zips a bundle package (a .pkg directory) the way Jamf Pro
 // wants it: X.pkg.zip holding the X.pkg folder. Entries are sorted and
 // carry the files' own times, so an unchanged bundle gives the same bytes
-// and the hash comparison still skips it.
-func zipBundle(bundle, dir, zipName string) (string, error) {
+// and the hash comparison still skips it. The MD5 is computed while the
+// zip is written and cached, so the zip is never read back to hash it.
+func zipBundle(bundle, dir, zipName string, cache *hashCache) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("zipping bundle: %w", err)
 	}
@@ -23,7 +24,8 @@ func zipBundle(bundle, dir, zipName string) (string, error) {
 		return "", fmt.Errorf("zipping bundle: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	zw := zip.NewWriter(tmp)
+	hasher := NewHasher(true, false)
+	zw := zip.NewWriter(io.MultiWriter(tmp, hasher))
 	parent := filepath.Dir(bundle)
 	err = filepath.WalkDir(bundle, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -80,30 +82,23 @@ func zipBundle(bundle, dir, zipName string) (string, error) {
 	} else {
 		tmp.Close()
 	}
+	sum := hasher.Sums()
 	if err != nil {
 		return "", fmt.Errorf("zipping bundle %s: %w", bundle, err)
 	}
 	// Keep the old zip (and its cached hash) when the bytes are the same.
-	if same, _ := sameFile(tmp.Name(), out); same {
-		return out, nil
+	old := cache.Get(out).MD5
+	if old == "" {
+		if _, err := os.Stat(out); err == nil {
+			h, _ := HashFile(out, true, false)
+			old = h.MD5
+		}
 	}
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		return "", fmt.Errorf("zipping bundle: %w", err)
+	if old != sum.MD5 {
+		if err := os.Rename(tmp.Name(), out); err != nil {
+			return "", fmt.Errorf("zipping bundle: %w", err)
+		}
 	}
+	cache.Put(out, sum)
 	return out, nil
-}
-
-func sameFile(a, b string) (bool, error) {
-	ha, err := HashFile(a, true, false)
-	if err != nil {
-		return false, err
-	}
-	if _, err := os.Stat(b); err != nil {
-		return false, err
-	}
-	hb, err := HashFile(b, true, false)
-	if err != nil {
-		return false, err
-	}
-	return ha.MD5 == hb.MD5, nil
 }

@@ -47,6 +47,7 @@ type record struct {
 	display  string
 	hashType string
 	hashVal  string
+	raw      map[string]any // Jamf Pro API fields as looked up: the merge base
 	classic  *classicxml.Package
 }
 
@@ -63,10 +64,10 @@ func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result,
 		r.res.HTTPCalls = r.c.Calls()
 		log.Logf(1, "%d HTTP requests to Jamf Pro", r.res.HTTPCalls)
 	}()
+	r.cache = openHashCache(req.CacheDir)
 	if err := r.prepareFile(); err != nil {
 		return nil, err
 	}
-	r.cache = openHashCache(req.CacheDir)
 	r.local = r.cache.Get(r.file)
 
 	// Authenticate first, so bad credentials are reported as such.
@@ -145,7 +146,7 @@ func (r *run) prepareFile() error {
 			dir = filepath.Dir(r.file)
 		}
 		r.log.Logf(1, "Zipping bundle package %s", r.file)
-		if r.file, err = zipBundle(r.req.PkgPath, dir, r.req.PkgName); err != nil {
+		if r.file, err = zipBundle(r.req.PkgPath, dir, r.req.PkgName, r.cache); err != nil {
 			return err
 		}
 		if st, err = os.Stat(r.file); err != nil {
@@ -159,11 +160,11 @@ func (r *run) prepareFile() error {
 // findRecord looks the package record up by file name, then display name.
 func (r *run) findRecord(ctx context.Context) (*record, error) {
 	if r.modernAPI() {
-		p, err := r.c.FindPackage(ctx, r.req.PkgName, r.req.DisplayName)
+		p, raw, err := r.c.FindPackage(ctx, r.req.PkgName, r.req.DisplayName)
 		if err != nil || p == nil {
 			return nil, err
 		}
-		return &record{id: p.ID, fileName: p.FileName, display: p.PackageName, hashType: deref(p.HashType), hashVal: deref(p.HashValue)}, nil
+		return &record{id: p.ID, fileName: p.FileName, display: p.PackageName, hashType: deref(p.HashType), hashVal: deref(p.HashValue), raw: raw}, nil
 	}
 	p, err := r.c.ClassicFindPackage(ctx, r.req.DisplayName)
 	if err != nil || p == nil {
@@ -208,14 +209,22 @@ func (r *run) resolveCategory(ctx context.Context) (string, error) {
 	return r.c.CategoryID(ctx, r.req.Category)
 }
 
-// duplicatesOf finds Name_1.pkg-style copies of name in a JCDS listing.
-func duplicatesOf(name string, files []FileData) []FileData {
-	ext := filepath.Ext(name)
-	base := strings.TrimSuffix(name, ext)
-	if strings.HasSuffix(strings.ToLower(base), ".pkg") { // X.pkg.zip
+// SplitName splits a package file name into base and extension, keeping
+// a bundle's double extension together: "App.pkg.zip" is "App" and
+// ".pkg.zip". JCDS puts a clashing upload at base + "_1" + ext.
+func SplitName(name string) (base, ext string) {
+	ext = filepath.Ext(name)
+	base = strings.TrimSuffix(name, ext)
+	if strings.HasSuffix(strings.ToLower(base), ".pkg") {
 		ext = base[len(base)-4:] + ext
 		base = base[:len(base)-4]
 	}
+	return base, ext
+}
+
+// duplicatesOf finds Name_1.pkg-style copies of name in a JCDS listing.
+func duplicatesOf(name string, files []FileData) []FileData {
+	base, ext := SplitName(name)
 	re := regexp.MustCompile("^" + regexp.QuoteMeta(base) + `_\d+` + regexp.QuoteMeta(ext) + "$")
 	var out []FileData
 	for _, f := range files {

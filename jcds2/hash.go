@@ -18,10 +18,11 @@ type Hashes struct {
 	SHA3 string `json:"sha3,omitempty"`
 }
 
-// hashPipe is an io.Writer that feeds every byte to several hashes, each
-// in its own goroutine, so MD5 and SHA3-512 together run at the speed of
-// the slower one, and the writer (a file read or an upload) rarely waits.
-type hashPipe struct {
+// Hasher is an io.Writer that feeds every byte to MD5 and/or SHA3-512,
+// each in its own goroutine, so both together run at the speed of the
+// slower one and the writer (a file read or an upload) rarely waits.
+// Call Sums once, at the end.
+type Hasher struct {
 	md5, sha3 hash.Hash
 	hs        []hash.Hash
 	ins       []chan *hashBuf
@@ -39,8 +40,9 @@ type hashBuf struct {
 // hashBufSize × 4 buffers is all the memory hashing needs.
 const hashBufSize = 256 << 10
 
-func newHashPipe(wantMD5, wantSHA3 bool) *hashPipe {
-	p := &hashPipe{}
+// NewHasher returns a Hasher for the wanted hashes.
+func NewHasher(wantMD5, wantSHA3 bool) *Hasher {
+	p := &Hasher{}
 	if wantMD5 {
 		p.md5 = md5.New()
 		p.hs = append(p.hs, p.md5)
@@ -71,7 +73,7 @@ func newHashPipe(wantMD5, wantSHA3 bool) *hashPipe {
 	return p
 }
 
-func (p *hashPipe) Write(data []byte) (int, error) {
+func (p *Hasher) Write(data []byte) (int, error) {
 	total := len(data)
 	if len(p.hs) == 0 {
 		return total, nil
@@ -89,7 +91,7 @@ func (p *hashPipe) Write(data []byte) (int, error) {
 }
 
 // Sums waits for the hashes and returns them.
-func (p *hashPipe) Sums() Hashes {
+func (p *Hasher) Sums() Hashes {
 	if !p.closed {
 		p.closed = true
 		for _, ch := range p.ins {
@@ -114,7 +116,7 @@ func HashFile(path string, wantMD5, wantSHA3 bool) (Hashes, error) {
 		return Hashes{}, fmt.Errorf("hashing %s: %w", path, err)
 	}
 	defer f.Close()
-	p := newHashPipe(wantMD5, wantSHA3)
+	p := NewHasher(wantMD5, wantSHA3)
 	buf := make([]byte, hashBufSize)
 	if _, err := io.CopyBuffer(p, struct{ io.Reader }{f}, buf); err != nil {
 		p.Sums()
@@ -122,15 +124,3 @@ func HashFile(path string, wantMD5, wantSHA3 bool) (Hashes, error) {
 	}
 	return p.Sums(), nil
 }
-
-// Hasher computes MD5 and/or SHA3-512 of what is written to it, each
-// hash in its own goroutine. Call Sums once, at the end.
-type Hasher struct{ p *hashPipe }
-
-// NewHasher returns a Hasher for the wanted hashes.
-func NewHasher(md5, sha3 bool) *Hasher { return &Hasher{newHashPipe(md5, sha3)} }
-
-func (h *Hasher) Write(b []byte) (int, error) { return h.p.Write(b) }
-
-// Sums waits for the hashes and returns them.
-func (h *Hasher) Sums() Hashes { return h.p.Sums() }

@@ -85,10 +85,11 @@ func (r *run) writeMetadata(ctx context.Context, create bool, categoryID string)
 		r.rec = &record{id: id, fileName: r.req.PkgName, display: r.req.DisplayName}
 		r.log.Logf(0, "Created package record %s (%q)", id, r.req.DisplayName)
 	} else {
-		// Merge onto the record so what an admin set by hand survives.
-		cur, err := r.c.GetPackageRaw(ctx, r.rec.id)
-		if err != nil {
-			return err
+		// Merge onto the record as this run looked it up, so what an admin
+		// set by hand survives.
+		cur := make(map[string]any, len(r.rec.raw))
+		for k, v := range r.rec.raw {
+			cur[k] = v
 		}
 		delete(cur, "id")
 		if r.hashFromServer {

@@ -146,7 +146,7 @@ func (r *run) uploadS3(ctx context.Context) error {
 		return err
 	}
 	defer f.Close()
-	pipe := newHashPipe(r.local.MD5 == "", false)
+	pipe := NewHasher(r.local.MD5 == "", false)
 	body := &progressReader{r: io.TeeReader(f, pipe), total: r.size, log: r.log, ctx: ctx}
 	key := cr.Path + r.req.PkgName
 	r.log.Logf(0, "Uploading %s (%s) to JCDS in %s parts, %d at a time", r.req.PkgName, HumanBytes(r.size), HumanBytes(partSize), conc)
@@ -192,32 +192,43 @@ func (r *run) settle(ctx context.Context) {
 
 // verifyJCDS polls the JCDS listing until our MD5 shows under our name.
 func (r *run) verifyJCDS(ctx context.Context) {
-	deadline := time.Now().Add(r.req.VerifyTimeout)
-	delay := 500 * time.Millisecond
-	for {
+	r.verify(ctx, "JCDS does not list "+r.req.PkgName+" with the uploaded hash yet", func() bool {
 		files, ok, err := r.c.ListJCDS(ctx)
-		if err == nil && ok {
-			if f := findFile(r.req.PkgName, files); f != nil && f.MD5 == r.local.MD5 {
-				r.res.Verified = true
-				if len(f.SHA3) == 128 {
-					r.local.SHA3 = f.SHA3
-					r.cache.Put(r.file, r.local)
-				}
-				r.log.Logf(1, "Verified: JCDS lists %s with md5 %s", r.req.PkgName, f.MD5)
-				return
+		if err != nil || !ok {
+			return false
+		}
+		if f := findFile(r.req.PkgName, files); f != nil && f.MD5 == r.local.MD5 {
+			if len(f.SHA3) == 128 {
+				r.local.SHA3 = f.SHA3
+				r.cache.Put(r.file, r.local)
 			}
-			for _, d := range duplicatesOf(r.req.PkgName, files) {
-				if d.MD5 == r.local.MD5 {
-					r.log.Logf(0, "WARNING: JCDS stored the upload as %s, a duplicate: delete %s by hand", d.FileName, d.FileName)
-				}
+			r.log.Logf(1, "Verified: JCDS lists %s with md5 %s", r.req.PkgName, f.MD5)
+			return true
+		}
+		for _, d := range duplicatesOf(r.req.PkgName, files) {
+			if d.MD5 == r.local.MD5 {
+				r.log.Logf(0, "WARNING: JCDS stored the upload as %s, a duplicate: delete %s by hand", d.FileName, d.FileName)
 			}
 		}
+		return false
+	})
+}
+
+// verify calls check with a capped back-off until it reports success or
+// VerifyTimeout runs out; a timeout is reported, not failed: the upload
+// itself succeeded.
+func (r *run) verify(ctx context.Context, notYet string, check func() bool) {
+	deadline := time.Now().Add(r.req.VerifyTimeout)
+	for delay := 500 * time.Millisecond; ; delay = min(delay*2, 15*time.Second) {
+		if check() {
+			r.res.Verified = true
+			return
+		}
 		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
-			r.log.Logf(0, "JCDS does not list %s with the uploaded hash yet; it was uploaded but is not yet verified", r.req.PkgName)
+			r.log.Logf(0, "%s; it was uploaded but is not yet verified", notYet)
 			return
 		}
 		wait(ctx, delay)
-		delay = min(delay*2, 15*time.Second)
 	}
 }
 

@@ -114,14 +114,14 @@ func (r *run) uploadPackage(ctx context.Context) error {
 	tail.Write(head.Bytes()[headLen:])
 	head.Truncate(headLen)
 
-	var pipe *hashPipe
+	var pipe *Hasher
 	var body *progressReader
 	stream := func() (io.ReadCloser, int64, error) {
 		f, err := openFile(r.file)
 		if err != nil {
 			return nil, 0, err
 		}
-		pipe = newHashPipe(true, true)
+		pipe = NewHasher(true, true)
 		body = &progressReader{r: io.TeeReader(f, pipe), total: r.size, log: r.log, ctx: ctx}
 		rd := io.MultiReader(bytes.NewReader(head.Bytes()), body, bytes.NewReader(tail.Bytes()))
 		return readCloser{rd, f}, int64(head.Len()) + r.size + int64(tail.Len()), nil
@@ -155,23 +155,16 @@ type readCloser struct {
 
 // verifyRecord polls the record until Jamf Pro lists our hash.
 func (r *run) verifyRecord(ctx context.Context) {
-	deadline := time.Now().Add(r.req.VerifyTimeout)
-	delay := 500 * time.Millisecond
-	for {
+	r.verify(ctx, "Jamf Pro has not yet listed the hash of "+r.req.PkgName, func() bool {
 		p, err := r.c.GetPackage(ctx, r.res.PkgID)
-		if err == nil {
-			hv := deref(p.HashValue)
-			if hv != "" && (strings.EqualFold(hv, r.local.SHA3) || strings.EqualFold(hv, r.local.MD5)) {
-				r.res.Verified = true
-				r.log.Logf(1, "Verified: record %s lists %s %s", r.res.PkgID, deref(p.HashType), hv)
-				return
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
-			r.log.Logf(0, "Jamf Pro has not yet listed the hash of %s; it was uploaded but is not yet verified", r.req.PkgName)
-			return
+		hv := deref(p.HashValue)
+		if hv == "" || !strings.EqualFold(hv, r.local.SHA3) && !strings.EqualFold(hv, r.local.MD5) {
+			return false
 		}
-		wait(ctx, delay)
-		delay = min(delay*2, 15*time.Second)
-	}
+		r.log.Logf(1, "Verified: record %s lists %s %s", r.res.PkgID, deref(p.HashType), hv)
+		return true
+	})
 }

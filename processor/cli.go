@@ -90,7 +90,7 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 	var keys keyFlags
 	fs.Var(&keys, "key", "extra input as KEY=VALUE (repeatable)")
 	// Aliases the reference CLI accepts.
-	str["pkg_path_alias"] = fs.String("pkg-path", "", "same as --pkg")
+	fs.StringVar(str["pkg_path"], "pkg-path", "", "same as --pkg")
 	if err := fs.Parse(rest); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -123,10 +123,6 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 			env[k] = v
 		}
 	}
-	if *str["pkg_path_alias"] != "" && *str["pkg_path"] == "" {
-		*str["pkg_path"] = *str["pkg_path_alias"]
-	}
-	delete(str, "pkg_path_alias")
 	for k, v := range str {
 		if *v != "" {
 			env[k] = *v

@@ -1,6 +1,7 @@
 package jcds2test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -8,7 +9,6 @@ import (
 	"net/http"
 	"path"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -209,12 +209,7 @@ func (s *Server) freeName(name string) string {
 	if s.files[name] == nil {
 		return name
 	}
-	ext := path.Ext(name)
-	base := strings.TrimSuffix(name, ext)
-	if strings.HasSuffix(strings.ToLower(base), ".pkg") {
-		ext = base[len(base)-4:] + ext
-		base = base[:len(base)-4]
-	}
+	base, ext := jcds2.SplitName(name)
 	for i := 1; ; i++ {
 		n := fmt.Sprintf("%s_%d%s", base, i, ext)
 		if s.files[n] == nil {
@@ -293,10 +288,10 @@ func hashStream(r io.Reader) (string, string, int64, error) {
 // PutFile places a file straight into the store (test set-up).
 func (s *Server) PutFile(ctx context.Context, name string, data []byte) error {
 	key := "store/" + newUUID() + "/" + name
-	if _, err := s.s3.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: strings.NewReader(string(data))}); err != nil {
+	if _, err := s.s3.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: bytes.NewReader(data)}); err != nil {
 		return err
 	}
-	md5sum, sha, n, _ := hashStream(strings.NewReader(string(data)))
+	md5sum, sha, n, _ := hashStream(bytes.NewReader(data))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.files[name] = &StoredFile{FileName: name, Key: key, Length: n, MD5: md5sum, SHA3: sha}

@@ -26,11 +26,11 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary this shim may run, by platform.
 PINNED_SHA256 = {
-    "darwin-amd64": "04d1474703119a1a49f153d1c783f1b28e45f2c1047f466779c3012c76494e3d",
-    "darwin-arm64": "82fbce0a00bf658688abc459bdc038bdb3a1db4c4adb4e7822aa42df13ce38dd",
-    "darwin-universal": "26fac1f0d8e983e45651e3e2d80973638b674c9f2a5fde3d07f115078d38562e",
-    "linux-amd64": "7802a0238ab6eb519eb570cf501424b165eae9a62e5988e114b5a0e3dc8301d5",
-    "linux-arm64": "b61d0910239973d8f42ad2469fd5888a2f26fc8d89a8eb8444494ac1de11384f",
+    "darwin-amd64": "1a7dffbbd0b2f427b00b32eb34bf88d5f693d67cc5f6e14b1aa2d566ff8a927e",
+    "darwin-arm64": "977c7208d677833fba0bee3bdfe1f4b8ed5d368d182c408f639aadb56857cc71",
+    "darwin-universal": "16280654eaac9bced5610ca19e493591a373f5869c8b833d6ff3d07963793703",
+    "linux-amd64": "3e9772dc15a7e4e236db57f6018d0dbeb9729b90e8a2181e44bdd7a7ee39e86f",
+    "linux-arm64": "af92274211cf723fc03621b5d0180c7d18034cd18ae8ec5b337bfa1e51e43a5b",
 }
 
 # Keys whose upper-cased name contains one of these hold secrets: the
