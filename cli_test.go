@@ -170,11 +170,7 @@ func TestDuplicatesAreReportedAndRemovedOnRequest(t *testing.T) {
 
 func TestClassicUpdateOnOldServer(t *testing.T) {
 	sim := newSim(t, jcds2test.Config{Version: "11.4.0"})
-	dir := t.TempDir()
-	pkg := writePkg(t, dir, "Classic.pkg", 1<<20, 34)
-	env := baseEnv(t, sim, pkg)
-	mustRun(t, sim, env)
-	writePkg(t, dir, "Classic.pkg", 1<<20, 35)
+	env, pkg := uploadedThenRebuilt(t, sim, "Classic.pkg", 1<<20, 34)
 	env["replace_pkg"], env["pkg_notes"] = "True", `Notes with <xml> & "quotes"`
 	sim.ResetLog()
 	out := mustRun(t, sim, env)

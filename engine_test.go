@@ -58,6 +58,18 @@ func assertConverged(t *testing.T, sim *jcds2test.Server, name, pkg string) {
 	}
 }
 
+// uploadedThenRebuilt uploads a new package, then rebuilds it under the
+// same name with other bytes, as the next version's build does.
+func uploadedThenRebuilt(t *testing.T, sim *jcds2test.Server, name string, size int, seed byte) (processor.Env, string) {
+	t.Helper()
+	dir := t.TempDir()
+	pkg := writePkg(t, dir, name, size, seed)
+	env := baseEnv(t, sim, pkg)
+	mustRun(t, sim, env)
+	writePkg(t, dir, name, size, seed+1)
+	return env, pkg
+}
+
 func calls(sim *jcds2test.Server) []string {
 	var out []string
 	for _, e := range sim.Log() {
@@ -152,11 +164,7 @@ func deref(p *string) string {
 
 func TestChangedBytesNeedReplacePkg(t *testing.T) {
 	sim := newSim(t, jcds2test.Config{})
-	dir := t.TempDir()
-	pkg := writePkg(t, dir, "Tool.pkg", 6<<20, 1)
-	env := baseEnv(t, sim, pkg)
-	mustRun(t, sim, env)
-	writePkg(t, dir, "Tool.pkg", 7<<20, 2) // a new build under the same name
+	env, pkg := uploadedThenRebuilt(t, sim, "Tool.pkg", 6<<20, 1)
 
 	old := sim.Files()["Tool.pkg"].MD5
 	out := mustRun(t, sim, env)
@@ -217,11 +225,7 @@ func TestMetadataOnlyReplaceKeepsAdminFields(t *testing.T) {
 
 func TestSkipMetadataUpload(t *testing.T) {
 	sim := newSim(t, jcds2test.Config{})
-	dir := t.TempDir()
-	pkg := writePkg(t, dir, "Skip.pkg", 1<<20, 5)
-	env := baseEnv(t, sim, pkg)
-	mustRun(t, sim, env)
-	writePkg(t, dir, "Skip.pkg", 1<<20, 6)
+	env, pkg := uploadedThenRebuilt(t, sim, "Skip.pkg", 1<<20, 5)
 	env["replace_pkg"], env["skip_metadata_upload"] = "True", "True"
 	sim.ResetLog()
 	out := mustRun(t, sim, env)
@@ -304,11 +308,7 @@ func TestAwkwardNames(t *testing.T) {
 	for _, name := range []string{"My App 1.0.pkg", "C++ Tools+1.pkg", "R&D #2 100%.pkg", "Grüße 日本語.pkg"} {
 		t.Run(name, func(t *testing.T) {
 			sim := newSim(t, jcds2test.Config{})
-			dir := t.TempDir()
-			pkg := writePkg(t, dir, name, 1<<20, 11)
-			env := baseEnv(t, sim, pkg)
-			mustRun(t, sim, env)
-			writePkg(t, dir, name, 1<<20, 12)
+			env, pkg := uploadedThenRebuilt(t, sim, name, 1<<20, 11)
 			env["replace_pkg"] = "yes"
 			if out := mustRun(t, sim, env); out["pkg_uploaded"] != true {
 				t.Fatalf("replace: %v", out)
@@ -369,11 +369,7 @@ func TestBundlePackageIsZipped(t *testing.T) {
 
 func TestDryRunChangesNothing(t *testing.T) {
 	sim := newSim(t, jcds2test.Config{})
-	dir := t.TempDir()
-	pkg := writePkg(t, dir, "Dry.pkg", 1<<20, 14)
-	env := baseEnv(t, sim, pkg)
-	mustRun(t, sim, env)
-	writePkg(t, dir, "Dry.pkg", 1<<20, 15)
+	env, _ := uploadedThenRebuilt(t, sim, "Dry.pkg", 1<<20, 14)
 	env["replace_pkg"], env["dry_run"] = "True", "True"
 	sim.ResetLog()
 	r := runEnv(t, sim, env, processor.FormatBinary)
