@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -16,7 +16,7 @@ import (
 // input and what to do, and nothing is written on the server.
 
 func TestMoreBadInputFailsBeforeAnyRequest(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	good := writePkg(t, t.TempDir(), "Good.pkg", 100, 5)
 	cases := []struct {
 		name string
@@ -58,7 +58,7 @@ func TestMoreBadInputFailsBeforeAnyRequest(t *testing.T) {
 
 // writes are the accepted requests that change something (token calls
 // aside); a refused POST wrote nothing.
-func writes(sim *jcds2test.Server) []string {
+func writes(sim *jamfsim.Server) []string {
 	var out []string
 	for _, e := range sim.Log() {
 		c := e.Method + " " + e.Path
@@ -72,38 +72,38 @@ func writes(sim *jcds2test.Server) []string {
 func TestBadInputTheServerJudges(t *testing.T) {
 	cases := []struct {
 		name   string
-		cfg    jcds2test.Config
-		setup  func(*jcds2test.Server)
+		cfg    jamfsim.Config
+		setup  func(*jamfsim.Server)
 		edit   func(processor.Env)
 		prefix string
 	}{
-		{"wrong password", jcds2test.Config{}, nil, func(e processor.Env) {
+		{"wrong password", jamfsim.Config{}, nil, func(e processor.Env) {
 			delete(e, "CLIENT_ID")
 			delete(e, "CLIENT_SECRET")
 			e["API_USERNAME"], e["API_PASSWORD"] = "admin", "wrong-password"
 		}, `ProcessorError: Jamf Pro refused API_USERNAME "admin" and its password (401): check both, and that the account is enabled`},
-		{"wrong client secret", jcds2test.Config{}, nil, func(e processor.Env) { e["CLIENT_SECRET"] = "not-the-secret" },
-			`ProcessorError: Jamf Pro refused CLIENT_ID "` + jcds2test.DefaultClientID + `" and its secret: check both, and that the API client is enabled`},
-		{"stale bearer token", jcds2test.Config{}, nil, func(e processor.Env) {
+		{"wrong client secret", jamfsim.Config{}, nil, func(e processor.Env) { e["CLIENT_SECRET"] = "not-the-secret" },
+			`ProcessorError: Jamf Pro refused CLIENT_ID "` + jamfsim.DefaultClientID + `" and its secret: check both, and that the API client is enabled`},
+		{"stale bearer token", jamfsim.Config{}, nil, func(e processor.Env) {
 			delete(e, "CLIENT_ID")
 			delete(e, "CLIENT_SECRET")
 			e["BEARER_TOKEN"] = "eyJhbGciOiJIUzI1NiJ9.expired"
 		}, "ProcessorError: BEARER_TOKEN was refused by Jamf Pro (expired or invalid): mint a new one, or give CLIENT_ID/CLIENT_SECRET instead"},
-		{"no JCDS privilege", jcds2test.Config{}, func(s *jcds2test.Server) { s.Fail("POST /api/v1/jcds/files", 403, 5) }, nil,
+		{"no JCDS privilege", jamfsim.Config{}, func(s *jamfsim.Server) { s.Fail("POST /api/v1/jcds/files", 403, 5) }, nil,
 			"ProcessorError: asking JCDS for upload credentials: Jamf Pro answered 403 Forbidden to POST /api/v1/jcds/files: INJECTED_FAULT injected fault (the account lacks a privilege this step needs)"},
-		{"unknown category", jcds2test.Config{}, nil, func(e processor.Env) { e["pkg_category"] = "No Such Category" },
+		{"unknown category", jamfsim.Config{}, nil, func(e processor.Env) { e["pkg_category"] = "No Such Category" },
 			`ProcessorError: pkg_category "No Such Category" does not exist in Jamf Pro: create it first (e.g. with JamfCategoryUploader) or fix the name`},
-		{"HTML instead of JSON", jcds2test.Config{}, func(s *jcds2test.Server) {
+		{"HTML instead of JSON", jamfsim.Config{}, func(s *jamfsim.Server) {
 			s.Respond("GET /api/v1/jamf-pro-version", 200, "text/html", "<html><body>Please log in</body></html>", 1)
 		}, nil, `ProcessorError: asking the Jamf Pro version: GET /api/v1/jamf-pro-version: Jamf Pro's answer is not the JSON expected`},
-		{"JSON with wrong types", jcds2test.Config{}, func(s *jcds2test.Server) {
+		{"JSON with wrong types", jamfsim.Config{}, func(s *jamfsim.Server) {
 			s.Respond("GET /api/v1/packages", 200, "application/json", `{"totalCount":"many","results":{"id":1}}`, 1)
 		}, nil, `ProcessorError: looking up package "Good.pkg": GET /api/v1/packages?`},
-		{"jcds2_mode without JCDS", jcds2test.Config{NoJCDS: true}, nil, func(e processor.Env) { e["jcds2_mode"] = "True" },
+		{"jcds2_mode without JCDS", jamfsim.Config{NoJCDS: true}, nil, func(e processor.Env) { e["jcds2_mode"] = "True" },
 			"ProcessorError: jcds2_mode is True but http://"},
-		{"old server without JCDS", jcds2test.Config{NoJCDS: true, Version: "10.49.0"}, nil, nil,
+		{"old server without JCDS", jamfsim.Config{NoJCDS: true, Version: "10.49.0"}, nil, nil,
 			"ProcessorError: Jamf Pro 10.49.0-t1785446884863 has no JCDS 2.0 and is older than 11.5, so it has no packages upload endpoint: upgrade Jamf Pro or upload by hand"},
-		{"untrusted TLS", jcds2test.Config{TLS: true}, nil, nil, "ProcessorError: getting a token with CLIENT_ID: the TLS certificate of https://"},
+		{"untrusted TLS", jamfsim.Config{TLS: true}, nil, nil, "ProcessorError: getting a token with CLIENT_ID: the TLS certificate of https://"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -133,7 +133,7 @@ func TestBadInputTheServerJudges(t *testing.T) {
 }
 
 func TestInsecureModeAcceptsAnUntrustedCertificateWithAWarning(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{TLS: true})
+	sim := newSim(t, jamfsim.Config{TLS: true})
 	pkg := writePkg(t, t.TempDir(), "Tls.pkg", 1<<20, 8)
 	env := baseEnv(t, sim, pkg)
 	env["insecure_mode"] = "True"

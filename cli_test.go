@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -38,9 +38,9 @@ func runCLI(t *testing.T, env []string, args ...string) (string, string, int) {
 }
 
 func TestPkgCommand(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Cli Tool.pkg", 9<<20, 31)
-	creds := []string{"JSS_URL=" + sim.URL, "CLIENT_ID=" + jcds2test.DefaultClientID, "CLIENT_SECRET=" + jcds2test.DefaultClientSecret, "AWS_ENDPOINT_URL_S3=" + sim.S3Endpoint()}
+	creds := []string{"JSS_URL=" + sim.URL, "CLIENT_ID=" + jamfsim.DefaultClientID, "CLIENT_SECRET=" + jamfsim.DefaultClientSecret, "AWS_ENDPOINT_URL_S3=" + sim.S3Endpoint()}
 
 	out, errs, code := runCLI(t, creds, "pkg", "--pkg", pkg, "--category", "Testing", "--name", "CLI Tool", "--dry-run")
 	if code != 0 || !strings.Contains(errs, "Dry run: would upload Cli Tool.pkg (9.0 MiB) to JCDS") || len(sim.Packages()) != 0 {
@@ -57,14 +57,14 @@ func TestPkgCommand(t *testing.T) {
 	if res["pkg_uploaded"] != true || res["pkg_display_name"] != "CLI Tool" || res["pkg_upload_status"] != "uploaded, verified" {
 		t.Fatalf("result: %v", res)
 	}
-	if strings.Contains(out+errs, jcds2test.DefaultClientSecret) {
+	if strings.Contains(out+errs, jamfsim.DefaultClientSecret) {
 		t.Fatal("the secret was printed")
 	}
 	assertConverged(t, sim, "Cli Tool.pkg", pkg)
 
 	// Credentials from an AutoPkg prefs plist; the plain result line.
 	prefs := filepath.Join(t.TempDir(), "prefs.plist")
-	data, _ := processor.EncodeEnv(processor.Env{"JSS_URL": sim.URL, "API_USERNAME": jcds2test.DefaultUser, "API_PASSWORD": jcds2test.DefaultPassword}, processor.FormatXML)
+	data, _ := processor.EncodeEnv(processor.Env{"JSS_URL": sim.URL, "API_USERNAME": jamfsim.DefaultUser, "API_PASSWORD": jamfsim.DefaultPassword}, processor.FormatXML)
 	os.WriteFile(prefs, data, 0o600)
 	out, errs, code = runCLI(t, []string{"AWS_ENDPOINT_URL_S3=" + sim.S3Endpoint()}, "pkg", "--prefs", prefs, "--pkg", pkg)
 	if code != 0 || out != "Cli Tool.pkg: unchanged (package id 1)\n" {
@@ -126,7 +126,7 @@ func TestSimCommandServesUploads(t *testing.T) {
 		t.Fatal("sim did not print its URL and S3 endpoint")
 	}
 	pkg := writePkg(t, t.TempDir(), "FromSim.pkg", 1<<20, 32)
-	_, errs, code := runCLI(t, []string{"JSS_URL=" + url, "API_USERNAME=" + jcds2test.DefaultUser, "API_PASSWORD=" + jcds2test.DefaultPassword, "AWS_ENDPOINT_URL_S3=" + s3}, "pkg", "--pkg", pkg, "--key", "jcds2_verify_timeout=30")
+	_, errs, code := runCLI(t, []string{"JSS_URL=" + url, "API_USERNAME=" + jamfsim.DefaultUser, "API_PASSWORD=" + jamfsim.DefaultPassword, "AWS_ENDPOINT_URL_S3=" + s3}, "pkg", "--pkg", pkg, "--key", "jcds2_verify_timeout=30")
 	if code != 0 {
 		t.Fatalf("upload to jcds2-uploader sim: %d\n%s", code, errs)
 	}
@@ -150,7 +150,7 @@ func TestDemo(t *testing.T) {
 }
 
 func TestDuplicatesAreReportedAndRemovedOnRequest(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Dupe.pkg", 1<<20, 33)
 	if err := sim.PutFile(context.Background(), "Dupe_1.pkg", []byte("left by another tool")); err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestDuplicatesAreReportedAndRemovedOnRequest(t *testing.T) {
 }
 
 func TestClassicUpdateOnOldServer(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{Version: "11.4.0"})
+	sim := newSim(t, jamfsim.Config{Version: "11.4.0"})
 	env, pkg := uploadedThenRebuilt(t, sim, "Classic.pkg", 1<<20, 34)
 	env["replace_pkg"], env["pkg_notes"] = "True", `Notes with <xml> & "quotes"`
 	sim.ResetLog()

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -33,7 +33,7 @@ func TestXMLAndBinaryGiveTheSameResult(t *testing.T) {
 	var outs []processor.Env
 	pkg := writePkg(t, t.TempDir(), "Same-1.0.pkg", 1<<20, 1)
 	for _, format := range []processor.Format{processor.FormatXML, processor.FormatBinary} {
-		sim := newSim(t, jcds2test.Config{})
+		sim := newSim(t, jamfsim.Config{})
 		env := baseEnv(t, sim, pkg)
 		env["RECIPE_CACHE_DIR"] = "/nonexistent-cache-is-fine"
 		for k, v := range passthrough() {
@@ -56,7 +56,7 @@ func TestXMLAndBinaryGiveTheSameResult(t *testing.T) {
 }
 
 func TestEveryPlistTypeRoundTrips(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	env := baseEnv(t, sim, writePkg(t, t.TempDir(), "Types.pkg", 4096, 2))
 	env["dry_run"] = true
 	in := passthrough()
@@ -85,10 +85,10 @@ func TestEveryPlistTypeRoundTrips(t *testing.T) {
 }
 
 func TestKeyValueArguments(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "KV-2.0.pkg", 8192, 3)
 	r := runBin(t, sim, []byte("stdin is not read in key=value mode"),
-		"JSS_URL="+sim.URL, "API_USERNAME="+jcds2test.DefaultUser, "API_PASSWORD="+jcds2test.DefaultPassword,
+		"JSS_URL="+sim.URL, "API_USERNAME="+jamfsim.DefaultUser, "API_PASSWORD="+jamfsim.DefaultPassword,
 		"pkg_path="+pkg, "NAME=KV", "pkg_display_name=%NAME% app", "verbose=2", "pkg_category=Testing", "jcds2_verify_timeout=30")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
@@ -119,7 +119,7 @@ func TestKeyValueArguments(t *testing.T) {
 }
 
 func TestVerboseAsAString(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	env := baseEnv(t, sim, writePkg(t, t.TempDir(), "V.pkg", 100, 4))
 	env["dry_run"] = "True"
 	env["verbose"] = "3"
@@ -136,7 +136,7 @@ func TestVerboseAsAString(t *testing.T) {
 
 // Bad input: exit 10, one exact line, and not one HTTP request.
 func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	dir := t.TempDir()
 	good := writePkg(t, dir, "Good.pkg", 100, 5)
 	empty := filepath.Join(dir, "Empty.pkg")
@@ -217,7 +217,7 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 }
 
 func TestSecretsNeverReachOutput(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	dir := t.TempDir()
 	for v := 0; v <= 4; v++ {
 		for _, auth := range []string{"client", "user"} {
@@ -230,13 +230,13 @@ func TestSecretsNeverReachOutput(t *testing.T) {
 			if auth == "user" {
 				delete(env, "CLIENT_ID")
 				delete(env, "CLIENT_SECRET")
-				env["API_USERNAME"], env["API_PASSWORD"] = jcds2test.DefaultUser, jcds2test.DefaultPassword
+				env["API_USERNAME"], env["API_PASSWORD"] = jamfsim.DefaultUser, jamfsim.DefaultPassword
 			}
 			r := runEnv(t, sim, env, processor.FormatXML)
 			if r.code != 0 {
 				t.Fatalf("verbose %d %s: exit %d %s", v, auth, r.code, r.stderr)
 			}
-			secrets := append(sim.IssuedSecrets(), jcds2test.DefaultPassword, jcds2test.DefaultClientSecret, "smb-password-5678", "ghp_secretsecretsecret")
+			secrets := append(sim.IssuedSecrets(), jamfsim.DefaultPassword, jamfsim.DefaultClientSecret, "smb-password-5678", "ghp_secretsecretsecret")
 			cacheFiles, _ := filepath.Glob(filepath.Join(env["RECIPE_CACHE_DIR"].(string), "*"))
 			for _, s := range secrets {
 				for what, data := range map[string][]byte{"stdout": r.stdout, "stderr": r.stderr} {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -38,7 +38,7 @@ var crashPoints = []crashPoint{
 
 // startHeld starts the binary and returns once the simulator holds the
 // first of the next n requests matching hold.
-func startHeld(t *testing.T, sim *jcds2test.Server, env processor.Env, hold string, n int) (*exec.Cmd, *bytes.Buffer) {
+func startHeld(t *testing.T, sim *jamfsim.Server, env processor.Env, hold string, n int) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	arrived := sim.DelayNotify(hold, time.Minute, n)
 	cmd, stderr := processCmd(sim, env)
@@ -60,7 +60,7 @@ func TestCrashesConverge(t *testing.T) {
 	}
 	for i, cp := range crashPoints {
 		t.Run(cp.name, func(t *testing.T) {
-			sim := newSim(t, jcds2test.Config{})
+			sim := newSim(t, jamfsim.Config{})
 			pkg := writePkg(t, t.TempDir(), "Crash.pkg", 20<<20, byte(i))
 			env := baseEnv(t, sim, pkg)
 			if cp.route != "" {
@@ -96,7 +96,7 @@ func TestCrashesConverge(t *testing.T) {
 func TestInterruptAbortsCleanly(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			sim := newSim(t, jcds2test.Config{})
+			sim := newSim(t, jamfsim.Config{})
 			// Every part is held, so the interrupt comes while the file is
 			// still being read.
 			pkg := writePkg(t, t.TempDir(), "Stop.pkg", 100<<20, 7)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -28,7 +28,7 @@ func fileMD5(t *testing.T, path string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func mustRun(t *testing.T, sim *jcds2test.Server, env processor.Env) processor.Env {
+func mustRun(t *testing.T, sim *jamfsim.Server, env processor.Env) processor.Env {
 	t.Helper()
 	r := runEnv(t, sim, env, processor.FormatBinary)
 	if r.code != 0 {
@@ -39,14 +39,14 @@ func mustRun(t *testing.T, sim *jcds2test.Server, env processor.Env) processor.E
 
 // assertConverged checks the final state: one record named name, one
 // file name with the local bytes, nothing else.
-func assertConverged(t *testing.T, sim *jcds2test.Server, name, pkg string) {
+func assertConverged(t *testing.T, sim *jamfsim.Server, name, pkg string) {
 	t.Helper()
 	sim.Ingest(context.Background())
 	files := sim.Files()
 	if len(files) != 1 || files[name].MD5 != fileMD5(t, pkg) {
 		t.Fatalf("want exactly %s with the local bytes, got %v", name, files)
 	}
-	var recs []jcds2test.Package
+	var recs []jamfsim.Package
 	for _, p := range sim.Packages() {
 		recs = append(recs, p)
 	}
@@ -60,7 +60,7 @@ func assertConverged(t *testing.T, sim *jcds2test.Server, name, pkg string) {
 
 // uploadedThenRebuilt uploads a new package, then rebuilds it under the
 // same name with other bytes, as the next version's build does.
-func uploadedThenRebuilt(t *testing.T, sim *jcds2test.Server, name string, size int, seed byte) (processor.Env, string) {
+func uploadedThenRebuilt(t *testing.T, sim *jamfsim.Server, name string, size int, seed byte) (processor.Env, string) {
 	t.Helper()
 	dir := t.TempDir()
 	pkg := writePkg(t, dir, name, size, seed)
@@ -70,7 +70,7 @@ func uploadedThenRebuilt(t *testing.T, sim *jcds2test.Server, name string, size 
 	return env, pkg
 }
 
-func calls(sim *jcds2test.Server) []string {
+func calls(sim *jamfsim.Server) []string {
 	var out []string
 	for _, e := range sim.Log() {
 		path, _, _ := strings.Cut(e.Path, "?")
@@ -79,7 +79,7 @@ func calls(sim *jcds2test.Server) []string {
 	return out
 }
 
-func assertCalls(t *testing.T, sim *jcds2test.Server, want ...string) {
+func assertCalls(t *testing.T, sim *jamfsim.Server, want ...string) {
 	t.Helper()
 	got := calls(sim)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -88,7 +88,7 @@ func assertCalls(t *testing.T, sim *jcds2test.Server, want ...string) {
 }
 
 func TestNewUploadThenUnchangedRerun(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Firefox 120.pkg", 20<<20, 10)
 	env := baseEnv(t, sim, pkg)
 	env["pkg_category"] = "Applications"
@@ -163,7 +163,7 @@ func deref(p *string) string {
 }
 
 func TestChangedBytesNeedReplacePkg(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	env, pkg := uploadedThenRebuilt(t, sim, "Tool.pkg", 6<<20, 1)
 
 	old := sim.Files()["Tool.pkg"].MD5
@@ -186,9 +186,9 @@ func TestChangedBytesNeedReplacePkg(t *testing.T) {
 }
 
 func TestRecordWithoutFileIsRepaired(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Half.pkg", 1<<20, 3)
-	sim.AddPackage(jcds2test.Package{PackageName: "Half.pkg", FileName: "Half.pkg", CategoryID: "-1", Priority: 10})
+	sim.AddPackage(jamfsim.Package{PackageName: "Half.pkg", FileName: "Half.pkg", CategoryID: "-1", Priority: 10})
 	out := mustRun(t, sim, baseEnv(t, sim, pkg))
 	if out["pkg_uploaded"] != true || out["pkg_id"] != "1" {
 		t.Fatalf("outputs: %v", out)
@@ -197,7 +197,7 @@ func TestRecordWithoutFileIsRepaired(t *testing.T) {
 }
 
 func TestMetadataOnlyReplaceKeepsAdminFields(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Meta.pkg", 1<<20, 4)
 	env := baseEnv(t, sim, pkg)
 	mustRun(t, sim, env)
@@ -224,7 +224,7 @@ func TestMetadataOnlyReplaceKeepsAdminFields(t *testing.T) {
 }
 
 func TestSkipMetadataUpload(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	env, pkg := uploadedThenRebuilt(t, sim, "Skip.pkg", 1<<20, 5)
 	env["replace_pkg"], env["skip_metadata_upload"] = "True", "True"
 	sim.ResetLog()
@@ -241,7 +241,7 @@ func TestSkipMetadataUpload(t *testing.T) {
 }
 
 func TestClassicRouteOnOldServer(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{Version: "11.4.0"})
+	sim := newSim(t, jamfsim.Config{Version: "11.4.0"})
 	pkg := writePkg(t, t.TempDir(), "Old & Gold.pkg", 1<<20, 7)
 	env := baseEnv(t, sim, pkg)
 	env["pkg_category"] = "Productivity"
@@ -270,7 +270,7 @@ func TestClassicRouteOnOldServer(t *testing.T) {
 }
 
 func TestPackagesRouteWithoutJCDS(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{NoJCDS: true})
+	sim := newSim(t, jamfsim.Config{NoJCDS: true})
 	dir := t.TempDir()
 	pkg := writePkg(t, dir, "Api.pkg", 3<<20, 8)
 	env := baseEnv(t, sim, pkg)
@@ -307,7 +307,7 @@ func TestPackagesRouteWithoutJCDS(t *testing.T) {
 func TestAwkwardNames(t *testing.T) {
 	for _, name := range []string{"My App 1.0.pkg", "C++ Tools+1.pkg", "R&D #2 100%.pkg", "Grüße 日本語.pkg"} {
 		t.Run(name, func(t *testing.T) {
-			sim := newSim(t, jcds2test.Config{})
+			sim := newSim(t, jamfsim.Config{})
 			env, pkg := uploadedThenRebuilt(t, sim, name, 1<<20, 11)
 			env["replace_pkg"] = "yes"
 			if out := mustRun(t, sim, env); out["pkg_uploaded"] != true {
@@ -319,7 +319,7 @@ func TestAwkwardNames(t *testing.T) {
 }
 
 func TestTokenAndCredentialsExpireMidUpload(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{TokenLifetime: 3 * time.Second, CredentialLifetime: 3 * time.Second})
+	sim := newSim(t, jamfsim.Config{TokenLifetime: 3 * time.Second, CredentialLifetime: 3 * time.Second})
 	pkg := writePkg(t, t.TempDir(), "Slow.pkg", 40<<20, 13)
 	// Each part waits, so the upload outlives both the token and the
 	// S3 credentials.
@@ -348,7 +348,7 @@ func TestTokenAndCredentialsExpireMidUpload(t *testing.T) {
 }
 
 func TestBundlePackageIsZipped(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	dir := t.TempDir()
 	bundle := filepath.Join(dir, "Fluffy.pkg")
 	os.MkdirAll(filepath.Join(bundle, "Contents", "Resources"), 0o755)
@@ -368,7 +368,7 @@ func TestBundlePackageIsZipped(t *testing.T) {
 }
 
 func TestDryRunChangesNothing(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	env, _ := uploadedThenRebuilt(t, sim, "Dry.pkg", 1<<20, 14)
 	env["replace_pkg"], env["dry_run"] = "True", "True"
 	sim.ResetLog()
@@ -394,7 +394,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 // jcds2_reuse_auth: one token for the processors of a recipe run, kept in
 // a 0600 file in RECIPE_CACHE_DIR and not invalidated at the end.
 func TestTokenReuseAcrossRuns(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Reuse.pkg", 1<<20, 21)
 	env := baseEnv(t, sim, pkg)
 	env["jcds2_reuse_auth"] = "True"
@@ -419,7 +419,7 @@ func TestTokenReuseAcrossRuns(t *testing.T) {
 // A re-run while JCDS still processes an earlier upload waits for it
 // instead of uploading again (which would make Name_1.pkg).
 func TestRerunDuringIngestDoesNotUploadAgain(t *testing.T) {
-	sim := newSim(t, jcds2test.Config{IngestDelay: 4 * time.Second})
+	sim := newSim(t, jamfsim.Config{IngestDelay: 4 * time.Second})
 	pkg := writePkg(t, t.TempDir(), "Slowly.pkg", 1<<20, 41)
 	env := baseEnv(t, sim, pkg)
 	env["jcds2_verify_timeout"] = "1"

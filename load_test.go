@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -16,7 +16,7 @@ func TestTwentyParallelUploads(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20 processes; CI runs it without -short")
 	}
-	sim := newSim(t, jcds2test.Config{})
+	sim := newSim(t, jamfsim.Config{})
 	dir := t.TempDir()
 	const n = 20
 	pkgs := make([]string, n)

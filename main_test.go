@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -21,7 +21,7 @@ import (
 
 var (
 	binary string
-	minio  *jcds2test.MinIOProcess
+	minio  *jamfsim.MinIOProcess
 	// secretsChecked counts the runs whose output was searched for secrets.
 	secretsChecked atomic.Int64
 )
@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	if minio, err = jcds2test.StartMinIO(); err != nil {
+	if minio, err = jamfsim.StartMinIO(); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL: the integration tests need MinIO:", err)
 		os.Exit(1)
 	}
@@ -54,7 +54,7 @@ type result struct {
 }
 
 // run runs the binary with stdin and args, S3 pointed at sim.
-func runBin(t *testing.T, sim *jcds2test.Server, stdin []byte, args ...string) result {
+func runBin(t *testing.T, sim *jamfsim.Server, stdin []byte, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -75,7 +75,7 @@ func runBin(t *testing.T, sim *jcds2test.Server, stdin []byte, args ...string) r
 	}
 	// Every run of every suite is searched for secrets.
 	if sim != nil {
-		secrets := append(sim.IssuedSecrets(), jcds2test.DefaultPassword, jcds2test.DefaultClientSecret)
+		secrets := append(sim.IssuedSecrets(), jamfsim.DefaultPassword, jamfsim.DefaultClientSecret)
 		for _, s := range secrets {
 			if bytes.Contains(r.stdout, []byte(s)) || bytes.Contains(r.stderr, []byte(s)) {
 				t.Fatalf("a secret (%.6s...) reached stdout or stderr", s)
@@ -95,7 +95,7 @@ func runBin(t *testing.T, sim *jcds2test.Server, stdin []byte, args ...string) r
 
 // processCmd is the binary in processor mode with env (binary plist) on
 // stdin and S3 pointed at sim; stderr is collected in the buffer.
-func processCmd(sim *jcds2test.Server, env processor.Env) (*exec.Cmd, *bytes.Buffer) {
+func processCmd(sim *jamfsim.Server, env processor.Env) (*exec.Cmd, *bytes.Buffer) {
 	data, _ := processor.EncodeEnv(env, processor.FormatBinary)
 	cmd := exec.Command(binary)
 	cmd.Stdin = bytes.NewReader(data)
@@ -106,7 +106,7 @@ func processCmd(sim *jcds2test.Server, env processor.Env) (*exec.Cmd, *bytes.Buf
 }
 
 // runEnv encodes env in format and runs processor mode.
-func runEnv(t *testing.T, sim *jcds2test.Server, env processor.Env, format processor.Format) result {
+func runEnv(t *testing.T, sim *jamfsim.Server, env processor.Env, format processor.Format) result {
 	t.Helper()
 	data, err := processor.EncodeEnv(env, format)
 	if err != nil {
@@ -121,13 +121,13 @@ func (r result) lastLine() string {
 	return lines[len(lines)-1]
 }
 
-func newSim(t *testing.T, cfg jcds2test.Config) *jcds2test.Server {
+func newSim(t *testing.T, cfg jamfsim.Config) *jamfsim.Server {
 	t.Helper()
 	if cfg.S3 == nil {
 		cfg.S3 = minio.Backend()
 		cfg.Bucket = fmt.Sprintf("t%d", time.Now().UnixNano())
 	}
-	s, err := jcds2test.New(cfg)
+	s, err := jamfsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +152,11 @@ func writePkg(t *testing.T, dir, name string, n int, seed byte) string {
 }
 
 // baseEnv is what AutoPkg would pass: credentials, the package, a cache.
-func baseEnv(t *testing.T, sim *jcds2test.Server, pkg string) processor.Env {
+func baseEnv(t *testing.T, sim *jamfsim.Server, pkg string) processor.Env {
 	return processor.Env{
 		"JSS_URL":              sim.URL,
-		"CLIENT_ID":            jcds2test.DefaultClientID,
-		"CLIENT_SECRET":        jcds2test.DefaultClientSecret,
+		"CLIENT_ID":            jamfsim.DefaultClientID,
+		"CLIENT_SECRET":        jamfsim.DefaultClientSecret,
 		"pkg_path":             pkg,
 		"RECIPE_CACHE_DIR":     t.TempDir(),
 		"NAME":                 "Example",

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 )
 
 // Memory stays flat: the peak RSS of an upload does not grow with the
@@ -16,7 +16,7 @@ func TestPeakMemoryIsFlat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("uploads 1.25 GiB; skipped with -short (CI runs it)")
 	}
-	sim := newSim(t, jcds2test.Config{IngestDelay: time.Hour})
+	sim := newSim(t, jamfsim.Config{IngestDelay: time.Hour})
 	dir := t.TempDir()
 	peaks := map[int64]int64{}
 	for _, size := range []int64{256 << 20, 1 << 30} {
@@ -29,10 +29,10 @@ func TestPeakMemoryIsFlat(t *testing.T) {
 		f.WriteAt([]byte("x"), size-1) // not all zeros at the end
 		f.Close()
 		env := baseEnv(t, sim, pkg)
-		env["pkg_name"] = "Sparse-" + jcds2test.HumanSize(size) + ".pkg"
+		env["pkg_name"] = "Sparse-" + jamfsim.HumanSize(size) + ".pkg"
 		env["jcds2_verify_timeout"] = "0"
 		cmd, stderr := processCmd(sim, env)
-		_, peak, err := jcds2test.RunMeasured(cmd)
+		_, peak, err := jamfsim.RunMeasured(cmd)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, stderr.String())
 		}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -32,7 +32,7 @@ var jamfSteps = []string{
 
 type faultCase struct {
 	name   string
-	inject func(sim *jcds2test.Server)
+	inject func(sim *jamfsim.Server)
 	// permanent: the run must fail at once with this in its message.
 	permanent string
 }
@@ -42,31 +42,31 @@ func transientFaults() []faultCase {
 	for _, step := range jamfSteps {
 		step := step
 		for _, status := range []int{500, 502, 503, 504} {
-			cases = append(cases, faultCase{name: fmt.Sprintf("%d on %s", status, step), inject: func(s *jcds2test.Server) { s.Fail(step, status, 1) }})
+			cases = append(cases, faultCase{name: fmt.Sprintf("%d on %s", status, step), inject: func(s *jamfsim.Server) { s.Fail(step, status, 1) }})
 		}
 		cases = append(cases,
-			faultCase{name: "429 Retry-After on " + step, inject: func(s *jcds2test.Server) { s.FailRetryAfter(step, 429, 1, 1) }},
-			faultCase{name: "reset on " + step, inject: func(s *jcds2test.Server) { s.Drop(step, 1) }},
-			faultCase{name: "stall on " + step, inject: func(s *jcds2test.Server) { s.Delay(step, 3*time.Second, 1) }},
+			faultCase{name: "429 Retry-After on " + step, inject: func(s *jamfsim.Server) { s.FailRetryAfter(step, 429, 1, 1) }},
+			faultCase{name: "reset on " + step, inject: func(s *jamfsim.Server) { s.Drop(step, 1) }},
+			faultCase{name: "stall on " + step, inject: func(s *jamfsim.Server) { s.Delay(step, 3*time.Second, 1) }},
 		)
 		if step != "POST /api/v1/oauth/token" {
-			cases = append(cases, faultCase{name: "401 on " + step, inject: func(s *jcds2test.Server) { s.Fail(step, 401, 1) }})
+			cases = append(cases, faultCase{name: "401 on " + step, inject: func(s *jamfsim.Server) { s.Fail(step, 401, 1) }})
 		}
 	}
 	for _, op := range []string{"CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"} {
 		op := op
 		cases = append(cases,
-			faultCase{name: "S3 500 on " + op, inject: func(s *jcds2test.Server) { s.Fail(op, 500, 1) }},
-			faultCase{name: "S3 SlowDown on " + op, inject: func(s *jcds2test.Server) { s.Fail(op, 503, 1) }},
-			faultCase{name: "S3 reset on " + op, inject: func(s *jcds2test.Server) { s.Drop(op, 1) }},
+			faultCase{name: "S3 500 on " + op, inject: func(s *jamfsim.Server) { s.Fail(op, 500, 1) }},
+			faultCase{name: "S3 SlowDown on " + op, inject: func(s *jamfsim.Server) { s.Fail(op, 503, 1) }},
+			faultCase{name: "S3 reset on " + op, inject: func(s *jamfsim.Server) { s.Drop(op, 1) }},
 		)
 	}
 	cases = append(cases,
-		faultCase{name: "token expires mid-run", inject: func(s *jcds2test.Server) {
+		faultCase{name: "token expires mid-run", inject: func(s *jamfsim.Server) {
 			arrived := s.DelayNotify("POST /api/v1/jcds/files", 300*time.Millisecond, 1)
 			go func() { <-arrived; s.ExpireTokens() }()
 		}},
-		faultCase{name: "S3 credentials expire mid-upload", inject: func(s *jcds2test.Server) {
+		faultCase{name: "S3 credentials expire mid-upload", inject: func(s *jamfsim.Server) {
 			arrived := s.DelayNotify("UploadPart", 300*time.Millisecond, 1)
 			go func() { <-arrived; s.ExpireS3Credentials() }()
 		}},
@@ -79,11 +79,11 @@ func permanentFaults() []faultCase {
 	for _, step := range []string{"GET /api/v1/packages", "POST /api/v1/jcds/files", "POST /api/v1/packages", "GET /api/v1/jamf-pro-version"} {
 		step := step
 		for _, status := range []int{400, 403, 404, 409} {
-			cases = append(cases, faultCase{name: fmt.Sprintf("%d on %s", status, step), inject: func(s *jcds2test.Server) { s.Fail(step, status, 1) }, permanent: fmt.Sprintf("Jamf Pro answered %d", status)})
+			cases = append(cases, faultCase{name: fmt.Sprintf("%d on %s", status, step), inject: func(s *jamfsim.Server) { s.Fail(step, status, 1) }, permanent: fmt.Sprintf("Jamf Pro answered %d", status)})
 		}
 	}
 	for _, status := range []int{400, 403} {
-		cases = append(cases, faultCase{name: fmt.Sprintf("S3 %d on UploadPart", status), inject: func(s *jcds2test.Server) { s.Fail("UploadPart", status, 1) }, permanent: "S3 answered"})
+		cases = append(cases, faultCase{name: fmt.Sprintf("S3 %d on UploadPart", status), inject: func(s *jamfsim.Server) { s.Fail("UploadPart", status, 1) }, permanent: "S3 answered"})
 	}
 	return cases
 }
@@ -92,7 +92,7 @@ func TestFaultsAreSurvived(t *testing.T) {
 	cases := transientFaults()
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			sim := newSim(t, jcds2test.Config{})
+			sim := newSim(t, jamfsim.Config{})
 			pkg := writePkg(t, t.TempDir(), "Fault.pkg", 12<<20, byte(i))
 			env := baseEnv(t, sim, pkg)
 			env["pkg_category"] = "Testing"
@@ -116,7 +116,7 @@ func TestPermanentFaultsFailAtOnce(t *testing.T) {
 	cases := permanentFaults()
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			sim := newSim(t, jcds2test.Config{})
+			sim := newSim(t, jamfsim.Config{})
 			pkg := writePkg(t, t.TempDir(), "Perm.pkg", 12<<20, byte(i))
 			env := baseEnv(t, sim, pkg)
 			env["verbose"] = uint64(i % 5)

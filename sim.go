@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -36,11 +36,11 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	cfg := jcds2test.Config{Addr: *addr, Version: *version, NoJCDS: *noJCDS, IngestDelay: *ingest}
+	cfg := jamfsim.Config{Addr: *addr, Version: *version, NoJCDS: *noJCDS, IngestDelay: *ingest}
 	if *s3Endpoint != "" {
-		cfg.S3 = jcds2test.NewMinIOBackend(*s3Endpoint, os.Getenv("MINIO_ROOT_USER"), os.Getenv("MINIO_ROOT_PASSWORD"))
+		cfg.S3 = jamfsim.NewMinIOBackend(*s3Endpoint, os.Getenv("MINIO_ROOT_USER"), os.Getenv("MINIO_ROOT_PASSWORD"))
 	}
-	sim, err := jcds2test.New(cfg)
+	sim, err := jamfsim.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "jcds2-uploader sim:", err)
 		return 1
@@ -55,7 +55,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 Then: jcds2-uploader pkg --pkg /path/to/Some.pkg -v
 Press Ctrl-C to stop.
-`, *version, sim.URL, sim.URL, jcds2test.DefaultUser, jcds2test.DefaultPassword, jcds2test.DefaultClientID, jcds2test.DefaultClientSecret, sim.S3Endpoint())
+`, *version, sim.URL, sim.URL, jamfsim.DefaultUser, jamfsim.DefaultPassword, jamfsim.DefaultClientID, jamfsim.DefaultClientSecret, sim.S3Endpoint())
 	<-ctx.Done()
 	return 0
 }
@@ -79,7 +79,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "jcds2-uploader demo:", err)
 		return 1
 	}
-	sim, err := jcds2test.New(jcds2test.Config{})
+	sim, err := jamfsim.New(jamfsim.Config{})
 	if err != nil {
 		return fail(err)
 	}
@@ -101,7 +101,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "Jamf Pro simulator at %s (embedded S3); sample package %s (24 MiB of random bytes)\n", sim.URL, pkg)
 	env := processor.Env{
-		"JSS_URL": sim.URL, "CLIENT_ID": jcds2test.DefaultClientID, "CLIENT_SECRET": jcds2test.DefaultClientSecret,
+		"JSS_URL": sim.URL, "CLIENT_ID": jamfsim.DefaultClientID, "CLIENT_SECRET": jamfsim.DefaultClientSecret,
 		"pkg_path": pkg, "pkg_category": "Testing", "NAME": "Demo", "version": "1.0", "verbose": uint64(1),
 		"RECIPE_CACHE_DIR": filepath.Join(dir, "cache"),
 	}

@@ -34,7 +34,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -90,12 +90,12 @@ func run(sizeList string, runs, conc, part int, withPeers bool) error {
 	if withPeers {
 		py, aws = peersInstalled()
 	}
-	mp, err := jcds2test.StartMinIO()
+	mp, err := jamfsim.StartMinIO()
 	if err != nil {
 		return err
 	}
 	defer mp.Stop()
-	sim, err := jcds2test.New(jcds2test.Config{S3: mp.Backend(), DirectS3: true})
+	sim, err := jamfsim.New(jamfsim.Config{S3: mp.Backend(), DirectS3: true})
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func run(sizeList string, runs, conc, part int, withPeers bool) error {
 }
 
 // removeUploads deletes what the peers put under tmp/.
-func removeUploads(sim *jcds2test.Server) {
+func removeUploads(sim *jamfsim.Server) {
 	ctx := context.Background()
 	c := sim.Backend().Client()
 	bucket := aws.String(sim.Config().Bucket)
@@ -261,7 +261,7 @@ func timed(cmd *exec.Cmd) (sample, error) {
 	if cmd.Stderr == nil {
 		cmd.Stderr = &stderr
 	}
-	wall, rss, err := jcds2test.RunMeasured(cmd)
+	wall, rss, err := jamfsim.RunMeasured(cmd)
 	s := sample{wall: wall, rss: rss}
 	if err != nil {
 		return s, fmt.Errorf("%v: %s", err, lastLines(stderr.String(), 5))
@@ -277,9 +277,9 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func runOurs(sim *jcds2test.Server, bin, file, key, dir string, conc, part int) (sample, error) {
+func runOurs(sim *jamfsim.Server, bin, file, key, dir string, conc, part int) (sample, error) {
 	env := processor.Env{
-		"JSS_URL": sim.URL, "CLIENT_ID": jcds2test.DefaultClientID, "CLIENT_SECRET": jcds2test.DefaultClientSecret,
+		"JSS_URL": sim.URL, "CLIENT_ID": jamfsim.DefaultClientID, "CLIENT_SECRET": jamfsim.DefaultClientSecret,
 		"pkg_path": file, "pkg_name": key, "RECIPE_CACHE_DIR": filepath.Join(dir, "cache-"+key),
 		"jcds2_concurrency": strconv.Itoa(conc), "jcds2_part_size_mb": strconv.Itoa(part), "verbose": uint64(1),
 	}
@@ -305,9 +305,9 @@ func runOurs(sim *jcds2test.Server, bin, file, key, dir string, conc, part int) 
 }
 
 // credentials gets STS credentials the way every tool here does.
-func credentials(sim *jcds2test.Server) (jcds2.JCDSCredentials, error) {
+func credentials(sim *jamfsim.Server) (jcds2.JCDSCredentials, error) {
 	var cr jcds2.JCDSCredentials
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {jcds2test.DefaultClientID}, "client_secret": {jcds2test.DefaultClientSecret}}
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {jamfsim.DefaultClientID}, "client_secret": {jamfsim.DefaultClientSecret}}
 	resp, err := http.PostForm(sim.URL+"/api/v1/oauth/token", form)
 	if err != nil {
 		return cr, err
@@ -327,7 +327,7 @@ func credentials(sim *jcds2test.Server) (jcds2.JCDSCredentials, error) {
 	return cr, json.NewDecoder(resp.Body).Decode(&cr)
 }
 
-func runBare(sim *jcds2test.Server, file, key string, conc, part int) (sample, error) {
+func runBare(sim *jamfsim.Server, file, key string, conc, part int) (sample, error) {
 	cr, err := credentials(sim)
 	if err != nil {
 		return sample{}, err
@@ -345,7 +345,7 @@ s3 = boto3.client("s3", region_name=region, aws_access_key_id=ak, aws_secret_acc
 s3.upload_file(path, bucket, key)  # default TransferConfig, as JamfPackageUploader's jcds2 mode
 `
 
-func runBoto3(sim *jcds2test.Server, py, file, key string) (sample, error) {
+func runBoto3(sim *jamfsim.Server, py, file, key string) (sample, error) {
 	cr, err := credentials(sim)
 	if err != nil {
 		return sample{}, err
@@ -355,7 +355,7 @@ func runBoto3(sim *jcds2test.Server, py, file, key string) (sample, error) {
 	return timed(cmd)
 }
 
-func runAWS(sim *jcds2test.Server, aws, file, key string) (sample, error) {
+func runAWS(sim *jamfsim.Server, aws, file, key string) (sample, error) {
 	cr, err := credentials(sim)
 	if err != nil {
 		return sample{}, err

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2/jcds2test"
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -103,12 +103,12 @@ func python(t *testing.T) string {
 // this checkout's binary and the simulator on MinIO.
 func TestShimUnderPython(t *testing.T) {
 	py := python(t)
-	mp, err := jcds2test.StartMinIO()
+	mp, err := jamfsim.StartMinIO()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mp.Stop()
-	sim, err := jcds2test.New(jcds2test.Config{S3: mp.Backend()})
+	sim, err := jamfsim.New(jamfsim.Config{S3: mp.Backend()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +132,8 @@ func TestShimUnderPython(t *testing.T) {
 	cmd.Env = append(os.Environ(),
 		"PYTHONPATH="+abs, "PYTHONDONTWRITEBYTECODE=1",
 		"SHIM_DIR="+dir, "SIM_URL="+sim.URL, "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint(),
-		"SIM_CLIENT_ID="+jcds2test.DefaultClientID, "SIM_CLIENT_SECRET="+jcds2test.DefaultClientSecret,
-		"SIM_USER="+jcds2test.DefaultUser, "SIM_PASSWORD="+jcds2test.DefaultPassword,
+		"SIM_CLIENT_ID="+jamfsim.DefaultClientID, "SIM_CLIENT_SECRET="+jamfsim.DefaultClientSecret,
+		"SIM_USER="+jamfsim.DefaultUser, "SIM_PASSWORD="+jamfsim.DefaultPassword,
 		"MANIFEST_JSON="+string(manifest), "RECIPES_DIR="+recipes)
 	out, err := cmd.CombinedOutput()
 	t.Logf("python unittest:\n%s", out)

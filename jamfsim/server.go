@@ -1,11 +1,11 @@
-// Package jcds2test is a Jamf Pro + JCDS 2.0 simulator serving real HTTP,
+// Package jamfsim is a Jamf Pro + JCDS 2.0 simulator serving real HTTP,
 // like net/http/httptest for Jamf: the ground truth of the integration
 // tests, the backend of `jcds2-uploader sim`, and the zero-setup demo.
 // Field names, status codes and error bodies follow Jamf's OpenAPI
 // schemas (11.23.2 and 11.30.1). Storage is a real S3 server: MinIO with
 // STS-scoped credentials, or an embedded S3 for a run with nothing
 // installed.
-package jcds2test
+package jamfsim
 
 import (
 	"context"

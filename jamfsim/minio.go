@@ -1,4 +1,4 @@
-package jcds2test
+package jamfsim
 
 import (
 	"context"

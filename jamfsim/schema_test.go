@@ -1,4 +1,4 @@
-package jcds2test
+package jamfsim
 
 import (
 	"encoding/json"
@@ -16,7 +16,7 @@ import (
 // simulator serves, its documented statuses and the shape (field names
 // and types) of each response body. Regenerate it with
 //
-//	go test ./jcds2/jcds2test -run TestSchemaFixture -update-schema
+//	go test ./jamfsim -run TestSchemaFixture -update-schema
 //
 // The tests only read the fixture, so they pass without ../shared.
 
