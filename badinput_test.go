@@ -81,29 +81,31 @@ func TestBadInputTheServerJudges(t *testing.T) {
 			delete(e, "CLIENT_ID")
 			delete(e, "CLIENT_SECRET")
 			e["API_USERNAME"], e["API_PASSWORD"] = "admin", "wrong-password"
-		}, `ProcessorError: Jamf Pro refused API_USERNAME "admin" and its password (401): check both, and that the account is enabled`},
+		}, `ProcessorError: API_USERNAME and API_PASSWORD: Jamf Pro refused user "admin" and its password (401): check both, and that the account is enabled`},
 		{"wrong client secret", jamfsim.Config{}, nil, func(e processor.Env) { e["CLIENT_SECRET"] = "not-the-secret" },
-			`ProcessorError: Jamf Pro refused CLIENT_ID "` + jamfsim.DefaultClientID + `" and its secret: check both, and that the API client is enabled`},
+			`ProcessorError: CLIENT_ID and CLIENT_SECRET: Jamf Pro refused API client "` + jamfsim.DefaultClientID + `" and its secret: check both, and that the API client is enabled`},
 		{"stale bearer token", jamfsim.Config{}, nil, func(e processor.Env) {
 			delete(e, "CLIENT_ID")
 			delete(e, "CLIENT_SECRET")
 			e["BEARER_TOKEN"] = "eyJhbGciOiJIUzI1NiJ9.expired"
-		}, "ProcessorError: BEARER_TOKEN was refused by Jamf Pro (expired or invalid): mint a new one, or give CLIENT_ID/CLIENT_SECRET instead"},
-		{"no JCDS privilege", jamfsim.Config{}, func(s *jamfsim.Server) { s.Fail("POST /api/v1/jcds/files", 403, 5) }, nil,
-			"ProcessorError: asking JCDS for upload credentials: Jamf Pro answered 403 Forbidden to POST /api/v1/jcds/files: INJECTED_FAULT injected fault (the account lacks a privilege this step needs)"},
+		}, "ProcessorError: BEARER_TOKEN: the bearer token was refused by Jamf Pro (expired or invalid): mint a new one, or use an API client instead"},
+		// In auto mode a 403 switches to the packages route (engine tests);
+		// asked for by name, JCDS without its privilege is the error.
+		{"no JCDS privilege in jcds2_mode", jamfsim.Config{}, func(s *jamfsim.Server) { s.Fail("POST /api/v1/jcds/files", 403, 5) }, func(e processor.Env) { e["jcds2_mode"] = "True" },
+			`ProcessorError: jcds2_mode asks for JCDS 2.0, but asking JCDS for upload credentials: the account lacks the "Create Jamf Cloud Distribution Service Files" privilege`},
 		{"unknown category", jamfsim.Config{}, nil, func(e processor.Env) { e["pkg_category"] = "No Such Category" },
-			`ProcessorError: pkg_category "No Such Category" does not exist in Jamf Pro: create it first (e.g. with JamfCategoryUploader) or fix the name`},
+			`ProcessorError: pkg_category: category "No Such Category" does not exist in Jamf Pro: create it first (e.g. with JamfCategoryUploader) or fix the name`},
 		{"HTML instead of JSON", jamfsim.Config{}, func(s *jamfsim.Server) {
 			s.Respond("GET /api/v1/jamf-pro-version", 200, "text/html", "<html><body>Please log in</body></html>", 1)
 		}, nil, `ProcessorError: asking the Jamf Pro version: GET /api/v1/jamf-pro-version: Jamf Pro's answer is not the JSON expected`},
 		{"JSON with wrong types", jamfsim.Config{}, func(s *jamfsim.Server) {
 			s.Respond("GET /api/v1/packages", 200, "application/json", `{"totalCount":"many","results":{"id":1}}`, 1)
-		}, nil, `ProcessorError: looking up package "Good.pkg": GET /api/v1/packages?`},
+		}, nil, `ProcessorError: looking up package "Good.pkg": GET /api/v1/packages: Jamf Pro's answer is not the JSON expected`},
 		{"jcds2_mode without JCDS", jamfsim.Config{NoJCDS: true}, nil, func(e processor.Env) { e["jcds2_mode"] = "True" },
-			"ProcessorError: jcds2_mode is True but http://"},
+			"ProcessorError: jcds2_mode asks for JCDS 2.0, but http://"},
 		{"old server without JCDS", jamfsim.Config{NoJCDS: true, Version: "10.49.0"}, nil, nil,
 			"ProcessorError: Jamf Pro 10.49.0-t1785446884863 has no JCDS 2.0 and is older than 11.5, so it has no packages upload endpoint: upgrade Jamf Pro or upload by hand"},
-		{"untrusted TLS", jamfsim.Config{TLS: true}, nil, nil, "ProcessorError: getting a token with CLIENT_ID: the TLS certificate of https://"},
+		{"untrusted TLS", jamfsim.Config{TLS: true}, nil, nil, "ProcessorError: getting a token for API client \"" + jamfsim.DefaultClientID + "\": the TLS certificate of https://"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -152,12 +152,24 @@ func TestDemo(t *testing.T) {
 func TestDuplicatesAreReportedAndRemovedOnRequest(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Dupe.pkg", 1<<20, 33)
-	if err := sim.PutFile(context.Background(), "Dupe_1.pkg", []byte("left by another tool")); err != nil {
+	data, err := os.ReadFile(pkg)
+	if err != nil {
 		t.Fatal(err)
 	}
+	// A copy an earlier clash left (our bytes, no record names it), a
+	// file with other bytes, and a package of its own whose name only
+	// looks like a duplicate.
+	ctx := context.Background()
+	for name, body := range map[string][]byte{"Dupe_1.pkg": data, "Dupe_2.pkg": []byte("left by another tool"), "Dupe_2019.pkg": data} {
+		if err := sim.PutFile(ctx, name, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sim.AddPackage(jamfsim.Package{PackageName: "Dupe 2019", FileName: "Dupe_2019.pkg", CategoryID: "-1", Priority: 10})
 	env := baseEnv(t, sim, pkg)
 	r := runEnv(t, sim, env, processor.FormatBinary)
-	if r.code != 0 || !strings.Contains(string(r.stderr), "WARNING: JCDS also holds Dupe_1.pkg, a duplicate of Dupe.pkg left by another upload. Set jcds2_remove_duplicates to True to remove it.") {
+	if r.code != 0 || !strings.Contains(string(r.stderr), "WARNING: JCDS also holds Dupe_1.pkg, a duplicate of Dupe.pkg that no record names. Set jcds2_remove_duplicates to True to remove it.") ||
+		strings.Contains(string(r.stderr), "Dupe_2") {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	if _, ok := sim.Files()["Dupe_1.pkg"]; !ok {
@@ -165,7 +177,15 @@ func TestDuplicatesAreReportedAndRemovedOnRequest(t *testing.T) {
 	}
 	env["jcds2_remove_duplicates"] = "True"
 	mustRun(t, sim, env)
-	assertConverged(t, sim, "Dupe.pkg", pkg)
+	files := sim.Files()
+	if _, ok := files["Dupe_1.pkg"]; ok {
+		t.Fatal("the duplicate with our bytes should be removed")
+	}
+	for _, keep := range []string{"Dupe_2.pkg", "Dupe_2019.pkg"} {
+		if _, ok := files[keep]; !ok {
+			t.Fatalf("%s is not ours and must stay", keep)
+		}
+	}
 }
 
 func TestClassicUpdateOnOldServer(t *testing.T) {

@@ -110,7 +110,7 @@ func TestInterruptAbortsCleanly(t *testing.T) {
 			}
 			last := strings.TrimSpace(stderr.String())
 			last = last[strings.LastIndex(last, "\n")+1:]
-			if last != "ProcessorError: interrupted: the multipart upload was aborted and nothing was changed in Jamf Pro" {
+			if last != "ProcessorError: interrupted while uploading to JCDS: the multipart upload was aborted and nothing was changed in Jamf Pro" {
 				t.Fatalf("last line: %q", last)
 			}
 			if open, _ := sim.UnfinishedUploads(context.Background()); len(open) != 0 {

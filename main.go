@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
@@ -57,7 +58,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	case "version", "--version":
-		fmt.Fprintf(stdout, "jcds2-uploader %s\n", jcds2.Version)
+		fmt.Fprintf(stdout, "jcds2-uploader %s\n", jamf.Version)
 		return 0
 	case "manifest":
 		enc := json.NewEncoder(stdout)

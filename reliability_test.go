@@ -35,6 +35,7 @@ type faultCase struct {
 	inject func(sim *jamfsim.Server)
 	// permanent: the run must fail at once with this in its message.
 	permanent string
+	jcdsMode  bool // run with jcds2_mode True
 }
 
 func transientFaults() []faultCase {
@@ -79,7 +80,18 @@ func permanentFaults() []faultCase {
 	for _, step := range []string{"GET /api/v1/packages", "POST /api/v1/jcds/files", "POST /api/v1/packages", "GET /api/v1/jamf-pro-version"} {
 		step := step
 		for _, status := range []int{400, 403, 404, 409} {
-			cases = append(cases, faultCase{name: fmt.Sprintf("%d on %s", status, step), inject: func(s *jamfsim.Server) { s.Fail(step, status, 1) }, permanent: fmt.Sprintf("Jamf Pro answered %d", status)})
+			c := faultCase{name: fmt.Sprintf("%d on %s", status, step), inject: func(s *jamfsim.Server) { s.Fail(step, status, 1) }, permanent: fmt.Sprintf("Jamf Pro answered %d", status)}
+			switch {
+			case step == "POST /api/v1/jcds/files":
+				// In auto mode any of these switches to the packages route
+				// (engine tests); asked for by name, JCDS failing is final.
+				c.jcdsMode = true
+			case step == "POST /api/v1/packages" && status == 409:
+				// A conflict on create means another run got there first:
+				// the reconciler looks again (concurrency tests).
+				continue
+			}
+			cases = append(cases, c)
 		}
 	}
 	for _, status := range []int{400, 403} {
@@ -120,6 +132,9 @@ func TestPermanentFaultsFailAtOnce(t *testing.T) {
 			pkg := writePkg(t, t.TempDir(), "Perm.pkg", 12<<20, byte(i))
 			env := baseEnv(t, sim, pkg)
 			env["verbose"] = uint64(i % 5)
+			if c.jcdsMode {
+				env["jcds2_mode"] = "True"
+			}
 			c.inject(sim)
 			r := runEnv(t, sim, env, processor.FormatBinary)
 			if r.code != 10 || !strings.Contains(r.lastLine(), c.permanent) {

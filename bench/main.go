@@ -33,8 +33,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
@@ -305,8 +306,8 @@ func runOurs(sim *jamfsim.Server, bin, file, key, dir string, conc, part int) (s
 }
 
 // credentials gets STS credentials the way every tool here does.
-func credentials(sim *jamfsim.Server) (jcds2.JCDSCredentials, error) {
-	var cr jcds2.JCDSCredentials
+func credentials(sim *jamfsim.Server) (jamf.JCDSCredentials, error) {
+	var cr jamf.JCDSCredentials
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {jamfsim.DefaultClientID}, "client_secret": {jamfsim.DefaultClientSecret}}
 	resp, err := http.PostForm(sim.URL+"/api/v1/oauth/token", form)
 	if err != nil {

@@ -2,14 +2,14 @@ package jcds2
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
-	"github.com/jcds2-uploader/jcds2-uploader/classicxml"
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
 // Engine uploads packages. The zero value is not usable; call NewEngine.
@@ -20,193 +20,179 @@ type Engine struct {
 // NewEngine returns the engine with the AWS SDK's multipart uploader.
 func NewEngine() *Engine { return &Engine{objects: defaultObjectUploader} }
 
-// run is the state of one upload.
+// run is one reconciliation: observe, plan, apply, verify, and again
+// when the server changed under it (another run, a route that refused).
 type run struct {
 	e     *Engine
 	req   *Request
 	log   Logger
-	c     *Client
-	v     ServerVersion
-	file  string // the file to upload (the zip for bundles)
-	size  int64
-	cache *hashCache
-	local Hashes // what we know of the local file
-	rec   *record
+	c     *jamf.Client
+	v     jamf.ServerVersion
+	local *localFile
 	res   *Result
-	plan  []string
-	// hashFromServer: on the packages route the record's hash must come
-	// from Jamf Pro's own processing of the file, so a record whose file
-	// never arrived never claims a hash.
-	hashFromServer bool
+
+	forced    Route // the route after a JCDS refusal
+	forcedWhy string
+
+	categoryID  string
+	catResolved bool
+
+	createdID    string // the record this run created
+	sentMD5      string // the MD5 of the bytes this run uploaded
+	uploadedNew  bool   // this run put a file where none was (JCDS)
+	fileVerified bool   // the distribution point lists them
 }
 
-// record is the package record, from either API.
-type record struct {
-	id       string
-	fileName string
-	display  string
-	hashType string
-	hashVal  string
-	raw      map[string]any // Jamf Pro API fields as looked up: the merge base
-	classic  *classicxml.Package
-}
+// maxRounds bounds the reconciler: a round that meets another run's
+// write looks again; three in a row mean something keeps changing.
+const maxRounds = 4
 
-// Upload makes Jamf Pro hold exactly one record and one file with the
-// local package's bytes.
+// Upload makes Jamf Pro hold the converged state for the local package
+// (see plan.go), or says truthfully what it left.
 func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result, error) {
+	start := time.Now()
 	r := &run{e: e, req: req, log: log, res: &Result{PkgName: req.PkgName}}
-	r.c = NewClient(req, log)
+	tokenDir := ""
 	if req.ReuseToken {
-		r.c.tokens.enableCache(req.CacheDir)
+		tokenDir = cacheDir(req.CacheDir)
 	}
+	r.c = jamf.New(jamf.Options{URL: req.URL, Insecure: req.Insecure, Auth: req.Auth, MaxTries: req.MaxTries,
+		RetryFloor: req.RetryFloor, Timeout: req.Timeout, TokenCacheDir: tokenDir, Log: log})
 	defer func() {
-		r.c.tokens.Close(ctx)
+		r.c.Close(ctx)
 		r.res.HTTPCalls = r.c.Calls()
-		log.Logf(1, "%d HTTP requests to Jamf Pro", r.res.HTTPCalls)
+		r.res.Elapsed = time.Since(start)
+		log.Logf(1, "%d HTTP requests to Jamf Pro; %s in all, %s of it waiting for Jamf Pro", r.res.HTTPCalls, r.res.Elapsed.Round(time.Millisecond), r.res.Waited().Round(time.Millisecond))
 	}()
-	r.cache = openHashCache(req.CacheDir)
-	if err := r.prepareFile(); err != nil {
+	local, err := prepareLocal(req, log, openHashCache(req.CacheDir))
+	if err != nil {
 		return nil, err
 	}
-	r.local = r.cache.Get(r.file)
+	r.local = local
+	r.res.PkgPath = local.path
 
 	// Authenticate first, so bad credentials are reported as such.
-	if _, err := r.c.tokens.Token(ctx); err != nil {
+	if err := r.c.Authenticate(ctx); err != nil {
 		return nil, err
 	}
-	v, err := r.c.Version(ctx)
-	if err != nil {
+	if r.v, err = r.c.Version(ctx); err != nil {
 		return nil, err
 	}
-	r.v = v
-	log.Logf(1, "Jamf Pro %s at %s", v.Raw, req.URL)
-
-	var files []FileData
-	hasJCDS := false
-	if req.Route != RoutePackages {
-		if files, hasJCDS, err = r.c.ListJCDS(ctx); err != nil {
-			return nil, err
-		}
-	}
-	route := req.Route
-	switch {
-	case route == RouteJCDS2 && !hasJCDS:
-		return nil, fmt.Errorf("jcds2_mode is True but %s has no JCDS 2.0 distribution point: set pkg_api_mode to True instead", req.URL)
-	case route == RouteAuto && hasJCDS:
-		route = RouteJCDS2
-	case route == RouteAuto:
-		route = RoutePackages
-	}
-	if route == RoutePackages && !v.AtLeast(11, 5) {
-		return nil, fmt.Errorf("Jamf Pro %s has no JCDS 2.0 and is older than 11.5, so it has no packages upload endpoint: upgrade Jamf Pro or upload by hand", v.Raw)
-	}
-	log.Logf(1, "Upload route: %s; metadata route: %s", route, map[bool]string{true: "Jamf Pro API", false: "Classic API"}[r.modernAPI()])
-
-	if r.rec, err = r.findRecord(ctx); err != nil {
-		return nil, err
-	}
-	if route == RouteJCDS2 {
-		err = r.viaJCDS(ctx, files)
-	} else {
-		err = r.viaPackages(ctx)
-	}
-	if err != nil {
-		if ctx.Err() != nil && !strings.HasPrefix(err.Error(), "interrupted") {
-			err = fmt.Errorf("interrupted (%w); run again to finish", err)
-		}
-		return nil, err
-	}
-	if req.DryRun {
-		r.res.Plan = r.plan
-		r.res.Status = "dry run"
-		for _, p := range r.plan {
-			log.Logf(0, "Dry run: would %s", p)
-		}
-		if len(r.plan) == 0 {
-			log.Logf(0, "Dry run: nothing to do")
-		}
+	log.Logf(1, "Jamf Pro %s at %s", r.v.Raw, req.URL)
+	if err := r.reconcile(ctx); err != nil {
+		return nil, r.explain(ctx, err)
 	}
 	r.res.SHA3, r.res.MD5 = r.local.SHA3, r.local.MD5
-	r.res.PkgPath = r.file
 	return r.res, nil
 }
 
-func (r *run) modernAPI() bool { return r.v.AtLeast(11, 5) }
-
-// prepareFile zips a bundle and sizes the file.
-func (r *run) prepareFile() error {
-	r.file = r.req.PkgPath
-	st, err := os.Stat(r.file)
-	if err != nil {
-		return fmt.Errorf("pkg_path: %w", err)
-	}
-	if st.IsDir() {
-		dir := filepath.Join(r.req.CacheDir, "jcds2-uploader-bundles")
-		if r.req.CacheDir == "" {
-			dir = filepath.Dir(r.file)
+func (r *run) reconcile(ctx context.Context) error {
+	for round := 1; ; round++ {
+		w, err := r.observe(ctx)
+		if errors.Is(err, errReobserve) && round < maxRounds {
+			continue
 		}
-		r.log.Logf(1, "Zipping bundle package %s", r.file)
-		if r.file, err = zipBundle(r.req.PkgPath, dir, r.req.PkgName, r.cache); err != nil {
+		if err != nil {
 			return err
 		}
-		if st, err = os.Stat(r.file); err != nil {
+		if round == 1 || r.res.Route != w.route {
+			r.log.Logf(1, "Upload route: %s (%s); record through the %s", w.route, w.why, map[bool]string{true: "Jamf Pro API", false: "Classic API"}[r.v.ModernPackages()])
+		}
+		r.res.Route = w.route
+		if w.rec != nil {
+			r.res.PkgID = w.rec.id
+		}
+		p := plan(w, r.req)
+		for _, n := range p.Notes {
+			r.log.Logf(n.Level, "%s", n.Text)
+		}
+		if r.req.DryRun {
+			r.res.Plan, r.res.Status = p.Describe(r.req, w), "dry run"
+			for _, line := range r.res.Plan {
+				r.log.Logf(0, "Dry run: would %s", line)
+			}
+			if p.Empty() {
+				r.log.Logf(0, "Dry run: nothing to do")
+			}
+			return nil
+		}
+		err = r.apply(ctx, w, p)
+		if errors.Is(err, errReobserve) && round < maxRounds {
+			r.log.Logf(1, "The server changed during this run (another run, or a route that refused): looking again")
+			continue
+		}
+		var c conflict
+		if errors.As(err, &c) && r.uploadedNew && r.res.PkgID == "" {
+			// The record write kept conflicting and no record names our
+			// file: take back what this run uploaded.
+			err = r.undoUpload(ctx, c.err)
+		}
+		if err != nil {
 			return err
 		}
-	}
-	r.size = st.Size()
-	return nil
-}
-
-// findRecord looks the package record up by file name, then display name.
-func (r *run) findRecord(ctx context.Context) (*record, error) {
-	if r.modernAPI() {
-		p, raw, err := r.c.FindPackage(ctx, r.req.PkgName, r.req.DisplayName)
-		if err != nil || p == nil {
-			return nil, err
-		}
-		return &record{id: p.ID, fileName: p.FileName, display: p.PackageName, hashType: deref(p.HashType), hashVal: deref(p.HashValue), raw: raw}, nil
-	}
-	p, err := r.c.ClassicFindPackage(ctx, r.req.DisplayName)
-	if err != nil || p == nil {
-		return nil, err
-	}
-	return &record{id: fmt.Sprint(p.ID), fileName: p.Filename, display: p.Name, hashType: p.HashType, hashVal: p.HashValue, classic: p}, nil
-}
-
-// ensureHashes makes sure the wanted hashes are known, from the cache or
-// one read of the file.
-func (r *run) ensureHashes(md5, sha3 bool) error {
-	needMD5 := md5 && r.local.MD5 == ""
-	needSHA3 := sha3 && r.local.SHA3 == ""
-	if !needMD5 && !needSHA3 {
-		r.log.Logf(2, "Using the cached hash of %s (same path, size, mtime and inode)", r.file)
+		r.res.Status = r.status(p)
 		return nil
 	}
-	start := time.Now()
-	h, err := HashFile(r.file, needMD5, needSHA3)
-	if err != nil {
+}
+
+func (r *run) status(p *Plan) string {
+	res := r.res
+	verified := res.Verified || !p.has(actVerify)
+	switch {
+	case res.Uploaded && verified:
+		return "uploaded, verified"
+	case res.Uploaded:
+		return "uploaded, not yet verified"
+	case res.MetadataUpdated && verified:
+		return "metadata updated"
+	case res.MetadataUpdated:
+		return "metadata updated, not yet verified"
+	case p.Diverged:
+		return "unchanged (the server holds other bytes)"
+	case !verified:
+		return "unchanged, not yet verified"
+	}
+	return "unchanged"
+}
+
+// explain turns an interrupt into what the run left.
+func (r *run) explain(ctx context.Context, err error) error {
+	var ie *InterruptedError
+	if ctx.Err() == nil || errors.As(err, &ie) {
 		return err
 	}
-	if h.MD5 != "" {
-		r.local.MD5 = h.MD5
+	left := "nothing was changed in Jamf Pro"
+	switch {
+	case r.res.Uploaded && !r.res.MetadataUpdated:
+		left = "the file was uploaded but its record not yet written; run again to finish"
+	case r.res.Uploaded || r.res.MetadataUpdated:
+		left = "the file and record were written but not yet verified; run again to finish"
 	}
-	if h.SHA3 != "" {
-		r.local.SHA3 = h.SHA3
-	}
-	r.log.Logf(2, "Hashed %s in %s", r.file, time.Since(start).Round(time.Millisecond))
-	r.cache.Put(r.file, r.local)
-	return nil
+	return &InterruptedError{Step: "talking to Jamf Pro", Left: left}
 }
 
 // resolveCategory checks the category before anything is written.
 func (r *run) resolveCategory(ctx context.Context) (string, error) {
-	if !r.modernAPI() {
-		if r.req.Category == "" {
-			return "", nil
-		}
-		return r.req.Category, r.c.ClassicCategoryExists(ctx, r.req.Category)
+	if r.catResolved {
+		return r.categoryID, nil
 	}
-	return r.c.CategoryID(ctx, r.req.Category)
+	var err error
+	if !r.v.ModernPackages() {
+		if r.req.Category != "" {
+			err = r.c.ClassicCategoryExists(ctx, r.req.Category)
+		}
+	} else {
+		r.categoryID, err = r.c.CategoryID(ctx, r.req.Category)
+	}
+	var nf *jamf.CategoryNotFoundError
+	if errors.As(err, &nf) {
+		return "", &CategoryError{Err: nf, Setting: r.req.name(SetCategory)}
+	}
+	if err != nil {
+		return "", err
+	}
+	r.catResolved = true
+	return r.categoryID, nil
 }
 
 // SplitName splits a package file name into base and extension, keeping
@@ -222,26 +208,18 @@ func SplitName(name string) (base, ext string) {
 	return base, ext
 }
 
-// duplicatesOf finds Name_1.pkg-style copies of name in a JCDS listing.
-func duplicatesOf(name string, files []FileData) []FileData {
+// duplicatesOf finds Name_1.pkg-style names of name in a JCDS listing.
+// A match is only a candidate: orphans drops the ones a record names.
+func duplicatesOf(name string, files []jamf.FileData) []jamf.FileData {
 	base, ext := SplitName(name)
 	re := regexp.MustCompile("^" + regexp.QuoteMeta(base) + `_\d+` + regexp.QuoteMeta(ext) + "$")
-	var out []FileData
+	var out []jamf.FileData
 	for _, f := range files {
 		if re.MatchString(f.FileName) {
 			out = append(out, f)
 		}
 	}
 	return out
-}
-
-func findFile(name string, files []FileData) *FileData {
-	for i := range files {
-		if files[i].FileName == name {
-			return &files[i]
-		}
-	}
-	return nil
 }
 
 // wait sleeps for d unless ctx ends first.
@@ -256,11 +234,16 @@ func wait(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// interrupted replaces an error caused by an interrupt (SIGINT, SIGTERM)
-// with what the interrupted step left behind.
-func interrupted(ctx context.Context, err error, state string) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("interrupted: %s", state)
+// HumanBytes writes a size in binary units, e.g. 24.0 MiB.
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
 	}
-	return err
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

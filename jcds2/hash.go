@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha3"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -28,7 +29,11 @@ type Hasher struct {
 	ins       []chan *hashBuf
 	free      chan *hashBuf
 	wg        sync.WaitGroup
-	closed    bool
+	// mu orders Write against Sums: an HTTP transport may still be
+	// reading a request body (and so writing here) after the server
+	// answered and the caller summed up.
+	mu     sync.Mutex
+	closed bool
 }
 
 type hashBuf struct {
@@ -75,6 +80,11 @@ func NewHasher(wantMD5, wantSHA3 bool) *Hasher {
 
 func (p *Hasher) Write(data []byte) (int, error) {
 	total := len(data)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return 0, errors.New("hashing after the sums were taken")
+	}
 	if len(p.hs) == 0 {
 		return total, nil
 	}
@@ -92,6 +102,8 @@ func (p *Hasher) Write(data []byte) (int, error) {
 
 // Sums waits for the hashes and returns them.
 func (p *Hasher) Sums() Hashes {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if !p.closed {
 		p.closed = true
 		for _, ch := range p.ins {

@@ -6,6 +6,8 @@ package jcds2
 import (
 	"context"
 	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
 // Route picks how the file reaches the distribution point.
@@ -30,14 +32,30 @@ func (r Route) String() string {
 	return "auto"
 }
 
-// Credentials to mint (or use) a bearer token. Only one kind is used:
-// a given token, then an API client, then user and password.
-type Credentials struct {
-	BearerToken  string
-	ClientID     string
-	ClientSecret string
-	Username     string
-	Password     string
+// Credentials to mint (or use) a bearer token.
+type Credentials = jamf.Credentials
+
+// Setting names a user-facing setting in messages. The library never
+// spells an AutoPkg input or a flag: the edge (processor, pkg command)
+// says how its users call each setting.
+type Setting int
+
+const (
+	SetReplace Setting = iota
+	SetReplaceMetadata
+	SetSkipMetadata
+	SetRoute
+	SetJCDSMode
+	SetPackagesMode
+	SetRemoveDuplicates
+	SetVerifyTimeout
+	SetCategory
+)
+
+var defaultNames = map[Setting]string{
+	SetReplace: "replace_pkg", SetReplaceMetadata: "replace_pkg_metadata", SetSkipMetadata: "skip_metadata_upload",
+	SetRoute: "the upload route", SetJCDSMode: "jcds2_mode", SetPackagesMode: "pkg_api_mode",
+	SetRemoveDuplicates: "jcds2_remove_duplicates", SetVerifyTimeout: "jcds2_verify_timeout", SetCategory: "pkg_category",
 }
 
 // Request is everything the engine needs, validated by the processor.
@@ -81,6 +99,20 @@ type Request struct {
 
 	CacheDir   string // where hash and token caches live ("" = user cache dir)
 	ReuseToken bool
+
+	// Names spells each Setting for this run's users; unset ones fall
+	// back to the AutoPkg input names.
+	Names map[Setting]string
+	// NoLock skips the per-machine run lock (tests of the lock's absence).
+	NoLock bool
+}
+
+// name spells s for messages.
+func (r *Request) name(s Setting) string {
+	if n, ok := r.Names[s]; ok {
+		return n
+	}
+	return defaultNames[s]
 }
 
 // Result says what a run did.
@@ -97,6 +129,28 @@ type Result struct {
 	Status          string
 	Plan            []string // dry run: the writes that would happen
 	HTTPCalls       int
+	Route           Route
+	// Waits are the times spent waiting for Jamf Pro (processing the
+	// upload, making the record READY), timed by the client.
+	Waits []Wait
+	// Elapsed is the whole run, Uploading the upload itself.
+	Elapsed, Uploading time.Duration
+}
+
+// Wait is one wait for the server.
+type Wait struct {
+	What     string
+	Took     time.Duration
+	Requests int
+}
+
+// Waited is the sum of the waits.
+func (r *Result) Waited() time.Duration {
+	var d time.Duration
+	for _, w := range r.Waits {
+		d += w.Took
+	}
+	return d
 }
 
 // Logger receives the engine's messages; the processor filters them by

@@ -2,8 +2,8 @@ package jcds2
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
 // objectUpload is one file to put into S3.
@@ -52,10 +54,11 @@ func s3Endpoint(input string) string {
 // /api/v1/jcds/renew-credentials when the cache says they are about to
 // expire, so a long upload keeps going.
 type jcdsCredentials struct {
-	c     *Client
+	renew func(context.Context) (*jamf.JCDSCredentials, error)
+	log   Logger
 	mu    sync.Mutex
-	first *JCDSCredentials
-	path  string // the upload's prefix; renewals must keep it
+	first *jamf.JCDSCredentials
+	path  string // the upload's prefix, kept for the whole upload
 }
 
 func (p *jcdsCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
@@ -65,15 +68,16 @@ func (p *jcdsCredentials) Retrieve(ctx context.Context) (aws.Credentials, error)
 	p.mu.Unlock()
 	if cr == nil {
 		var err error
-		if cr, err = p.c.renewJCDS(ctx); err != nil {
+		if cr, err = p.renew(ctx); err != nil {
 			return aws.Credentials{}, err
 		}
 		if cr.Path != "" && cr.Path != p.path {
-			// Another upload of the same account renewed last: these
-			// credentials would write elsewhere.
-			return aws.Credentials{}, fmt.Errorf("renewed JCDS credentials are for another upload session (%s, not %s): run again, one upload per API client at a time", cr.Path, p.path)
+			// JamfSync takes the new key, secret, token and expiry and
+			// keeps uploading to the original key; what real Jamf puts
+			// in path here is not documented (reference, section 13).
+			p.log.Logf(2, "Renewed JCDS credentials name the prefix %s; still uploading to %s", cr.Path, p.path)
 		}
-		p.c.log.Logf(2, "Renewed the JCDS upload credentials (valid until %s)", time.Unix(cr.Expiration, 0).UTC().Format(time.RFC3339))
+		p.log.Logf(2, "Renewed the JCDS upload credentials (valid until %s)", time.Unix(cr.Expiration, 0).UTC().Format(time.RFC3339))
 	}
 	creds := aws.Credentials{AccessKeyID: cr.AccessKeyID, SecretAccessKey: cr.SecretAccessKey, SessionToken: cr.SessionToken, Source: "JamfProJCDS"}
 	if cr.Expiration > 0 {
@@ -83,13 +87,28 @@ func (p *jcdsCredentials) Retrieve(ctx context.Context) (aws.Credentials, error)
 	return creds, nil
 }
 
+// s3Options are what an S3 client for one upload needs.
+type s3Options struct {
+	creds    *jamf.JCDSCredentials
+	renew    func(context.Context) (*jamf.JCDSCredentials, error)
+	endpoint string
+	maxTries int
+	insecure bool
+	timeout  time.Duration
+	log      Logger
+	// acked is told the size of each part S3 acknowledged: the progress
+	// users see is bytes stored, not bytes read into part buffers.
+	acked func(n int64)
+}
+
 // newS3Client builds an S3 client from the JCDS credentials, without
 // reading any ~/.aws configuration.
-func (c *Client) newS3Client(cr *JCDSCredentials, endpoint string, maxTries int, insecure bool, timeout time.Duration) *s3.Client {
+func newS3Client(o s3Options) *s3.Client {
+	cr := o.creds
 	life := time.Until(time.Unix(cr.Expiration, 0))
 	window := min(5*time.Minute, max(life/3, time.Second))
-	provider := aws.NewCredentialsCache(&jcdsCredentials{c: c, first: cr, path: cr.Path}, func(o *aws.CredentialsCacheOptions) {
-		o.ExpiryWindow = window
+	provider := aws.NewCredentialsCache(&jcdsCredentials{renew: o.renew, log: o.log, first: cr, path: cr.Path}, func(co *aws.CredentialsCacheOptions) {
+		co.ExpiryWindow = window
 	})
 	// JCDS may end credentials before their stated expiration (or a clock
 	// may be off): an ExpiredToken answer drops the cached credentials and
@@ -98,16 +117,23 @@ func (c *Client) newS3Client(cr *JCDSCredentials, endpoint string, maxTries int,
 		out, md, err := next.HandleDeserialize(ctx, in)
 		var ae smithy.APIError
 		if errors.As(err, &ae) && expiredCode(ae.ErrorCode()) {
-			c.log.Logf(1, "S3 says the upload credentials expired; renewing them")
+			o.log.Logf(1, "S3 says the upload credentials expired; renewing them")
 			provider.Invalidate()
 		}
 		return out, md, err
 	})
+	acked := middleware.InitializeMiddlewareFunc("jcds2AckedProgress", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleInitialize(ctx, in)
+		if part, ok := in.Parameters.(*s3.UploadPartInput); ok && err == nil && o.acked != nil && part.ContentLength != nil {
+			o.acked(*part.ContentLength)
+		}
+		return out, md, err
+	})
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.ResponseHeaderTimeout = max(timeout, time.Second)
+	tr.ResponseHeaderTimeout = max(o.timeout, time.Second)
 	tr.MaxIdleConnsPerHost = 64
-	if insecure {
-		tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // only with insecure_mode
+	if o.insecure {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // only with insecure_mode
 	}
 	region := cr.Region
 	if region == "" {
@@ -116,16 +142,20 @@ func (c *Client) newS3Client(cr *JCDSCredentials, endpoint string, maxTries int,
 	opts := s3.Options{
 		Region:      region,
 		Credentials: provider,
-		HTTPClient:  &http.Client{Transport: tr},
-		Retryer: retry.AddWithErrorCodes(retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = max(maxTries, 1)
-			o.MaxBackoff = 20 * time.Second
+		// Signed requests never follow a redirect to wherever it points.
+		HTTPClient: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		Retryer: retry.AddWithErrorCodes(retry.NewStandard(func(ro *retry.StandardOptions) {
+			ro.MaxAttempts = max(o.maxTries, 1)
+			ro.MaxBackoff = 20 * time.Second
 		}), "ExpiredToken", "ExpiredTokenException"),
 		APIOptions: []func(*middleware.Stack) error{func(st *middleware.Stack) error {
+			if err := st.Initialize.Add(acked, middleware.Before); err != nil {
+				return err
+			}
 			return st.Deserialize.Add(renewOnExpiry, middleware.Before)
 		}},
 	}
-	applyEndpoint(&opts, endpoint)
+	applyEndpoint(&opts, o.endpoint)
 	return s3.New(opts)
 }
 
@@ -147,37 +177,15 @@ func expiredCode(code string) bool {
 	return code == "ExpiredToken" || code == "ExpiredTokenException"
 }
 
-// progressReader reports bytes read to the logger.
-type progressReader struct {
-	r     io.Reader
-	done  int64
-	total int64
-	log   Logger
-	ctx   context.Context
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	// Stop feeding the uploader once interrupted: it then aborts the
-	// multipart upload with a context that is still alive.
-	if err := p.ctx.Err(); err != nil {
-		return 0, fmt.Errorf("upload interrupted: %w", err)
-	}
-	n, err := p.r.Read(b)
-	p.done += int64(n)
-	if n > 0 {
-		p.log.Progress(p.done, p.total)
-	}
-	return n, err
-}
-
 // partPlan picks part size and concurrency for a file size: parts of at
 // least 8 MiB, never more than 10,000 of them.
 func partPlan(size, partSize int64, concurrency int) (int64, int) {
 	if partSize == 0 {
 		partSize = 8 << 20
-		if least := (size/9000 + 1<<20 - 1) &^ (1<<20 - 1); least > partSize {
-			partSize = least
-		}
+	}
+	// Whole MiB, with room to spare under S3's 10,000-part limit.
+	if least := (size/9000 + 1<<20 - 1) &^ (1<<20 - 1); least > partSize {
+		partSize = least
 	}
 	if concurrency == 0 {
 		concurrency = 4
@@ -188,7 +196,7 @@ func partPlan(size, partSize int64, concurrency int) (int64, int) {
 // BareUpload puts a file into S3 with the engine's uploader and part
 // plan but nothing else: no hashing, no Jamf Pro calls, no progress. It
 // is the benchmark's baseline for "the upload alone".
-func BareUpload(ctx context.Context, endpoint string, cr JCDSCredentials, key, path string, partSize int64, concurrency int) error {
+func BareUpload(ctx context.Context, endpoint string, cr jamf.JCDSCredentials, key, path string, partSize int64, concurrency int) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err

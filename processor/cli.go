@@ -146,7 +146,7 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 		log.Error("--pkg is missing: give the path to the package, e.g. --pkg ~/Downloads/Firefox.pkg")
 		return ExitProcessorError
 	}
-	out, err := Process(ctx, up, env, log)
+	out, err := process(ctx, up, env, log, cliNames)
 	if err != nil {
 		log.Error(err.Error())
 		return ExitProcessorError

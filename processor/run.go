@@ -80,6 +80,10 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 // Process runs one upload on env and returns env with the outputs set.
 // env is changed in place, as AutoPkg's processors change self.env.
 func Process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger) (Env, error) {
+	return process(ctx, up, env, log, processorNames)
+}
+
+func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names Names) (Env, error) {
 	for _, s := range env.SecretValues() {
 		log.Secret(s)
 	}
@@ -98,9 +102,10 @@ func Process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger) (Env,
 		log.Logf(0, "%s", w)
 	}
 	log.ShowProgress(req.ShowProgress)
+	req.Names = names.Settings
 	res, err := up.Upload(ctx, req, log)
 	if err != nil {
-		return nil, err
+		return nil, names.hint(err)
 	}
 	SetOutputs(env, req, res)
 	return env, nil

@@ -40,7 +40,7 @@ func version(root string) string {
 // stamp, no build id, the version from version().
 func build(root string, t target, ver, out string) error {
 	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -buildid= -X "+module+"/jcds2.Version="+ver, "-o", out, ".")
+		"-ldflags", "-s -w -buildid= -X "+module+"/jamf.Version="+ver, "-o", out, ".")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+t.GOOS, "GOARCH="+t.GOARCH, "GOFLAGS=-mod=readonly")
 	var stderr bytes.Buffer

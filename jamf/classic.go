@@ -1,10 +1,9 @@
-package jcds2
+package jamf
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/url"
 	"strconv"
 
 	"github.com/jcds2-uploader/jcds2-uploader/classicxml"
@@ -15,14 +14,14 @@ import (
 
 // ClassicFindPackage reads /JSSResource/packages/name/{name}; nil when absent.
 func (c *Client) ClassicFindPackage(ctx context.Context, name string) (*classicxml.Package, error) {
-	data, _, err := c.do(ctx, call{method: "GET", path: "/JSSResource/packages/name/" + url.PathEscape(name), accept: "application/xml"})
+	a, err := c.send.do(ctx, &call{method: "GET", path: "/JSSResource/packages/name/" + PathEscape(name), accept: "application/xml"})
 	if IsStatus(err, 404) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("looking up package %q: %w", name, err)
 	}
-	p, err := classicxml.Decode(data)
+	p, err := classicxml.Decode(a.body)
 	if err != nil {
 		return nil, fmt.Errorf("looking up package %q: %w", name, err)
 	}
@@ -31,9 +30,9 @@ func (c *Client) ClassicFindPackage(ctx context.Context, name string) (*classicx
 
 // ClassicCategoryExists checks /JSSResource/categories/name/{name}.
 func (c *Client) ClassicCategoryExists(ctx context.Context, name string) error {
-	_, _, err := c.do(ctx, call{method: "GET", path: "/JSSResource/categories/name/" + url.PathEscape(name), accept: "application/xml"})
+	_, err := c.send.do(ctx, &call{method: "GET", path: "/JSSResource/categories/name/" + PathEscape(name), accept: "application/xml"})
 	if IsStatus(err, 404) {
-		return missingCategory(name)
+		return &CategoryNotFoundError{Name: name}
 	}
 	if err != nil {
 		return fmt.Errorf("looking up category %q: %w", name, err)
@@ -51,11 +50,11 @@ func (c *Client) ClassicSave(ctx context.Context, id int, p *classicxml.Package)
 	if id == 0 {
 		method = "POST"
 	}
-	data, _, err := c.do(ctx, call{method: method, path: "/JSSResource/packages/id/" + strconv.Itoa(id), body: body, contentType: "application/xml", accept: "application/xml"})
+	a, err := c.send.do(ctx, &call{method: method, path: "/JSSResource/packages/id/" + strconv.Itoa(id), body: body, contentType: "application/xml", accept: "application/xml"})
 	if err != nil {
 		return 0, fmt.Errorf("saving package %q: %w", p.Name, err)
 	}
-	newID, err := classicxml.DecodeID(bytes.NewReader(data))
+	newID, err := classicxml.DecodeID(bytes.NewReader(a.body))
 	if err != nil {
 		return 0, fmt.Errorf("saving package %q: %w", p.Name, err)
 	}

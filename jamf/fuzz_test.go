@@ -1,4 +1,4 @@
-package jcds2
+package jamf
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package jcds2
+package jamf
 
 import (
 	"context"
@@ -29,9 +29,22 @@ type tokenSource struct {
 	cache   string
 }
 
-func newTokenSource(c *Client, creds Credentials) *tokenSource {
-	return &tokenSource{c: c, creds: creds}
+func newTokenSource(c *Client, creds Credentials, cacheDir string) *tokenSource {
+	t := &tokenSource{c: c, creds: creds}
+	t.enableCache(cacheDir)
+	return t
 }
+
+// given reports a token handed in (BEARER_TOKEN): it cannot be renewed.
+func (t *tokenSource) given() bool { return t.creds.BearerToken != "" }
+
+// Token lifetimes believed: an expiry in the past (a skewed clock)
+// would mint a token before every request, and one absurdly far off
+// would never renew; Jamf issues tokens for minutes to hours.
+const (
+	minTokenLife = time.Minute
+	maxTokenLife = 24 * time.Hour
+)
 
 // margin is how long before expiry a token is renewed.
 func (t *tokenSource) margin() time.Duration {
@@ -76,17 +89,22 @@ func (t *tokenSource) invalidateLocal() {
 
 func (t *tokenSource) set(token string, expires time.Time) {
 	t.c.log.Secret(token)
-	t.token, t.expires, t.life, t.minted = token, expires, time.Until(expires), true
+	life := time.Until(expires)
+	if life <= 0 {
+		life = minTokenLife // an expiry already past: a skewed clock, believe a minute
+	}
+	life = min(life, maxTokenLife)
+	t.token, t.expires, t.life, t.minted = token, time.Now().Add(life), life, true
 }
 
 func (t *tokenSource) checkGiven(ctx context.Context) error {
 	t.c.log.Secret(t.creds.BearerToken)
-	_, _, err := t.c.do(ctx, call{method: "GET", path: "/api/v1/auth", noAuth: true, bearer: t.creds.BearerToken})
+	_, err := t.c.raw.do(ctx, &call{method: "GET", path: "/api/v1/auth", bearer: t.creds.BearerToken})
 	if err != nil {
 		if IsStatus(err, 401) {
-			return fmt.Errorf("BEARER_TOKEN was refused by Jamf Pro (expired or invalid): mint a new one, or give CLIENT_ID/CLIENT_SECRET instead")
+			return &AuthError{Method: AuthToken, Refused: true, Err: errors.New("the bearer token was refused by Jamf Pro (expired or invalid): mint a new one, or use an API client instead")}
 		}
-		return fmt.Errorf("checking BEARER_TOKEN: %w", err)
+		return &AuthError{Method: AuthToken, Err: fmt.Errorf("checking the bearer token: %w", err)}
 	}
 	t.checked = true
 	return nil
@@ -103,19 +121,19 @@ func (t *tokenSource) mint(ctx context.Context) error {
 		Token   string `json:"token"`
 		Expires string `json:"expires"`
 	}
-	data, _, err := t.c.do(ctx, call{method: "POST", path: "/api/v1/auth/token", noAuth: true, basic: [2]string{t.creds.Username, t.creds.Password}})
+	a, err := t.c.raw.do(ctx, &call{method: "POST", path: "/api/v1/auth/token", basic: [2]string{t.creds.Username, t.creds.Password}})
 	if err != nil {
 		if IsStatus(err, 401) {
-			return fmt.Errorf("Jamf Pro refused API_USERNAME %q and its password (401): check both, and that the account is enabled", t.creds.Username)
+			return &AuthError{Method: AuthPassword, Refused: true, Err: fmt.Errorf("Jamf Pro refused user %q and its password (401): check both, and that the account is enabled", t.creds.Username)}
 		}
-		return fmt.Errorf("getting a token with API_USERNAME: %w", err)
+		return &AuthError{Method: AuthPassword, Err: fmt.Errorf("getting a token for user %q: %w", t.creds.Username, err)}
 	}
-	if err := decodeJSON(data, &out, "POST /api/v1/auth/token"); err != nil {
+	if err := decodeJSON(a.body, &out, "POST /api/v1/auth/token"); err != nil {
 		return err
 	}
 	exp, err := time.Parse(time.RFC3339, out.Expires)
 	if out.Token == "" || err != nil {
-		return fmt.Errorf("POST /api/v1/auth/token: the answer has no usable token or expiry: check that JSS_URL points at Jamf Pro")
+		return fmt.Errorf("POST /api/v1/auth/token: the answer has no usable token or expiry: check that the Jamf Pro URL points at Jamf Pro")
 	}
 	t.set(out.Token, exp)
 	t.saveCache()
@@ -128,28 +146,28 @@ func (t *tokenSource) mintOAuth(ctx context.Context) error {
 		"client_id":     {t.creds.ClientID},
 		"client_secret": {t.creds.ClientSecret},
 	}.Encode()
-	rq := call{method: "POST", path: "/api/v1/oauth/token", noAuth: true, body: []byte(form), contentType: "application/x-www-form-urlencoded"}
-	data, _, err := t.c.do(ctx, rq)
+	rq := &call{method: "POST", path: "/api/v1/oauth/token", body: []byte(form), contentType: "application/x-www-form-urlencoded"}
+	a, err := t.c.raw.do(ctx, rq)
 	if IsStatus(err, 404) {
 		// Servers before the v1 path have only /api/oauth/token.
 		rq.path = "/api/oauth/token"
-		data, _, err = t.c.do(ctx, rq)
+		a, err = t.c.raw.do(ctx, rq)
 	}
 	if err != nil {
 		if IsStatus(err, 400, 401) {
-			return fmt.Errorf("Jamf Pro refused CLIENT_ID %q and its secret: check both, and that the API client is enabled (%w)", t.creds.ClientID, err)
+			return &AuthError{Method: AuthClient, Refused: true, Err: fmt.Errorf("Jamf Pro refused API client %q and its secret: check both, and that the API client is enabled (%w)", t.creds.ClientID, err)}
 		}
-		return fmt.Errorf("getting a token with CLIENT_ID: %w", err)
+		return &AuthError{Method: AuthClient, Err: fmt.Errorf("getting a token for API client %q: %w", t.creds.ClientID, err)}
 	}
 	var out struct {
 		AccessToken string `json:"access_token"`
 		ExpiresIn   int64  `json:"expires_in"`
 	}
-	if err := decodeJSON(data, &out, "POST "+rq.path); err != nil {
+	if err := decodeJSON(a.body, &out, "POST "+rq.path); err != nil {
 		return err
 	}
 	if out.AccessToken == "" || out.ExpiresIn <= 0 {
-		return fmt.Errorf("POST %s: the answer has no usable access_token or expires_in: check that JSS_URL points at Jamf Pro", rq.path)
+		return fmt.Errorf("POST %s: the answer has no usable access_token or expires_in: check that the Jamf Pro URL points at Jamf Pro", rq.path)
 	}
 	t.set(out.AccessToken, time.Now().Add(time.Duration(out.ExpiresIn)*time.Second))
 	t.saveCache()
@@ -161,11 +179,11 @@ func (t *tokenSource) keepAlive(ctx context.Context) error {
 		Token   string `json:"token"`
 		Expires string `json:"expires"`
 	}
-	data, _, err := t.c.do(ctx, call{method: "POST", path: "/api/v1/auth/keep-alive", noAuth: true, bearer: t.token})
+	a, err := t.c.raw.do(ctx, &call{method: "POST", path: "/api/v1/auth/keep-alive", bearer: t.token})
 	if err != nil {
 		return err
 	}
-	if err := decodeJSON(data, &out, "POST /api/v1/auth/keep-alive"); err != nil {
+	if err := decodeJSON(a.body, &out, "POST /api/v1/auth/keep-alive"); err != nil {
 		return err
 	}
 	exp, err := time.Parse(time.RFC3339, out.Expires)
@@ -188,7 +206,7 @@ func (t *tokenSource) Close(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, _, err := t.c.do(ctx, call{method: "POST", path: "/api/v1/auth/invalidate-token", noAuth: true, bearer: tok, expect: []int{204, 200, 401}}); err != nil {
+	if _, err := t.c.raw.do(ctx, &call{method: "POST", path: "/api/v1/auth/invalidate-token", bearer: tok, expect: []int{204, 200, 401}}); err != nil {
 		t.c.log.Logf(2, "Could not invalidate the token: %v", err)
 	}
 }
@@ -202,6 +220,9 @@ type cachedToken struct {
 }
 
 func (t *tokenSource) enableCache(dir string) {
+	if t.creds.BearerToken != "" {
+		return
+	}
 	if dir == "" {
 		return
 	}
@@ -238,10 +259,53 @@ func (t *tokenSource) saveCache() {
 	if err := os.MkdirAll(filepath.Dir(t.cache), 0o700); err != nil {
 		return
 	}
-	tmp := t.cache + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	// A fresh, exclusively created temp file (never a predictable name a
+	// planted symlink could redirect), then an atomic rename.
+	f, err := os.CreateTemp(filepath.Dir(t.cache), ".jcds2-uploader-token-*")
+	if err != nil {
 		return
 	}
-	os.Chmod(tmp, 0o600)
-	os.Rename(tmp, t.cache)
+	_, werr := f.Write(data)
+	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), t.cache) != nil {
+		os.Remove(f.Name())
+	}
+}
+
+// AuthMethod is how the client authenticates.
+type AuthMethod int
+
+const (
+	AuthPassword AuthMethod = iota // user and password
+	AuthClient                     // API client id and secret
+	AuthToken                      // a given bearer token
+)
+
+// AuthError is a failure to authenticate; Refused means the server said
+// no to these credentials (not a network or server fault). The edge
+// names the inputs that hold them.
+type AuthError struct {
+	Method  AuthMethod
+	Refused bool
+	Err     error
+}
+
+func (e *AuthError) Error() string { return e.Err.Error() }
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// Method reports which credentials opts would use.
+func (c Credentials) Method() AuthMethod {
+	switch {
+	case c.BearerToken != "":
+		return AuthToken
+	case c.ClientID != "":
+		return AuthClient
+	}
+	return AuthPassword
+}
+
+func (t *tokenSource) remaining() time.Duration {
+	if t.creds.BearerToken != "" {
+		return 0
+	}
+	return time.Until(t.expires)
 }

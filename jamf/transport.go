@@ -1,0 +1,288 @@
+package jamf
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The transport is three layers, restic-style, each doing one thing:
+//
+//	retrier    retries what is transient (the wire says what is permanent)
+//	authorizer adds the bearer token, re-authenticates once on 401
+//	wire       one HTTP exchange: headers, timeout, redirects refused
+//
+// Auth calls (token, keep-alive, invalidate) go through retrier→wire.
+
+// call is one request to Jamf Pro.
+type call struct {
+	method, path string
+	body         []byte
+	contentType  string
+	accept       string
+	basic        [2]string // user, password for Basic auth (token mint)
+	bearer       string    // a specific token (auth calls)
+	// stream, when set, makes the body; it is called again for each try.
+	stream  func() (io.ReadCloser, int64, error)
+	timeout time.Duration
+	// expect lists the accepted statuses; default: any 2xx.
+	expect []int
+	// tries overrides the client's max tries when not 0.
+	tries int
+	// token is set by the authorizer.
+	token string
+}
+
+// answer is an accepted response.
+type answer struct {
+	body   []byte
+	status int
+}
+
+type sender interface {
+	do(ctx context.Context, rq *call) (*answer, error)
+}
+
+// sendError is a failed exchange: the status (0 for transport errors),
+// whether retrying can help, and Retry-After.
+type sendError struct {
+	err        error
+	status     int
+	permanent  bool
+	retryAfter time.Duration
+}
+
+func (e *sendError) Error() string { return e.err.Error() }
+func (e *sendError) Unwrap() error { return e.err }
+
+func statusOf(err error) (int, bool) {
+	var se *sendError
+	if errors.As(err, &se) {
+		return se.status, se.permanent
+	}
+	return 0, true
+}
+
+// retrier retries transport errors, 429 and gateway-ish 5xx with
+// exponential back-off and jitter, honouring Retry-After.
+type retrier struct {
+	next     sender
+	log      Logger
+	maxTries int
+	floor    time.Duration
+}
+
+func (r *retrier) do(ctx context.Context, rq *call) (*answer, error) {
+	maxTries := r.maxTries
+	if rq.tries > 0 {
+		maxTries = rq.tries
+	}
+	for try := 1; ; try++ {
+		a, err := r.next.do(ctx, rq)
+		if err == nil {
+			return a, nil
+		}
+		var se *sendError
+		if !errors.As(err, &se) || se.permanent || !retryable(se.status) || ctx.Err() != nil {
+			return nil, err
+		}
+		if try >= maxTries {
+			if try > 1 {
+				return nil, &sendError{err: fmt.Errorf("%w (gave up after %d tries)", err, try), status: se.status, permanent: true}
+			}
+			return nil, err
+		}
+		wait := r.backoff(try, se.retryAfter)
+		r.log.Logf(1, "%s %s failed (%s); retrying in %s (try %d of %d)", rq.method, pathOnly(rq.path), shortErr(err), wait.Round(time.Millisecond), try+1, maxTries)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+func retryable(status int) bool {
+	switch status {
+	case 0, 429, 500, 502, 503, 504:
+		return true
+	}
+	return false
+}
+
+func (r *retrier) backoff(try int, retryAfter time.Duration) time.Duration {
+	d := min(RetryBase<<(try-1), 30*time.Second)
+	d = d/2 + rand.N(d/2+1) // jitter
+	d = max(d, r.floor, retryAfter)
+	return min(d, 5*time.Minute)
+}
+
+func shortErr(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return fmt.Sprintf("HTTP %d", ae.Status)
+	}
+	return err.Error()
+}
+
+// authorizer adds a live token, minted before the request's own timeout
+// starts, and authenticates again once when the token is refused.
+type authorizer struct {
+	next   sender
+	tokens *tokenSource
+	log    Logger
+}
+
+func (a *authorizer) do(ctx context.Context, rq *call) (*answer, error) {
+	for reauthed := false; ; reauthed = true {
+		tok, err := a.tokens.Token(ctx)
+		if err != nil {
+			return nil, &sendError{err: err, permanent: true}
+		}
+		rq.token = tok
+		ans, err := a.next.do(ctx, rq)
+		if st, _ := statusOf(err); st == http.StatusUnauthorized && !reauthed && !a.tokens.given() {
+			a.log.Logf(2, "%s %s: token refused, authenticating again", rq.method, pathOnly(rq.path))
+			a.tokens.invalidateLocal()
+			continue
+		}
+		return ans, err
+	}
+}
+
+// wire is one HTTP exchange.
+type wire struct{ c *Client }
+
+func (w *wire) do(ctx context.Context, rq *call) (*answer, error) {
+	c := w.c
+	timeout := rq.timeout
+	if timeout == 0 {
+		timeout = c.timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	var body io.Reader
+	var length int64 = -1
+	if rq.stream != nil {
+		rc, n, err := rq.stream()
+		if err != nil {
+			return nil, &sendError{err: fmt.Errorf("preparing the request body: %w", err), permanent: true}
+		}
+		defer rc.Close()
+		body, length = rc, n
+	} else if rq.body != nil {
+		body, length = bytes.NewReader(rq.body), int64(len(rq.body))
+	}
+	hr, err := http.NewRequestWithContext(ctx, rq.method, c.base+rq.path, body)
+	if err != nil {
+		return nil, &sendError{err: fmt.Errorf("building %s %s: %w", rq.method, pathOnly(rq.path), err), permanent: true}
+	}
+	if length >= 0 {
+		hr.ContentLength = length
+	}
+	hr.Header.Set("User-Agent", "jcds2-uploader/"+Version)
+	accept := rq.accept
+	if accept == "" {
+		accept = "application/json"
+	}
+	hr.Header.Set("Accept", accept)
+	if rq.contentType != "" {
+		hr.Header.Set("Content-Type", rq.contentType)
+	}
+	switch {
+	case rq.basic[0] != "":
+		hr.SetBasicAuth(rq.basic[0], rq.basic[1])
+	case rq.bearer != "":
+		hr.Header.Set("Authorization", "Bearer "+rq.bearer)
+	case rq.token != "":
+		hr.Header.Set("Authorization", "Bearer "+rq.token)
+	}
+	c.calls.Add(1)
+	start := time.Now()
+	resp, err := c.http.Do(hr)
+	if err != nil {
+		return nil, transportError(ctx, rq, err, timeout, c.base)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	c.log.Logf(3, "%s %s -> %d (%d bytes, %s)", rq.method, pathOnly(rq.path), resp.StatusCode, len(data), time.Since(start).Round(time.Millisecond))
+	if err != nil {
+		return nil, &sendError{err: fmt.Errorf("%s %s: reading the answer: %w", rq.method, pathOnly(rq.path), err)}
+	}
+	if accepted(resp.StatusCode, rq.expect) {
+		return &answer{body: data, status: resp.StatusCode}, nil
+	}
+	return nil, &sendError{err: parseAPIError(rq.method, pathOnly(rq.path), resp.StatusCode, data),
+		status: resp.StatusCode, retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"))}
+}
+
+func transportError(ctx context.Context, rq *call, err error, timeout time.Duration, base string) error {
+	var re *RedirectError
+	if errors.As(err, &re) {
+		return &sendError{err: re, permanent: true}
+	}
+	var cv *tls.CertificateVerificationError
+	if errors.As(err, &cv) {
+		return &sendError{err: &TLSError{URL: base, Err: cv.Err}, permanent: true}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err), permanent: true}
+	}
+	if ctx.Err() == context.DeadlineExceeded {
+		err = fmt.Errorf("no answer within %s", timeout)
+	}
+	return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err)}
+}
+
+// TLSError is a server certificate that does not verify.
+type TLSError struct {
+	URL string
+	Err error
+}
+
+func (e *TLSError) Error() string {
+	return fmt.Sprintf("the TLS certificate of %s is not trusted (%v): fix the server's certificate, or turn TLS verification off only if you trust this server", e.URL, e.Err)
+}
+
+func (e *TLSError) Unwrap() error { return e.Err }
+
+func accepted(status int, expect []int) bool {
+	if len(expect) == 0 {
+		return status/100 == 2
+	}
+	for _, s := range expect {
+		if s == status {
+			return true
+		}
+	}
+	return false
+}
+
+// pathOnly drops the query from a path for messages: filters can hold
+// names, never secrets, but the path alone reads better.
+func pathOnly(p string) string {
+	path, _, _ := strings.Cut(p, "?")
+	return path
+}
+
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && n >= 0 {
+		return time.Duration(min(n, 300)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(time.Until(t), 0), 5*time.Minute)
+	}
+	return 0
+}

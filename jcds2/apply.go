@@ -1,0 +1,114 @@
+package jcds2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// apply runs the plan's actions in their order, in which every prefix
+// leaves the server safe (README, "The order of writes"):
+//
+//	JCDS route:     stale file out, new bytes up, wait until JCDS holds
+//	                them, the record (with their hash), duplicates out,
+//	                refresh, verify.
+//	packages route: the record (claiming no hash while its file
+//	                changes), the upload, refresh, verify.
+//
+// The refresh comes after the last record write: a PUT blanks the size,
+// and only a refresh makes the record READY (reference, section 13).
+func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
+	for _, a := range p.actions {
+		if (a.kind == actWriteRecord || a.kind == actWriteRecordAfter) && a.metadata {
+			if _, err := r.resolveCategory(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	arrived := false // an earlier upload turned up: no need to send it again
+	for _, a := range p.actions {
+		var err error
+		switch a.kind {
+		case actAwaitEarlier:
+			arrived = r.awaitEarlier(ctx, w)
+		case actUpload:
+			if arrived {
+				continue
+			}
+			err = r.upload(ctx, w, p)
+		case actDeleteStale:
+			if err = r.c.DeleteJCDS(ctx, a.name); err != nil {
+				err = fmt.Errorf("the stale file must go first, so that no duplicate is made: %w", err)
+			} else {
+				r.log.Logf(1, "Deleted the stale JCDS file %s", a.name)
+			}
+		case actWriteRecord, actWriteRecordAfter:
+			err = r.writeRecord(ctx, w, a)
+			if err != nil && r.uploadedNew && !errors.Is(err, errReobserve) {
+				err = r.undoUpload(ctx, err)
+			}
+		case actRemoveDuplicate:
+			err = r.c.DeleteJCDS(ctx, a.name)
+		case actRefresh:
+			r.refresh(ctx)
+		case actVerify:
+			r.verifyReady(ctx, w)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// undoUpload leaves the server as it was after a record write failed:
+// the file this run uploaded is deleted, but only if JCDS still lists
+// our bytes under the name (never a file another run put there).
+func (r *run) undoUpload(ctx context.Context, cause error) error {
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	files, err := r.c.ListJCDS(cleanup)
+	if err != nil {
+		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
+	}
+	f := findFile(r.req.PkgName, files)
+	if f == nil || !strings.EqualFold(f.MD5, r.local.MD5) {
+		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
+	}
+	if err := r.c.DeleteJCDS(cleanup, r.req.PkgName); err != nil {
+		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
+	}
+	r.res.Uploaded = false
+	return fmt.Errorf("%w; the file this run uploaded was deleted again, so nothing changed", cause)
+}
+
+// refresh asks Jamf Pro to take stock of the file (or all files with
+// recalculate). A failure is a warning: Jamf's own sync comes later.
+func (r *run) refresh(ctx context.Context) {
+	if r.req.RecalculateWait > 0 {
+		wait(ctx, r.req.RecalculateWait)
+	}
+	name := r.req.PkgName
+	if r.req.Recalculate {
+		name = ""
+	}
+	if err := r.c.RefreshInventory(ctx, r.v, name); err != nil {
+		r.log.Logf(0, "WARNING: %v; Jamf Pro will notice the file on its next sync", err)
+		return
+	}
+	r.res.Recalculated = true
+}
+
+func (r *run) upload(ctx context.Context, w *world, p *Plan) error {
+	if w.route != RouteJCDS2 {
+		return r.uploadPackage(ctx, w)
+	}
+	r.uploadedNew = w.file == nil && !p.has(actDeleteStale)
+	if err := r.uploadS3(ctx); err != nil {
+		return err
+	}
+	r.res.Uploaded = true
+	return r.awaitFile(ctx, w)
+}

@@ -1,0 +1,64 @@
+package jcds2
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+)
+
+// The engine's errors are typed so the edge can add the names of its own
+// inputs or flags; their text never spells one.
+
+// NoDistributionPointError: cdnType NONE, so there is nowhere to upload.
+type NoDistributionPointError struct{ URL string }
+
+func (e *NoDistributionPointError) Error() string {
+	return fmt.Sprintf("%s has no cloud distribution point (cdnType NONE): configure one in Jamf Pro (Settings > Server > Cloud distribution point) or upload to a file share distribution point", e.URL)
+}
+
+// JCDSPrivilegeError: JCDS 2.0 was asked for, and the role may not use it.
+type JCDSPrivilegeError struct {
+	Err  error
+	Mode string // how the user asked for JCDS (the input or flag name)
+}
+
+func (e *JCDSPrivilegeError) Error() string {
+	return fmt.Sprintf("%s asks for JCDS 2.0, but %v: give the API role the %q, %q and %q privileges, or leave the route to the uploader (it then uses the packages upload)",
+		e.Mode, e.Err, jamf.PrivReadJCDS, jamf.PrivCreateJCDS, jamf.PrivDeleteJCDS)
+}
+
+func (e *JCDSPrivilegeError) Unwrap() error { return e.Err }
+
+// ChangedError: the package changed while it was read or uploaded, so
+// what was sent is not a file that ever existed as a whole.
+type ChangedError struct {
+	Path string
+	What string
+}
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("%s changed while it was uploaded (%s): the upload was abandoned and nothing was recorded; run again once the file is complete", e.Path, e.What)
+}
+
+// InterruptedError: a signal stopped the run; Left says, truthfully,
+// what the server holds now.
+type InterruptedError struct {
+	Step string
+	Left string
+}
+
+func (e *InterruptedError) Error() string {
+	return fmt.Sprintf("interrupted while %s: %s", e.Step, e.Left)
+}
+
+// CategoryError: the category the package asks for does not exist.
+type CategoryError struct {
+	Err     *jamf.CategoryNotFoundError
+	Setting string
+}
+
+func (e *CategoryError) Error() string { return e.Setting + ": " + e.Err.Error() }
+func (e *CategoryError) Unwrap() error { return e.Err }
+
+func hashWord(h string) string { return strings.ToLower(strings.ReplaceAll(h, "_", "-")) }

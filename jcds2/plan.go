@@ -1,0 +1,265 @@
+package jcds2
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The converged state a run must leave (README, "What a run leaves"):
+// exactly one package record whose fileName is pkg_name, with the
+// metadata asked for and a hash that describes the local bytes; exactly
+// one file of that name on the distribution point, holding those bytes;
+// the record READY in Jamf Pro's inventory, with its size; no duplicate
+// this tool made. plan is a pure function from what was observed to the
+// ordered actions that reach it; apply runs them in that order.
+
+type actionKind int
+
+const (
+	actDeleteStale      actionKind = iota // JCDS: the file of our name holds other bytes
+	actAwaitEarlier                       // JCDS: an earlier run\'s upload may still be processing
+	actWriteRecord                        // packages route: before the upload
+	actUpload                             // the local bytes to the distribution point
+	actWriteRecordAfter                   // JCDS route: once the file holds our bytes
+	actRemoveDuplicate                    // a Name_N copy no record names, with our bytes
+	actRefresh                            // refresh-inventory, after the last record write
+	actVerify                             // wait until the record is READY with our hash
+)
+
+type action struct {
+	kind actionKind
+	// record writes
+	create    bool
+	metadata  bool // the display name, category and other fields asked for
+	clearHash bool // the file is about to change: claim no hash meanwhile
+	setHash   bool // the distribution point holds our bytes: say so
+	name      string
+	why       string
+}
+
+// Plan is what a run will do, in order, and what it noticed.
+type Plan struct {
+	actions []action
+	Notes   []Note // lines for the log: why, and what was left alone
+	// Diverged: the server holds other bytes and replace_pkg is not set,
+	// so the converged state cannot be reached by this run.
+	Diverged bool
+}
+
+// Empty reports a plan with nothing to do.
+func (p *Plan) Empty() bool { return len(p.actions) == 0 }
+
+func (p *Plan) add(a action) { p.actions = append(p.actions, a) }
+
+// Note is a line for the log at a verbosity level.
+type Note struct {
+	Level int
+	Text  string
+}
+
+func (p *Plan) note(format string, args ...any) {
+	p.Notes = append(p.Notes, Note{0, fmt.Sprintf(format, args...)})
+}
+
+func (p *Plan) info(format string, args ...any) {
+	p.Notes = append(p.Notes, Note{1, fmt.Sprintf(format, args...)})
+}
+
+func (p *Plan) has(k actionKind) bool {
+	for _, a := range p.actions {
+		if a.kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+// plan decides. It makes no request: every fact is in w.
+func plan(w *world, req *Request) *Plan {
+	p := &Plan{}
+	if w.route == RouteJCDS2 {
+		planJCDS(w, req, p)
+	} else {
+		planPackages(w, req, p)
+	}
+	switch {
+	case p.Diverged:
+		// Not ours to change; but a record whose hash does not describe
+		// the file JCDS holds is made true by a refresh.
+		// A record write blanks the size: refresh after it too.
+		if len(p.actions) > 0 || w.rec != nil && w.file != nil && !w.rec.describes(fileHashes(w.file)) {
+			p.add(action{kind: actRefresh, name: req.PkgName})
+		}
+	case len(p.actions) > 0 || !w.rec.ready() || !w.rec.describes(w.local.Hashes):
+		if len(p.actions) == 0 {
+			p.note("Package record %s is not yet deployable (status %q, size %q, %s hash %s): refreshing Jamf Pro's inventory", w.rec.id, w.rec.status, w.rec.size, w.rec.hashType, short(w.rec.hashValue))
+		}
+		p.add(action{kind: actRefresh, name: req.PkgName})
+		p.add(action{kind: actVerify})
+	}
+	return p
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12] + "…"
+	}
+	if h == "" {
+		return "none"
+	}
+	return h
+}
+
+func planJCDS(w *world, req *Request, p *Plan) {
+	name, rec, f := req.PkgName, w.rec, w.file
+	upload := false
+	switch {
+	case f == nil:
+		upload = true
+		if rec != nil && !req.Replace && strings.EqualFold(rec.fileName, name) && (rec.hashValue == "" || rec.describes(w.local.Hashes)) {
+			// Uploading at once would give JCDS a second file of this name
+			// while it may still process the first (Name_1.pkg): wait a
+			// while for it, and upload only if it does not come.
+			p.note("Package record %s exists but JCDS lists no %s yet: waiting for an earlier upload to be processed, then uploading if it does not appear", rec.id, name)
+			p.add(action{kind: actAwaitEarlier, name: name})
+		} else if rec != nil {
+			p.note("Package record %s exists but JCDS holds no %s (an earlier run did not finish, or the file was removed): uploading it", rec.id, name)
+		}
+	case strings.EqualFold(f.MD5, w.local.MD5):
+		p.info("%s is already on JCDS with the same bytes (md5 %s): nothing to upload", name, w.local.MD5)
+	case rec == nil || req.Replace:
+		why := req.name(SetReplace) + " is True"
+		if rec == nil {
+			why = "no package record names it"
+		}
+		p.note("%s on JCDS holds other bytes and %s: replacing it", name, why)
+		p.add(action{kind: actDeleteStale, name: name})
+		upload = true
+	default:
+		p.Diverged = true
+		p.note("%s on JCDS holds other bytes than the local package; not replacing them. Set %s to True to upload it.", name, req.name(SetReplace))
+	}
+	if upload {
+		p.add(action{kind: actUpload, name: name})
+	}
+	holdsOurs := upload || f != nil && strings.EqualFold(f.MD5, w.local.MD5)
+	if a, ok := recordWrite(w, req, upload, holdsOurs, p); ok {
+		a.kind, a.setHash = actWriteRecordAfter, holdsOurs
+		p.add(a)
+	}
+	for _, d := range w.dups {
+		ours := w.local.MD5 != "" && strings.EqualFold(d.MD5, w.local.MD5) || f != nil && strings.EqualFold(d.MD5, f.MD5)
+		switch {
+		case !ours:
+			continue
+		case req.RemoveDuplicates:
+			p.note("JCDS also holds %s, a duplicate of %s that no record names: removing it (%s)", d.FileName, name, req.name(SetRemoveDuplicates))
+			p.add(action{kind: actRemoveDuplicate, name: d.FileName})
+		default:
+			p.note("WARNING: JCDS also holds %s, a duplicate of %s that no record names. Set %s to True to remove it.", d.FileName, name, req.name(SetRemoveDuplicates))
+		}
+	}
+}
+
+func planPackages(w *world, req *Request, p *Plan) {
+	rec := w.rec
+	upload := false
+	switch {
+	case rec == nil:
+		upload = true
+	case rec.hashValue == "":
+		p.note("Package record %s has no file hash (its file is missing or was never processed): uploading %s", rec.id, req.PkgName)
+		upload = true
+	case rec.fileName != req.PkgName:
+		p.note("Package record %s names the file %s, not %s: uploading %s", rec.id, rec.fileName, req.PkgName, req.PkgName)
+		upload = true
+	case rec.describes(w.local.Hashes):
+		p.info("Package record %s already holds these bytes (%s): nothing to upload", rec.id, hashWord(rec.hashType))
+	case req.Replace:
+		p.note("Package record %s holds other bytes and %s is True: replacing the file", rec.id, req.name(SetReplace))
+		upload = true
+	case !rec.describes(w.local.Hashes) && !knownHash(rec.hashType):
+		p.Diverged = true
+		p.note("Package record %s has a %s hash that cannot be compared; set %s to True to upload anyway", rec.id, rec.hashType, req.name(SetReplace))
+	case !rec.describes(w.local.Hashes):
+		p.Diverged = true
+		p.note("Package record %s holds other bytes than the local package; not replacing them. Set %s to True to upload.", rec.id, req.name(SetReplace))
+	}
+	if a, ok := recordWrite(w, req, upload, false, p); ok {
+		a.kind, a.clearHash = actWriteRecord, upload && rec != nil
+		p.add(a)
+	}
+	if upload {
+		p.add(action{kind: actUpload, name: req.PkgName})
+	}
+}
+
+func knownHash(t string) bool {
+	t = strings.ToUpper(t)
+	return t == "SHA3_512" || t == "MD5"
+}
+
+// recordWrite decides the record write. A record is created when none
+// exists; written when the file changes or the metadata is asked for
+// (not with skip_metadata_upload); and, on the JCDS route, when its hash
+// does not describe the bytes the distribution point now holds. With
+// skip_metadata_upload the refresh alone makes the hash true.
+func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (action, bool) {
+	rec := w.rec
+	if rec == nil {
+		return action{create: true, metadata: true, why: "no record names " + req.PkgName}, true
+	}
+	if req.SkipMetadata {
+		if upload && rec.fileName != req.PkgName {
+			p.note("WARNING: record %s names file %s, not %s, and %s is set: the record will not point at the upload", rec.id, rec.fileName, req.PkgName, req.name(SetSkipMetadata))
+		}
+		return action{}, false
+	}
+	meta := upload || req.ReplaceMetadata || rec.fileName != req.PkgName
+	stale := holdsOurs && !rec.describes(w.local.Hashes) && w.route == RouteJCDS2
+	if stale && !upload {
+		p.note("Package record %s has a hash that does not describe the file JCDS holds: correcting it", rec.id)
+	}
+	if !meta && !stale {
+		return action{}, false
+	}
+	return action{metadata: meta, why: "update"}, true
+}
+
+// Describe lists the plan as the lines a dry run prints.
+func (p *Plan) Describe(req *Request, w *world) []string {
+	var out []string
+	for _, a := range p.actions {
+		switch a.kind {
+		case actDeleteStale:
+			out = append(out, "delete the stale JCDS file "+a.name)
+		case actAwaitEarlier:
+			out = append(out, "wait for an earlier upload of "+a.name+" to be processed")
+		case actUpload:
+			out = append(out, fmt.Sprintf("upload %s (%s) %s", a.name, HumanBytes(w.local.size), routeWords(w.route)))
+		case actWriteRecord, actWriteRecordAfter:
+			switch {
+			case a.create:
+				out = append(out, fmt.Sprintf("create the package record %q for %s", req.DisplayName, req.PkgName))
+			case a.metadata:
+				out = append(out, fmt.Sprintf("update package record %s (%q)", w.rec.id, req.DisplayName))
+			default:
+				out = append(out, fmt.Sprintf("correct the hash of package record %s", w.rec.id))
+			}
+		case actRemoveDuplicate:
+			out = append(out, "delete the duplicate JCDS file "+a.name)
+		case actRefresh:
+			out = append(out, "refresh Jamf Pro's inventory of "+a.name)
+		case actVerify:
+			out = append(out, "wait until the record is READY with the local hash")
+		}
+	}
+	return out
+}
+
+func routeWords(r Route) string {
+	if r == RouteJCDS2 {
+		return "to JCDS"
+	}
+	return "through the packages API"
+}

@@ -1,0 +1,233 @@
+package jcds2
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+)
+
+// The planner's table: the cross product of what a run can find, and
+// the plan each cell must give. The expected plans are written out by
+// hand, not computed: they are the specification.
+
+const (
+	name     = "Firefox-120.pkg"
+	localMD5 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	otherMD5 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+)
+
+var (
+	localSHA3 = strings.Repeat("a", 128)
+	otherSHA3 = strings.Repeat("b", 128)
+)
+
+func rec(kind string) *record {
+	r := &record{id: "7", fileName: name, display: name, hashType: "SHA3_512", hashValue: localSHA3, status: "READY", size: "52MB"}
+	switch kind {
+	case "none":
+		return nil
+	case "ok":
+	case "stale":
+		r.hashValue = otherSHA3
+	case "nohash":
+		r.hashType, r.hashValue = "", ""
+	case "pending": // right hash, but never refreshed: PENDING, no size
+		r.status, r.size = "PENDING", ""
+	case "otherfile": // found by display name; it names another file
+		r.fileName = "Firefox-119.pkg"
+	case "case": // the server matched the name ignoring case
+		r.fileName = strings.ToUpper(name)
+	default:
+		panic(kind)
+	}
+	return r
+}
+
+func file(kind string) *jamf.FileData {
+	switch kind {
+	case "none":
+		return nil
+	case "same":
+		return &jamf.FileData{FileName: name, MD5: strings.ToUpper(localMD5), SHA3: localSHA3}
+	case "other":
+		return &jamf.FileData{FileName: name, MD5: otherMD5, SHA3: otherSHA3}
+	}
+	panic(kind)
+}
+
+// summary writes a plan compactly: D delete stale, A await an
+// earlier upload, U upload, C create,
+// W write (m metadata, h set hash, x clear hash), X remove duplicate,
+// F refresh, V verify; "!" marks a diverged plan.
+func summary(p *Plan) string {
+	var parts []string
+	for _, a := range p.actions {
+		switch a.kind {
+		case actDeleteStale:
+			parts = append(parts, "D")
+		case actAwaitEarlier:
+			parts = append(parts, "A")
+		case actUpload:
+			parts = append(parts, "U")
+		case actWriteRecord, actWriteRecordAfter:
+			s := "W"
+			if a.create {
+				s = "C"
+			}
+			if a.metadata && !a.create {
+				s += "m"
+			}
+			if a.setHash {
+				s += "h"
+			}
+			if a.clearHash {
+				s += "x"
+			}
+			parts = append(parts, s)
+		case actRemoveDuplicate:
+			parts = append(parts, "X:"+a.name)
+		case actRefresh:
+			parts = append(parts, "F")
+		case actVerify:
+			parts = append(parts, "V")
+		}
+	}
+	out := strings.Join(parts, " ")
+	if p.Diverged {
+		out = "!" + out
+	}
+	return out
+}
+
+func TestPlanTable(t *testing.T) {
+	type cell struct {
+		route       Route
+		rec, file   string
+		flags, want string // flags: r replace, m replace metadata, s skip metadata
+	}
+	J, P := RouteJCDS2, RoutePackages
+	cells := []cell{
+		// JCDS route: nothing there yet; then every record state with the
+		// file absent, holding our bytes, holding other bytes.
+		{J, "none", "none", "", "U Ch F V"},
+		{J, "none", "same", "", "Ch F V"},
+		{J, "none", "other", "", "D U Ch F V"}, // a file no record names is replaced
+		{J, "none", "other", "s", "D U Ch F V"},
+		{J, "ok", "same", "", ""},
+		{J, "ok", "same", "r", ""},           // identical bytes are never re-sent
+		{J, "ok", "same", "m", "Wmh F V"},    // metadata only
+		{J, "ok", "same", "s", ""},           //
+		{J, "ok", "none", "", "A U Wmh F V"}, // the file is gone (or still processing): repaired without replace_pkg
+		{J, "ok", "none", "r", "U Wmh F V"},
+		{J, "ok", "none", "s", "A U F V"}, // skip_metadata: the refresh makes the record true
+		{J, "ok", "other", "", "!F"},      // JCDS holds other bytes: not ours to replace, but the record must not claim ours
+		{J, "ok", "other", "r", "D U Wmh F V"},
+		{J, "stale", "same", "", "Wh F V"}, // a killed replace: the file has our bytes, the record lies
+		{J, "stale", "same", "s", "F V"},   // the refresh alone corrects it
+		{J, "stale", "same", "m", "Wmh F V"},
+		{J, "stale", "other", "", "!"}, // record describes the file there (other bytes): nothing to fix
+		{J, "stale", "other", "r", "D U Wmh F V"},
+		{J, "stale", "none", "", "U Wmh F V"},
+		{J, "nohash", "same", "", "Wh F V"},
+		{J, "nohash", "none", "", "A U Wmh F V"},
+		{J, "nohash", "none", "r", "U Wmh F V"},
+		{J, "stale", "none", "r", "U Wmh F V"},
+		{J, "nohash", "other", "", "!F"}, // a record claiming nothing beside other bytes: refresh makes it true
+		{J, "nohash", "other", "r", "D U Wmh F V"},
+		{J, "pending", "same", "", "F V"}, // "Availability Pending": only a refresh
+		{J, "pending", "same", "s", "F V"},
+		{J, "otherfile", "same", "", "Wmh F V"},   // points the record at our file
+		{J, "otherfile", "same", "s", ""},         // ...unless told not to touch it
+		{J, "otherfile", "none", "", "U Wmh F V"}, // its hash is ours, but it names another file: no earlier upload to wait for
+		{J, "case", "same", "", "Wmh F V"},
+		{J, "case", "none", "r", "U Wmh F V"},
+
+		// Packages route: the record is the only view of the file.
+		{P, "none", "none", "", "C U F V"},
+		{P, "none", "none", "s", "C U F V"},
+		{P, "ok", "none", "", ""},
+		{P, "ok", "none", "r", ""},
+		{P, "ok", "none", "m", "Wm F V"},
+		{P, "ok", "none", "s", ""},
+		{P, "stale", "none", "", "!"},
+		{P, "stale", "none", "r", "Wmx U F V"}, // the record claims no hash while its file changes
+		{P, "stale", "none", "rs", "U F V"},
+		{P, "stale", "none", "m", "!Wm F"},
+		{P, "nohash", "none", "", "Wmx U F V"}, // file missing or never processed
+		{P, "pending", "none", "", "F V"},
+		{P, "otherfile", "none", "", "Wmx U F V"},
+		{P, "case", "none", "", "Wmx U F V"},
+		{P, "case", "none", "s", "U F V"},
+	}
+	for _, c := range cells {
+		req := &Request{PkgName: name, DisplayName: name, Replace: strings.Contains(c.flags, "r"),
+			ReplaceMetadata: strings.Contains(c.flags, "m"), SkipMetadata: strings.Contains(c.flags, "s")}
+		w := &world{route: c.route, rec: rec(c.rec), local: &localFile{size: 1 << 20, Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}}}
+		if c.route == RouteJCDS2 {
+			w.file = file(c.file)
+		}
+		got := summary(plan(w, req))
+		if got != c.want {
+			t.Errorf("%s, record %s, file %s, flags %q: plan %q, want %q", c.route, c.rec, c.file, c.flags, got, c.want)
+		}
+	}
+}
+
+// Duplicates: only a Name_N file that no record names (observe drops
+// those) and that holds bytes we manage is ever removed, or warned of.
+func TestPlanDuplicates(t *testing.T) {
+	w := &world{route: RouteJCDS2, rec: rec("ok"), file: file("same"),
+		local: &localFile{Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}},
+		dups: []jamf.FileData{
+			{FileName: "Firefox-120_1.pkg", MD5: localMD5},
+			{FileName: "Firefox-120_2.pkg", MD5: otherMD5}, // someone else's bytes: never touched
+		}}
+	p := plan(w, &Request{PkgName: name, DisplayName: name, RemoveDuplicates: true})
+	if got := summary(p); got != "X:Firefox-120_1.pkg F V" {
+		t.Errorf("plan %q", got)
+	}
+	p = plan(w, &Request{PkgName: name, DisplayName: name})
+	if got := summary(p); got != "" {
+		t.Errorf("without remove_duplicates: plan %q", got)
+	}
+	warned := 0
+	for _, n := range p.Notes {
+		if strings.Contains(n.Text, "Firefox-120_1.pkg") {
+			warned++
+		}
+		if strings.Contains(n.Text, "Firefox-120_2.pkg") {
+			t.Errorf("warned of a file with other bytes: %s", n.Text)
+		}
+	}
+	if warned != 1 {
+		t.Errorf("want one warning of the duplicate, got %d: %v", warned, p.Notes)
+	}
+}
+
+// The names a user sees are the edge's.
+func TestPlanNamesComeFromTheEdge(t *testing.T) {
+	w := &world{route: RoutePackages, rec: rec("stale"), local: &localFile{Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}}}
+	p := plan(w, &Request{PkgName: name, DisplayName: name, Names: map[Setting]string{SetReplace: "--replace"}})
+	text := ""
+	for _, n := range p.Notes {
+		text += n.Text
+	}
+	if !strings.Contains(text, "--replace") || strings.Contains(text, "replace_pkg") {
+		t.Errorf("notes %q should name --replace only", text)
+	}
+}
+
+func TestPartPlanWithinS3Limits(t *testing.T) {
+	for _, size := range []int64{0, 1, 8 << 20, 1 << 30, 16 << 30, 100 << 30, 1 << 40, 5 << 40} {
+		for _, asked := range []int64{0, 5 << 20, 64 << 20} {
+			ps, conc := partPlan(size, asked, 0)
+			if parts := (size + ps - 1) / ps; parts > 10000 {
+				t.Errorf("size %d, asked %d: %d parts of %d", size, asked, parts, ps)
+			}
+			if ps < 5<<20 || ps > 5<<30 || ps%(1<<20) != 0 || conc < 1 {
+				t.Errorf("size %d: part size %d, concurrency %d", size, ps, conc)
+			}
+		}
+	}
+}

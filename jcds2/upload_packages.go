@@ -1,0 +1,75 @@
+package jcds2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// uploadPackage streams the file through POST /api/v1/packages/{id}/upload,
+// hashing MD5 and SHA3-512 in the same read pass. The reader fails
+// before the last byte if the file changed, so Jamf Pro never receives
+// a complete body of a torn file. A record this run created is deleted
+// again when its upload fails: no record without a file is left.
+func (r *run) uploadPackage(ctx context.Context, w *world) error {
+	l := r.local
+	var pipe *Hasher
+	open := func() (io.ReadCloser, error) {
+		var done int64
+		f, err := l.open(func(n int64) { done += n; r.log.Progress(done, l.size) })
+		if err != nil {
+			return nil, err
+		}
+		pipe = NewHasher(true, true)
+		return readCloser{io.TeeReader(&ctxReader{ctx: ctx, r: f}, pipe), f}, nil
+	}
+	r.log.Logf(0, "Uploading %s (%s) through the Jamf Pro packages API", r.req.PkgName, HumanBytes(l.size))
+	start := time.Now()
+	err := r.c.UploadPackage(ctx, w.rec.id, r.req.PkgName, l.size, open)
+	var sums Hashes
+	if pipe != nil {
+		sums = pipe.Sums()
+	}
+	if err != nil {
+		var changed *ChangedError
+		if errors.As(err, &changed) {
+			err = changed
+		} else if ctx.Err() != nil {
+			err = &InterruptedError{Step: "uploading through the packages API", Left: "the upload was cut off before Jamf Pro accepted it"}
+		}
+		return r.undoCreate(ctx, err)
+	}
+	r.res.Uploaded = true
+	r.res.Uploading = time.Since(start)
+	l.learn(sums)
+	r.sentMD5 = sums.MD5
+	r.log.Logf(0, "Uploaded %s in %s", HumanBytes(l.size), r.res.Uploading.Round(time.Millisecond))
+	return nil
+}
+
+// undoCreate deletes the record this run created, if any.
+func (r *run) undoCreate(ctx context.Context, cause error) error {
+	if r.createdID == "" {
+		return cause
+	}
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := r.c.DeletePackage(cleanup, r.createdID); err != nil {
+		r.log.Logf(0, "WARNING: could not delete the new record %s after the failed upload (%v); the next run repairs it", r.createdID, err)
+		return cause
+	}
+	r.res.PkgID, r.res.MetadataUpdated, r.createdID = "", false, ""
+	var ie *InterruptedError
+	if errors.As(cause, &ie) {
+		ie.Left += "; the record this run created was deleted again, so nothing changed"
+		return ie
+	}
+	return fmt.Errorf("%w; the record this run created was deleted again", cause)
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}

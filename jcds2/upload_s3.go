@@ -1,0 +1,165 @@
+package jcds2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+)
+
+// uploadS3 gets credentials and uploads the file, hashing MD5 in the
+// same read pass. The reader fails before EOF if the file changed, so
+// the multipart upload is aborted rather than completed torn.
+func (r *run) uploadS3(ctx context.Context) error {
+	cr, err := r.c.NewJCDSUpload(ctx)
+	if err != nil {
+		return r.jcdsFailure(ctx, err)
+	}
+	l := r.local
+	var acked atomic.Int64
+	client := newS3Client(s3Options{creds: cr, renew: r.c.RenewJCDS, endpoint: s3Endpoint(r.req.S3Endpoint),
+		maxTries: r.req.MaxTries, insecure: r.req.Insecure, timeout: r.c.Timeout(), log: r.log,
+		acked: func(n int64) { r.log.Progress(min(acked.Add(n), l.size), l.size) }})
+	partSize, conc := partPlan(l.size, r.req.PartSize, r.req.Concurrency)
+	f, err := l.open(nil)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	pipe := NewHasher(true, false)
+	body := &ctxReader{ctx: ctx, r: io.TeeReader(f, pipe)}
+	key := cr.Path + r.req.PkgName
+	r.log.Logf(0, "Uploading %s (%s) to JCDS in %s parts, %d at a time", r.req.PkgName, HumanBytes(l.size), HumanBytes(partSize), conc)
+	start := time.Now()
+	// The upload keeps a live context so that, when interrupted, the
+	// uploader can still abort the multipart upload; ctxReader stops
+	// feeding it as soon as ctx ends.
+	upCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		// The abort gets a short, separate deadline after an interrupt.
+		time.AfterFunc(10*time.Second, cancel)
+	})
+	defer stop()
+	err = r.e.objects.Upload(upCtx, client, objectUpload{
+		Bucket: cr.BucketName, Key: key, Body: body, Size: l.size, PartSize: partSize, Concurrency: conc,
+	})
+	sent := pipe.Sums()
+	var changed *ChangedError
+	switch {
+	case errors.As(err, &changed):
+		return changed
+	case err != nil && ctx.Err() != nil:
+		return &InterruptedError{Step: "uploading to JCDS", Left: "the multipart upload was aborted and nothing was changed in Jamf Pro"}
+	case err != nil:
+		return err
+	}
+	r.sentMD5 = sent.MD5
+	r.res.Uploading = time.Since(start)
+	el := r.res.Uploading
+	r.log.Logf(0, "Uploaded %s in %s (%s/s)", HumanBytes(l.size), el.Round(time.Millisecond), HumanBytes(int64(float64(l.size)/max(el.Seconds(), 0.001))))
+	return nil
+}
+
+// ctxReader stops reading once ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, fmt.Errorf("upload interrupted: %w", err)
+	}
+	return c.r.Read(b)
+}
+
+// awaitFile waits until JCDS lists our bytes under the name: only then
+// may the record claim their hash. JCDS hashes what it stored, so a
+// match also proves what arrived is what was read. An upload JCDS put
+// at Name_N (another run's file arrived first) is ours to remove when
+// it holds our bytes and the name holds them too.
+func (r *run) awaitFile(ctx context.Context, w *world) error {
+	name, want := r.req.PkgName, r.sentMD5
+	var got *jamf.FileData
+	r.poll(ctx, "JCDS to process the upload", func() bool {
+		files, err := r.c.ListJCDS(ctx)
+		if err != nil {
+			return false
+		}
+		f := findFile(name, files)
+		if f == nil || !strings.EqualFold(f.MD5, want) {
+			return false
+		}
+		got = f
+		var ours []jamf.FileData
+		for _, d := range duplicatesOf(name, files) {
+			if strings.EqualFold(d.MD5, want) && !w.listed[d.FileName] {
+				ours = append(ours, d) // born during this run, with our bytes
+			}
+		}
+		orphans, err := r.orphans(ctx, ours) // never a file a record names
+		if err != nil {
+			return true
+		}
+		for _, d := range orphans {
+			{
+				if err := r.c.DeleteJCDS(ctx, d.FileName); err == nil {
+					r.log.Logf(0, "JCDS also stored this upload as %s (another upload arrived first); removed that copy", d.FileName)
+				}
+			}
+		}
+		return true
+	})
+	if got == nil {
+		r.log.Logf(0, "JCDS has not yet listed %s with the uploaded hash; the record will claim no hash until Jamf Pro has processed it", name)
+		return nil
+	}
+	h := Hashes{MD5: want}
+	if len(got.SHA3) == 128 {
+		h.SHA3 = got.SHA3
+	}
+	r.local.learn(h)
+	r.fileVerified = true
+	w.file = got
+	r.log.Logf(1, "Verified: JCDS lists %s with md5 %s", name, got.MD5)
+	return nil
+}
+
+// awaitEarlier waits, at most the verify timeout (30 s at most), for a
+// file an earlier run uploaded to appear under the name; it reports
+// whether one did (then nothing is uploaded over it).
+func (r *run) awaitEarlier(ctx context.Context, w *world) bool {
+	deadline := time.Now().Add(min(r.req.VerifyTimeout, 30*time.Second))
+	var got *jamf.FileData
+	r.poll(ctx, "an earlier upload to be processed", func() bool {
+		if time.Now().After(deadline) {
+			return true // stop waiting: upload
+		}
+		files, err := r.c.ListJCDS(ctx)
+		if err == nil {
+			got = findFile(r.req.PkgName, files)
+		}
+		return got != nil
+	})
+	if got == nil {
+		r.log.Logf(0, "No earlier upload of %s appeared: uploading it", r.req.PkgName)
+		return false
+	}
+	w.file = got
+	if err := r.local.ensure(r.log, true, false); err != nil || !strings.EqualFold(got.MD5, r.local.MD5) {
+		r.log.Logf(0, "JCDS now lists %s with other bytes than the local package; not uploading over it: run again to decide", r.req.PkgName)
+		return true
+	}
+	r.log.Logf(0, "The earlier upload of %s arrived with these bytes: not uploading again", r.req.PkgName)
+	if len(got.SHA3) == 128 {
+		r.local.learn(Hashes{SHA3: got.SHA3})
+	}
+	r.fileVerified = true
+	return true
+}

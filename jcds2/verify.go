@@ -1,0 +1,75 @@
+package jcds2
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+)
+
+// verifyReady waits, up to the verify timeout, until the record is what
+// Jamf Pro deploys: READY, with a size, and a hash describing our bytes.
+// Like Jamf's Terraform provider it asks for a refresh now and then
+// while it waits (every 10 s), since only a refresh makes a record
+// READY. Running out of time is reported, never failed: the upload
+// itself succeeded.
+func (r *run) verifyReady(ctx context.Context, w *world) {
+	if w.rec == nil {
+		return
+	}
+	id := w.rec.id
+	if !r.v.ModernPackages() {
+		// The Classic API shows no status or size; the JCDS listing
+		// already verified the bytes.
+		r.res.Verified = r.fileVerified || w.file != nil && strings.EqualFold(w.file.MD5, r.local.MD5)
+		return
+	}
+	lastRefresh := time.Now()
+	ok := r.poll(ctx, "Jamf Pro to make the record READY", func() bool {
+		if time.Since(lastRefresh) >= 10*time.Second {
+			r.refresh(ctx)
+			lastRefresh = time.Now()
+		}
+		p, err := r.c.GetPackage(ctx, id)
+		if err != nil {
+			return false
+		}
+		rec := &record{hashType: jamf.Deref(p.HashType), hashValue: jamf.Deref(p.HashValue), status: p.CloudTransferStatus, size: jamf.Deref(p.Size)}
+		if !rec.ready() || !rec.describes(r.local.Hashes) {
+			return false
+		}
+		r.log.Logf(1, "Verified: record %s is READY (%s) with %s %s", id, rec.size, rec.hashType, short(rec.hashValue))
+		return true
+	})
+	r.res.Verified = ok
+	if !ok {
+		r.log.Logf(0, "Package record %s is not yet READY with the uploaded hash; it was written but is not yet verified (waited %s)", id, r.req.VerifyTimeout)
+	}
+}
+
+// poll calls check until it reports success or the verify timeout runs
+// out, and records the wait. It asks at most twice a second, and backs
+// off as the wait grows (a tenth of the time waited so far, so readiness
+// is noticed within max(0.5 s, 10% of the wait); at most 15 s): a good
+// citizen on a long wait, since Jamf asks for at most 5 connections.
+func (r *run) poll(ctx context.Context, what string, check func() bool) bool {
+	start := time.Now()
+	calls := r.c.Calls()
+	defer func() {
+		r.res.Waits = append(r.res.Waits, Wait{What: what, Took: time.Since(start), Requests: r.c.Calls() - calls})
+	}()
+	deadline := start.Add(r.req.VerifyTimeout)
+	for {
+		if check() {
+			return true
+		}
+		delay := min(max(500*time.Millisecond, time.Since(start)/10), 15*time.Second)
+		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		if wait(ctx, delay) != nil {
+			return false
+		}
+	}
+}
