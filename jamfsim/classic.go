@@ -7,8 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/jcds2-uploader/jcds2-uploader/classicxml"
 )
 
 // The Classic API view of the same records: XML in, XML or JSON out.
@@ -54,7 +52,7 @@ func (s *Server) routeClassic(mux *http.ServeMux) {
 		n, _ := strconv.Atoi(p.ID)
 		w.Header().Set("Content-Type", "application/xml")
 		w.WriteHeader(200)
-		w.Write(classicxml.EncodeID(n))
+		w.Write(classicIDReply(n))
 	}
 	s.classic(mux, "DELETE /JSSResource/packages/id/{id}", del, func(w http.ResponseWriter, r *http.Request, _ string) {
 		remove(w, r, s.pkg(r.PathValue("id")))
@@ -186,102 +184,4 @@ func (s *Server) findByName(name string) *Package {
 		return nil
 	}
 	return s.pkg(id)
-}
-
-func (s *Server) toClassic(p *Package) *classicxml.Package {
-	n, _ := strconv.Atoi(p.ID)
-	return &classicxml.Package{
-		ID: n, Name: p.PackageName, Category: s.categoryName(p.CategoryID), Filename: p.FileName,
-		Info: deref(p.Info), Notes: deref(p.Notes), Priority: p.Priority,
-		RebootRequired: classicxml.Bool(p.RebootRequired), FillUserTemplate: classicxml.Bool(p.FillUserTemplate),
-		FillExistingUsers: classicxml.Bool(p.FillExistingUsers), OSRequirements: deref(p.OSRequirements),
-		RequiredProcessor: "None", HashType: deref(p.HashType), HashValue: deref(p.HashValue),
-		SwitchWithPackage: "Do Not Install", ReinstallOption: "Do Not Reinstall",
-	}
-}
-
-func (s *Server) writeClassicPackage(w http.ResponseWriter, r *http.Request, p *Package) {
-	if p == nil {
-		writeClassicError(w, 404, "The server has not found anything matching the request URI")
-		return
-	}
-	c := s.toClassic(p)
-	if strings.Contains(r.Header.Get("Accept"), "json") {
-		writeJSON(w, 200, map[string]any{"package": map[string]any{
-			"id": c.ID, "name": c.Name, "category": c.Category, "filename": c.Filename, "info": c.Info,
-			"notes": c.Notes, "priority": c.Priority, "reboot_required": bool(c.RebootRequired),
-			"os_requirements": c.OSRequirements, "required_processor": c.RequiredProcessor,
-			"hash_type": c.HashType, "hash_value": c.HashValue, "send_notification": false,
-		}})
-		return
-	}
-	body, _ := classicxml.Encode(c)
-	w.Header().Set("Content-Type", "application/xml")
-	w.Write(body)
-}
-
-func (s *Server) saveClassic(w http.ResponseWriter, r *http.Request, id string) {
-	data, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		writeClassicError(w, 400, "Unable to read the request")
-		return
-	}
-	c, err := classicxml.Decode(data)
-	if err != nil {
-		writeClassicError(w, 400, "Problem with the XML: "+err.Error())
-		return
-	}
-	if c.Name == "" || c.Filename == "" {
-		writeClassicError(w, 409, "Missing name or filename")
-		return
-	}
-	catID := "-1"
-	if c.Category != "" && c.Category != "No category assigned" {
-		n := s.categoryID(c.Category)
-		if n == 0 {
-			writeClassicError(w, 409, "Problem with category")
-			return
-		}
-		catID = strconv.Itoa(n)
-	}
-	s.mu.Lock()
-	switch s.duplicateField(c.Name, c.Filename, id) {
-	case "packageName":
-		s.mu.Unlock()
-		writeClassicError(w, 409, "Duplicate name")
-		return
-	case "fileName":
-		s.mu.Unlock()
-		writeClassicError(w, 409, "Duplicate filename")
-		return
-	}
-	var p *Package
-	if id == "" {
-		p = &Package{ID: strconv.Itoa(s.nextPkgID), CloudTransferStatus: statusPending, Size: ptr("")}
-		s.packages[s.nextPkgID] = p
-		s.nextPkgID++
-	} else {
-		n, _ := strconv.Atoi(id)
-		p = s.packages[n]
-		// An update blanks size until a refresh, as the Pro API's PUT does.
-		p.Size = ptr("")
-		if p.FileName != c.Filename {
-			p.CloudTransferStatus = statusPending
-		}
-	}
-	p.PackageName, p.FileName, p.CategoryID = c.Name, c.Filename, catID
-	info, notes, osr := c.Info, c.Notes, c.OSRequirements
-	p.Info, p.Notes, p.OSRequirements = &info, &notes, &osr
-	p.Priority = max(c.Priority, 1)
-	p.RebootRequired = bool(c.RebootRequired)
-	p.FillUserTemplate, p.FillExistingUsers = bool(c.FillUserTemplate), bool(c.FillExistingUsers)
-	if c.HashType != "" {
-		ht, hv := c.HashType, c.HashValue
-		p.HashType, p.HashValue = &ht, &hv
-	}
-	n, _ := strconv.Atoi(p.ID)
-	s.mu.Unlock()
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(201)
-	w.Write(classicxml.EncodeID(n))
 }
