@@ -152,7 +152,11 @@ func (s *Server) saveClassic(w http.ResponseWriter, r *http.Request, id string) 
 		s.nextPkgID++
 	} else {
 		n, _ := strconv.Atoi(id)
-		p = s.packages[n]
+		if p = s.packages[n]; p == nil { // deleted while the body was read
+			s.mu.Unlock()
+			writeClassicError(w, 404, "The server has not found anything matching the request URI")
+			return
+		}
 		// An update blanks size until a refresh, as the Pro API's PUT does.
 		p.Size = ptr("")
 		if p.FileName != c.Filename {

@@ -185,6 +185,11 @@ func (s *Server) routePackages(mux *http.ServeMux) {
 		n, _ := strconv.Atoi(id)
 		s.mu.Lock()
 		old := s.packages[n]
+		if old == nil { // deleted while the body was read
+			s.mu.Unlock()
+			writeAPIError(w, 404, "INVALID_ID", "Package with id "+id+" does not exist")
+			return
+		}
 		p.ID = id
 		// A PUT replaces the record but not what the server manages: the
 		// inventory status stays (a new fileName is not inventoried yet),
