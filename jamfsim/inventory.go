@@ -120,20 +120,14 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, _ string)
 			return
 		}
 	}
-	s.Ingest(r.Context())
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if name == "" {
-		if !s.lastFullScan.IsZero() && time.Since(s.lastFullScan) < s.cfg.RefreshRateLimit {
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
+	limited := name == "" && !s.lastFullScan.IsZero() && time.Since(s.lastFullScan) < s.cfg.RefreshRateLimit
+	if name == "" && !limited {
 		s.lastFullScan = time.Now()
 	}
-	for _, p := range s.packages {
-		if name == "" || s.sameName(p.FileName, name) {
-			s.inventory(p)
-		}
+	s.mu.Unlock()
+	if !limited {
+		s.Refresh(r.Context(), name)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

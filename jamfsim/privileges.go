@@ -45,7 +45,6 @@ type need struct{ all, any []string }
 
 func needs(privs ...string) need { return need{all: privs} }
 func anyOf(privs ...string) need { return need{any: privs} }
-func (n need) none() bool        { return len(n.all) == 0 && len(n.any) == 0 }
 func (n need) met(has func(string) bool) bool {
 	for _, p := range n.all {
 		if !has(p) {
