@@ -59,6 +59,48 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, tok strin
 	}
 }
 
+// handler is a Jamf endpoint that has passed authentication.
+type handler func(w http.ResponseWriter, r *http.Request, tok string)
+
+// always is the presence test of an endpoint every simulated server has.
+func always() bool { return true }
+
+// api registers a Jamf Pro API operation. One this server lacks (present
+// false: an older version, or the deprecated JCDS endpoints removed)
+// answers like any unknown path; then a live token is needed, then the
+// privileges of the operation's x-required-privileges.
+func (s *Server) api(mux *http.ServeMux, pattern string, present func() bool, n need, h handler) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if !present() {
+			writeNotFound(w)
+			return
+		}
+		tok := s.bearer(w, r)
+		switch {
+		case tok == "":
+		case !s.allowed(tok, n):
+			writeForbidden(w)
+		default:
+			h(w, r, tok)
+		}
+	})
+}
+
+// classic registers a Classic API operation: a live token, then the
+// privileges, each refused with the Classic API's HTML status page.
+func (s *Server) classic(mux *http.ServeMux, pattern string, n need, h handler) {
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		tok := s.bearer(w, r)
+		switch {
+		case tok == "":
+		case !s.allowed(tok, n):
+			writeClassicForbidden(w)
+		default:
+			h(w, r, tok)
+		}
+	})
+}
+
 // ExpireTokens makes every current token expire now.
 func (s *Server) ExpireTokens() {
 	s.mu.Lock()
@@ -125,16 +167,33 @@ func (s *Server) routeAuth(mux *http.ServeMux) {
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	mux.HandleFunc("GET /api/v1/auth", s.authed(func(w http.ResponseWriter, r *http.Request, tok string) {
-		s.mu.Lock()
-		t := s.tokens[tok]
-		s.mu.Unlock()
-		writeJSON(w, 200, map[string]any{
-			"account":       map[string]any{"id": "1", "username": t.subject, "realName": t.subject, "email": "", "preferences": map[string]any{"language": "en", "dateFormat": "MM/dd/yyyy", "region": "Europe", "timezone": "UTC", "disableRelativeDates": false}, "groupIds": []string{}, "multiSiteAdmin": true, "accessLevel": "FullAccess", "privilegeSet": "ADMINISTRATOR", "currentSiteId": "-1"},
-			"accountGroups": []any{}, "sites": []any{}, "authenticationType": "JSS",
-		})
-	}))
-	mux.HandleFunc("GET /api/v1/jamf-pro-version", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
+	s.api(mux, "GET /api/v1/auth", always, need{}, s.handleAuthDetails)
+	s.api(mux, "GET /api/v1/jamf-pro-version", always, need{}, func(w http.ResponseWriter, r *http.Request, _ string) {
 		writeJSON(w, 200, map[string]any{"version": s.cfg.Version + "-t1785446884863"})
-	}))
+	})
+}
+
+// handleAuthDetails is GET /api/v1/auth (AuthorizationV1): the account
+// and, in privilegesBySite, what its role grants ("-1": no site). An
+// account with every privilege is an ADMINISTRATOR, one with a role
+// CUSTOM. API clients authenticate as CLIENT_CREDENTIALS.
+func (s *Server) handleAuthDetails(w http.ResponseWriter, r *http.Request, tok string) {
+	s.mu.Lock()
+	t := s.tokens[tok]
+	s.mu.Unlock()
+	privs, all := s.privilegeList(tok)
+	set, authType := "CUSTOM", "JSS"
+	if all {
+		set = "ADMINISTRATOR"
+	}
+	if t.client {
+		authType = "CLIENT_CREDENTIALS"
+	}
+	writeJSON(w, 200, map[string]any{
+		"account": map[string]any{"id": "1", "username": t.subject, "realName": t.subject, "email": "",
+			"preferences": map[string]any{"language": "en", "dateFormat": "MM/dd/yyyy", "region": "Europe", "timezone": "UTC", "disableRelativeDates": false},
+			"groupIds":    []string{}, "multiSiteAdmin": true, "accessLevel": "FullAccess", "privilegeSet": set,
+			"privilegesBySite": map[string][]string{"-1": privs}, "currentSiteId": "-1"},
+		"accountGroups": []any{}, "sites": []any{}, "authenticationType": authType,
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"io"
 	"net/http"
 	"path"
 	"sort"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
 
 // StoredFile is a file in the distribution store, with the hashes JCDS
@@ -23,7 +21,14 @@ type StoredFile struct {
 	Key      string // object key in the bucket
 	Length   int64
 	MD5      string
-	SHA3     string
+	SHA3     string // SHA3-512
+	SHA256   string
+	SHA512   string // for a record whose hashType is SHA_512 (JamfSync)
+}
+
+// storedFile describes the object at key holding bytes with digests d.
+func storedFile(name, key string, d digests) *StoredFile {
+	return &StoredFile{FileName: name, Key: key, Length: d.Length, MD5: d.MD5, SHA3: d.SHA3, SHA256: d.SHA256, SHA512: d.SHA512}
 }
 
 // session is one JCDS upload session (POST /api/v1/jcds/files).
@@ -40,38 +45,35 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
+// jcdsPresent reports whether this server still has the deprecated
+// /api/v1/jcds/* endpoints.
+func (s *Server) jcdsPresent() bool { return !s.cfg.NoJCDSEndpoints }
+
 func (s *Server) routeJCDS(mux *http.ServeMux) {
-	noJCDS := func(w http.ResponseWriter) bool {
-		if s.cfg.NoJCDS {
-			// What a server without JCDS 2.0 answers (JamfSync's detection).
-			writeAPIError(w, http.StatusInternalServerError, "UNEXPECTED_ERROR", "JCDS 2.0 is not enabled for this distribution point")
-			return true
-		}
-		return false
+	jcds := func(pattern string, n need, h handler) {
+		s.api(mux, pattern, s.jcdsPresent, n, func(w http.ResponseWriter, r *http.Request, tok string) {
+			if s.cfg.NoJCDS {
+				// What a server without JCDS 2.0 answers (JamfSync's detection).
+				writeAPIError(w, http.StatusInternalServerError, "UNEXPECTED_ERROR", "JCDS 2.0 is not enabled for this distribution point")
+				return
+			}
+			h(w, r, tok)
+		})
 	}
-	mux.HandleFunc("GET /api/v1/jcds/files", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
-		if noJCDS(w) {
-			return
-		}
+	jcds("GET /api/v1/jcds/files", needs(PrivReadJCDSFiles), func(w http.ResponseWriter, r *http.Request, _ string) {
 		s.Ingest(r.Context())
 		writeJSON(w, 200, s.fileList())
-	}))
-	mux.HandleFunc("POST /api/v1/jcds/files", s.authed(func(w http.ResponseWriter, r *http.Request, tok string) {
-		if noJCDS(w) {
-			return
-		}
+	})
+	jcds("POST /api/v1/jcds/files", needs(PrivCreateJCDSFiles), func(w http.ResponseWriter, r *http.Request, tok string) {
 		id := newUUID()
 		sess := &session{uuid: id, path: "tmp/" + id + "/"}
 		s.mu.Lock()
 		s.sessions[tok] = sess
 		s.sessions[s.subject(tok)] = sess
 		s.mu.Unlock()
-		s.writeCredentials(w, r.Context(), http.StatusCreated, sess)
-	}))
-	mux.HandleFunc("POST /api/v1/jcds/renew-credentials", s.authed(func(w http.ResponseWriter, r *http.Request, tok string) {
-		if noJCDS(w) {
-			return
-		}
+		s.writeCredentials(w, r.Context(), http.StatusCreated, sess, sess)
+	})
+	jcds("POST /api/v1/jcds/renew-credentials", needs(PrivCreateJCDSFiles), func(w http.ResponseWriter, r *http.Request, tok string) {
 		s.mu.Lock()
 		sess := s.sessions[tok]
 		if sess == nil {
@@ -82,12 +84,16 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 			writeAPIError(w, http.StatusNotFound, "NOT_FOUND", "No upload session to renew")
 			return
 		}
-		s.writeCredentials(w, r.Context(), http.StatusOK, sess)
-	}))
-	mux.HandleFunc("GET /api/v1/jcds/files/{fileName}", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
-		if noJCDS(w) {
-			return
+		shown := sess
+		if s.cfg.RenewNewPath {
+			// Real Jamf's answer here is undocumented; this mode proves a
+			// client keeps the original key, as JamfSync does.
+			id := newUUID()
+			shown = &session{uuid: id, path: "tmp/" + id + "/"}
 		}
+		s.writeCredentials(w, r.Context(), http.StatusOK, sess, shown)
+	})
+	jcds("GET /api/v1/jcds/files/{fileName}", needs(PrivReadJCDSFiles), func(w http.ResponseWriter, r *http.Request, _ string) {
 		s.Ingest(r.Context())
 		s.mu.Lock()
 		f := s.files[r.PathValue("fileName")]
@@ -97,39 +103,16 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 			return
 		}
 		writeJSON(w, 200, map[string]string{"uri": s.S3Endpoint() + "/" + s.cfg.Bucket + "/" + f.Key + "?Expires=" + fmt.Sprint(time.Now().Add(time.Hour).Unix()) + "&Signature=sim&Key-Pair-Id=sim"})
-	}))
-	mux.HandleFunc("DELETE /api/v1/jcds/files/{fileName}", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
-		if noJCDS(w) {
-			return
-		}
+	})
+	jcds("DELETE /api/v1/jcds/files/{fileName}", needs(PrivDeleteJCDSFiles), func(w http.ResponseWriter, r *http.Request, _ string) {
 		s.Ingest(r.Context())
 		if !s.deleteFile(r.Context(), r.PathValue("fileName")) {
 			writeAPIError(w, http.StatusNotFound, "NOT_FOUND", "File not found")
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}))
-	refresh := func(w http.ResponseWriter, r *http.Request, _ string) {
-		if len(r.URL.Query().Get("file-name")) > 255 {
-			writeAPIErrorField(w, 400, "INVALID_FIELD", "file-name is longer than 255 characters", "file-name")
-			return
-		}
-		s.Ingest(r.Context())
-		w.WriteHeader(http.StatusNoContent)
-	}
-	mux.HandleFunc("POST /api/v1/jcds/refresh-inventory", s.authed(func(w http.ResponseWriter, r *http.Request, tok string) {
-		if noJCDS(w) {
-			return
-		}
-		refresh(w, r, tok)
-	}))
-	mux.HandleFunc("POST /api/v1/cloud-distribution-point/refresh-inventory", s.authed(func(w http.ResponseWriter, r *http.Request, tok string) {
-		if !s.atLeast(11, 24) {
-			writeAPIError(w, http.StatusNotFound, "NOT_FOUND", "Resource not found")
-			return
-		}
-		refresh(w, r, tok)
-	}))
+	})
+	jcds("POST /api/v1/jcds/refresh-inventory", needs(PrivReadJCDSFiles), s.handleRefresh)
 }
 
 // subject is the account behind a token. Renewal finds the upload
@@ -143,7 +126,10 @@ func (s *Server) subject(tok string) string {
 	return tok
 }
 
-func (s *Server) writeCredentials(w http.ResponseWriter, ctx context.Context, status int, sess *session) {
+// writeCredentials mints credentials that write under sess.path and
+// answers them with shown's path and uuid (the same session unless
+// RenewNewPath).
+func (s *Server) writeCredentials(w http.ResponseWriter, ctx context.Context, status int, sess, shown *session) {
 	ak, secret, tok, err := s.s3.Mint(ctx, s.cfg.Bucket, sess.path)
 	if err != nil {
 		writeAPIError(w, http.StatusInternalServerError, "UNEXPECTED_ERROR", err.Error())
@@ -157,7 +143,7 @@ func (s *Server) writeCredentials(w http.ResponseWriter, ctx context.Context, st
 	writeJSON(w, status, map[string]any{
 		"accessKeyID": ak, "secretAccessKey": secret, "sessionToken": tok,
 		"region": s.cfg.Region, "expiration": exp.Unix(), "bucketName": s.cfg.Bucket,
-		"path": sess.path, "uuid": sess.uuid,
+		"path": shown.path, "uuid": shown.uuid,
 	})
 }
 
@@ -209,47 +195,75 @@ func (s *Server) freeName(name string) string {
 	if s.files[name] == nil {
 		return name
 	}
-	base, ext := jcds2.SplitName(name)
 	for i := 1; ; i++ {
-		n := fmt.Sprintf("%s_%d%s", base, i, ext)
-		if s.files[n] == nil {
+		if n := numberedName(name, i); s.files[n] == nil {
 			return n
 		}
 	}
 }
 
-// Ingest moves finished uploads older than IngestDelay into the store,
-// hashing the stored bytes, as JCDS does asynchronously. The simulator
-// calls it on listing and refresh; tests may call it directly.
-func (s *Server) Ingest(ctx context.Context) {
-	c := s.s3.Client()
-	var objs []struct {
-		key  string
-		size int64
+// Upload is a file the simulated server has received and not yet
+// processed: JCDS lists it, and a record gets its hash, only after Due.
+type Upload struct {
+	FileName string
+	Route    string // "jcds" (S3 under tmp/) or "packages" (/upload)
+	Key      string // object key in the bucket
+	Due      time.Time
+}
+
+// Processing lists the uploads still being processed (IngestDelay after
+// they arrived), so a test can see what the server has not yet taken in.
+func (s *Server) Processing(ctx context.Context) ([]Upload, error) {
+	objs, err := s.arrivals(ctx)
+	var out []Upload
+	for _, o := range objs {
+		out = append(out, Upload{FileName: path.Base(o.key), Route: "jcds", Key: o.key, Due: o.due})
 	}
-	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: aws.String(s.cfg.Bucket), Prefix: aws.String("tmp/")})
+	s.mu.Lock()
+	for _, u := range s.pendingUp {
+		out = append(out, Upload{FileName: u.file.FileName, Route: "packages", Key: u.file.Key, Due: u.readyAt})
+	}
+	s.mu.Unlock()
+	return out, err
+}
+
+type arrival struct {
+	key string
+	due time.Time
+}
+
+// arrivals are the JCDS uploads (objects under tmp/) not yet taken in.
+func (s *Server) arrivals(ctx context.Context) ([]arrival, error) {
+	var out []arrival
+	p := s3.NewListObjectsV2Paginator(s.s3.Client(), &s3.ListObjectsV2Input{Bucket: aws.String(s.cfg.Bucket), Prefix: aws.String("tmp/")})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			break
+			return out, fmt.Errorf("listing the JCDS bucket: %w", err)
 		}
+		s.mu.Lock()
 		for _, o := range page.Contents {
-			key := aws.ToString(o.Key)
-			s.mu.Lock()
-			done := s.ingested[key]
-			s.mu.Unlock()
-			if done || time.Since(aws.ToTime(o.LastModified)) < s.cfg.IngestDelay {
-				continue
+			if key := aws.ToString(o.Key); !s.ingested[key] {
+				out = append(out, arrival{key: key, due: aws.ToTime(o.LastModified).Add(s.cfg.IngestDelay)})
 			}
-			objs = append(objs, struct {
-				key  string
-				size int64
-			}{key, aws.ToInt64(o.Size)})
 		}
+		s.mu.Unlock()
 	}
+	return out, nil
+}
+
+// Ingest moves finished uploads older than IngestDelay into the store,
+// hashing the stored bytes, as JCDS does asynchronously. The simulator
+// calls it whenever a client could observe the result; tests may call it
+// directly. A name already taken puts the file at Name_1.pkg, as JCDS does.
+func (s *Server) Ingest(ctx context.Context) {
+	objs, _ := s.arrivals(ctx) // what could not be listed is taken in later
 	for _, o := range objs {
+		if time.Now().Before(o.due) {
+			continue
+		}
 		start := time.Now()
-		md5sum, sha, n, err := s.hashObject(ctx, o.key)
+		d, err := s.hashObject(ctx, o.key)
 		if err != nil {
 			continue
 		}
@@ -258,42 +272,35 @@ func (s *Server) Ingest(ctx context.Context) {
 		if !s.ingested[o.key] {
 			s.ingested[o.key] = true
 			name := s.freeName(path.Base(o.key))
-			s.files[name] = &StoredFile{FileName: name, Key: o.key, Length: n, MD5: md5sum, SHA3: sha}
+			s.files[name] = storedFile(name, o.key, d)
 		}
 		s.mu.Unlock()
 	}
-	s.ingestPackageUploads()
+	s.ingestPackageUploads(ctx)
 }
 
-func (s *Server) hashObject(ctx context.Context, key string) (string, string, int64, error) {
+func (s *Server) hashObject(ctx context.Context, key string) (digests, error) {
 	out, err := s.s3.Client().GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key)})
 	if err != nil {
-		return "", "", 0, err
+		return digests{}, fmt.Errorf("reading %s: %w", key, err)
 	}
 	defer out.Body.Close()
-	return hashStream(out.Body)
+	return digest(out.Body)
 }
 
-// hashStream computes MD5 and SHA3-512 in one pass, in parallel.
-func hashStream(r io.Reader) (string, string, int64, error) {
-	h := jcds2.NewHasher(true, true)
-	n, err := io.Copy(h, r)
-	sums := h.Sums()
-	if err != nil {
-		return "", "", n, err
-	}
-	return sums.MD5, sums.SHA3, n, nil
-}
-
-// PutFile places a file straight into the store (test set-up).
+// PutFile places a file straight into the store (test set-up). Package
+// records learn of it only at the next inventory refresh.
 func (s *Server) PutFile(ctx context.Context, name string, data []byte) error {
 	key := "store/" + newUUID() + "/" + name
 	if _, err := s.s3.Client().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: bytes.NewReader(data)}); err != nil {
+		return fmt.Errorf("storing %s: %w", name, err)
+	}
+	d, err := digest(bytes.NewReader(data))
+	if err != nil {
 		return err
 	}
-	md5sum, sha, n, _ := hashStream(bytes.NewReader(data))
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files[name] = &StoredFile{FileName: name, Key: key, Length: n, MD5: md5sum, SHA3: sha}
+	s.files[name] = storedFile(name, key, d)
 	return nil
 }

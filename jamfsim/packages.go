@@ -5,16 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"mime"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // Package is the schema's Package object.
@@ -77,52 +71,60 @@ func (s *Server) Packages() map[int]Package {
 	defer s.mu.Unlock()
 	out := map[int]Package{}
 	for id, p := range s.packages {
-		q := *p
-		s.fillStatus(&q)
-		out[id] = q
+		out[id] = *p
 	}
 	return out
 }
 
+// Package returns one record as a client would read it.
+func (s *Server) Package(id int) (Package, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.packages[id]
+	if p == nil {
+		return Package{}, false
+	}
+	return *p, true
+}
+
 // AddPackage creates a record directly (test set-up) and returns its id.
+// Unless p says otherwise it is PENDING with size "", as a new record is.
 func (s *Server) AddPackage(p Package) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.nextPkgID
 	s.nextPkgID++
 	p.ID = strconv.Itoa(id)
+	if p.CloudTransferStatus == "" {
+		p.CloudTransferStatus = statusPending
+	}
+	if p.Size == nil {
+		p.Size = ptr("")
+	}
 	s.packages[id] = &p
 	return id
 }
 
-// fillStatus sets the read-only fields. Callers hold s.mu.
-func (s *Server) fillStatus(p *Package) {
-	p.CloudTransferStatus = "PENDING"
-	if f := s.files[p.FileName]; f != nil {
-		p.CloudTransferStatus = "READY"
-		size := strconv.FormatInt(f.Length/1024, 10) + "KB"
-		p.Size = &size
-	}
-}
+// Cloud distribution point inventory statuses.
+const (
+	statusReady   = "READY"
+	statusPending = "PENDING"
+)
+
+func ptr(s string) *string { return &s }
+
+// hasPackagesAPI: the Jamf Pro API packages endpoints arrived in 11.5.
+func (s *Server) hasPackagesAPI() bool { return s.atLeast(11, 5) }
 
 func (s *Server) routePackages(mux *http.ServeMux) {
-	modern := func(w http.ResponseWriter) bool {
-		if !s.atLeast(11, 5) {
-			writeAPIError(w, http.StatusNotFound, "NOT_FOUND", "Resource not found")
-			return false
-		}
-		return true
-	}
-	mux.HandleFunc("GET /api/v1/packages", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
-		if !modern(w) {
-			return
-		}
+	pkgs := func(pattern string, n need, h handler) { s.api(mux, pattern, s.hasPackagesAPI, n, h) }
+	pkgs("GET /api/v1/packages", needs(PrivReadPackages), func(w http.ResponseWriter, r *http.Request, _ string) {
 		s.Ingest(r.Context())
 		q := r.URL.Query()
 		var filter rsql
 		if f := q.Get("filter"); f != "" {
 			var err error
-			if filter, err = parseRSQL(f, packageFilterFields); err != nil {
+			if filter, err = parseRSQL(f, packageFilterFields, s.foldedFields("packageName", "fileName")); err != nil {
 				writeAPIErrorField(w, 400, "INVALID_FIELD", "Invalid filter: "+err.Error(), "filter")
 				return
 			}
@@ -130,9 +132,7 @@ func (s *Server) routePackages(mux *http.ServeMux) {
 		s.mu.Lock()
 		var list []Package
 		for _, p := range s.packages {
-			q := *p
-			s.fillStatus(&q)
-			if filter == nil || filter.match(packageField(&q)) {
+			if q := *p; filter == nil || filter.match(packageField(&q)) {
 				list = append(list, q)
 			}
 		}
@@ -141,19 +141,14 @@ func (s *Server) routePackages(mux *http.ServeMux) {
 			writeAPIErrorField(w, 400, "INVALID_FIELD", "Invalid sort", "sort")
 			return
 		}
-		page, size, ok := paging(q)
+		from, to, ok := pageOf(q, len(list))
 		if !ok {
 			writeAPIErrorField(w, 400, "INVALID_FIELD", "Invalid page or page-size", "page")
 			return
 		}
-		total := len(list)
-		from, to := min(page*size, total), min(page*size+size, total)
-		writeJSON(w, 200, map[string]any{"totalCount": total, "results": append([]Package{}, list[from:to]...)})
-	}))
-	mux.HandleFunc("POST /api/v1/packages", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
-		if !modern(w) {
-			return
-		}
+		writeJSON(w, 200, map[string]any{"totalCount": len(list), "results": append([]Package{}, list[from:to]...)})
+	})
+	pkgs("POST /api/v1/packages", needs(PrivCreatePackages), func(w http.ResponseWriter, r *http.Request, _ string) {
 		p, ok := s.decodePackage(w, r, "")
 		if !ok {
 			return
@@ -162,14 +157,13 @@ func (s *Server) routePackages(mux *http.ServeMux) {
 		id := s.nextPkgID
 		s.nextPkgID++
 		p.ID = strconv.Itoa(id)
+		// A size sent on POST is dropped: only the inventory sets it.
+		p.CloudTransferStatus, p.Size = statusPending, ptr("")
 		s.packages[id] = p
 		s.mu.Unlock()
 		writeJSON(w, 201, map[string]string{"id": p.ID, "href": s.URL + "/api/v1/packages/" + p.ID})
-	}))
-	mux.HandleFunc("GET /api/v1/packages/{id}", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
-		if !modern(w) {
-			return
-		}
+	})
+	pkgs("GET /api/v1/packages/{id}", needs(PrivReadPackages), func(w http.ResponseWriter, r *http.Request, _ string) {
 		s.Ingest(r.Context())
 		p := s.pkg(r.PathValue("id"))
 		if p == nil {
@@ -177,11 +171,8 @@ func (s *Server) routePackages(mux *http.ServeMux) {
 			return
 		}
 		writeJSON(w, 200, p)
-	}))
-	mux.HandleFunc("PUT /api/v1/packages/{id}", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
-		if !modern(w) {
-			return
-		}
+	})
+	pkgs("PUT /api/v1/packages/{id}", needs(PrivUpdatePackages), func(w http.ResponseWriter, r *http.Request, _ string) {
 		id := r.PathValue("id")
 		if s.pkg(id) == nil {
 			writeAPIError(w, 404, "INVALID_ID", "Package with id "+id+" does not exist")
@@ -193,48 +184,33 @@ func (s *Server) routePackages(mux *http.ServeMux) {
 		}
 		n, _ := strconv.Atoi(id)
 		s.mu.Lock()
-		p.ID = id
-		s.packages[n] = p // a PUT replaces the whole record, as Jamf's does
-		q := *p
-		s.fillStatus(&q)
-		s.mu.Unlock()
-		writeJSON(w, 200, q)
-	}))
-	mux.HandleFunc("DELETE /api/v1/packages/{id}", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
-		if !modern(w) {
+		old := s.packages[n]
+		if old == nil { // deleted while the body was read
+			s.mu.Unlock()
+			writeAPIError(w, 404, "INVALID_ID", "Package with id "+id+" does not exist")
 			return
 		}
+		p.ID = id
+		// A PUT replaces the record but not what the server manages: the
+		// inventory status stays (a new fileName is not inventoried yet),
+		// and size is blanked whatever the body says, until a refresh.
+		p.CloudTransferStatus, p.Size = old.CloudTransferStatus, ptr("")
+		if p.FileName != old.FileName {
+			p.CloudTransferStatus = statusPending
+		}
+		s.packages[n] = p
+		q := *p
+		s.mu.Unlock()
+		writeJSON(w, 200, q)
+	})
+	pkgs("DELETE /api/v1/packages/{id}", needs(PrivDeletePackages), func(w http.ResponseWriter, r *http.Request, _ string) {
 		if !s.deletePackage(r.Context(), r.PathValue("id")) {
 			writeAPIError(w, 404, "INVALID_ID", "Package with id "+r.PathValue("id")+" does not exist")
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
-	}))
-	mux.HandleFunc("POST /api/v1/packages/{id}/upload", s.authed(s.handleUpload))
-	mux.HandleFunc("GET /api/v1/categories", s.authed(s.handleCategories))
-	mux.HandleFunc("POST /api/v1/categories", s.authed(func(w http.ResponseWriter, r *http.Request, _ string) {
-		var c struct {
-			Name     string `json:"name"`
-			Priority *int   `json:"priority"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&c); err != nil || c.Name == "" || c.Priority == nil {
-			writeAPIErrorField(w, 400, "INVALID_FIELD", "name and priority are required", "name")
-			return
-		}
-		s.mu.Lock()
-		for _, n := range s.categories {
-			if n == c.Name {
-				s.mu.Unlock()
-				writeAPIErrorField(w, 400, "DUPLICATE_FIELD", "name must be unique", "name")
-				return
-			}
-		}
-		id := s.nextCatID
-		s.nextCatID++
-		s.categories[id] = c.Name
-		s.mu.Unlock()
-		writeJSON(w, 201, map[string]string{"id": strconv.Itoa(id), "href": s.URL + "/api/v1/categories/" + strconv.Itoa(id)})
-	}))
+	})
+	pkgs("POST /api/v1/packages/{id}/upload", needs(PrivUpdatePackages, PrivReadPackages), s.handleUpload)
 }
 
 func packageField(p *Package) func(string) (string, bool) {
@@ -292,23 +268,6 @@ func sortPackages(list []Package, spec string) bool {
 	return true
 }
 
-func paging(q map[string][]string) (int, int, bool) {
-	get := func(k string, def int) (int, bool) {
-		v := ""
-		if len(q[k]) > 0 {
-			v = q[k][0]
-		}
-		if v == "" {
-			return def, true
-		}
-		n, err := strconv.Atoi(v)
-		return n, err == nil && n >= 0
-	}
-	page, ok1 := get("page", 0)
-	size, ok2 := get("page-size", 100)
-	return page, size, ok1 && ok2 && size > 0 && size <= 2000
-}
-
 func (s *Server) pkg(id string) *Package {
 	n, err := strconv.Atoi(id)
 	if err != nil {
@@ -321,7 +280,6 @@ func (s *Server) pkg(id string) *Package {
 		return nil
 	}
 	q := *p
-	s.fillStatus(&q)
 	return &q
 }
 
@@ -379,6 +337,8 @@ func (s *Server) decodePackage(w http.ResponseWriter, r *http.Request, selfID st
 		writeAPIErrorField(w, 400, "INVALID_FIELD", "priority must be between 1 and 20", "priority")
 		return nil, false
 	}
+	// Jamf manages these; whatever the client sent is ignored.
+	p.CloudTransferStatus, p.Size = "", nil
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if p.CategoryID != "-1" {
@@ -388,148 +348,30 @@ func (s *Server) decodePackage(w http.ResponseWriter, r *http.Request, selfID st
 			return nil, false
 		}
 	}
-	for _, o := range s.packages {
-		if o.PackageName == p.PackageName && o.ID != selfID {
-			writeAPIErrorField(w, 400, "DUPLICATE_FIELD", "packageName must be unique", "packageName")
-			return nil, false
-		}
+	if field := s.duplicateField(p.PackageName, p.FileName, selfID); field != "" {
+		writeAPIErrorField(w, 400, "DUPLICATE_FIELD", field+" must be unique", field)
+		return nil, false
 	}
 	return &p, true
 }
 
-// pendingUpload is a file received through /upload, processed after
-// IngestDelay like JCDS processes its uploads.
-type pendingUpload struct {
-	pkgID   int
-	file    StoredFile
-	readyAt time.Time
-}
-
-func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, _ string) {
-	id := r.PathValue("id")
-	n, _ := strconv.Atoi(id)
-	p := s.pkg(id)
-	if p == nil || !s.atLeast(11, 5) {
-		writeAPIError(w, 404, "INVALID_ID", "Package with id "+id+" does not exist")
-		return
-	}
-	mr, err := r.MultipartReader()
-	if err != nil {
-		writeAPIErrorField(w, 400, "INVALID_FIELD", "multipart/form-data with a part named file is required", "file")
-		return
-	}
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			writeAPIErrorField(w, 400, "INVALID_FIELD", "multipart/form-data with a part named file is required", "file")
-			return
-		}
-		if part.FormName() != "file" {
+// duplicateField names the field (packageName, then fileName) another
+// record already has, or "". Jamf keeps both unique; JamfSync #31 says
+// the file name check came later than the display name one. Callers hold
+// s.mu.
+func (s *Server) duplicateField(packageName, fileName, selfID string) string {
+	for _, o := range s.packages {
+		if o.ID == selfID {
 			continue
 		}
-		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-		if params["filename"] != p.FileName {
-			writeAPIErrorField(w, 400, "INVALID_FILE_NAME", "File name must match the package's fileName", "file")
-			return
+		if s.sameName(o.PackageName, packageName) {
+			return "packageName"
 		}
-		key := "store/" + newUUID() + "/" + p.FileName
-		pr, pw := io.Pipe()
-		type sums struct {
-			md5, sha string
-			n        int64
-			err      error
-		}
-		done := make(chan sums, 1)
-		go func() {
-			m, h, n, err := hashStream(pr)
-			pr.CloseWithError(err)
-			done <- sums{m, h, n, err}
-		}()
-		//lint:ignore SA1019 the simulator streams uploads of unknown length with the same (deprecated) manager
-		up := manager.NewUploader(s.s3.Client())
-		//lint:ignore SA1019 see above
-		_, err = up.Upload(r.Context(), &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: io.TeeReader(part, pw)})
-		pw.CloseWithError(err)
-		res := <-done
-		if err != nil || res.err != nil {
-			writeAPIError(w, 500, "UPLOAD_FAILED", "The upload did not complete")
-			return
-		}
-		s.mu.Lock()
-		s.pendingUp = append(s.pendingUp, &pendingUpload{pkgID: n, readyAt: time.Now().Add(s.cfg.IngestDelay),
-			file: StoredFile{FileName: p.FileName, Key: key, Length: res.n, MD5: res.md5, SHA3: res.sha}})
-		s.mu.Unlock()
-		writeJSON(w, 201, map[string]string{"id": id, "href": s.URL + "/api/v1/packages/" + id})
-		return
-	}
-}
-
-// ingestPackageUploads finishes processing /upload files: the file
-// replaces any file of that name and the record gets Jamf's own hash.
-func (s *Server) ingestPackageUploads() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var keep []*pendingUpload
-	for _, u := range s.pendingUp {
-		if time.Now().Before(u.readyAt) {
-			keep = append(keep, u)
-			continue
-		}
-		f := u.file
-		s.files[f.FileName] = &f
-		if p := s.packages[u.pkgID]; p != nil {
-			sha, md := f.SHA3, f.MD5
-			typ := "SHA3_512"
-			p.HashType, p.HashValue, p.MD5 = &typ, &sha, &md
-			if s.atLeast(11, 25) {
-				p.SHA3512 = &sha
-			}
+		if s.sameName(o.FileName, fileName) {
+			return "fileName"
 		}
 	}
-	s.pendingUp = keep
-}
-
-func (s *Server) handleCategories(w http.ResponseWriter, r *http.Request, _ string) {
-	q := r.URL.Query()
-	var filter rsql
-	if f := q.Get("filter"); f != "" {
-		var err error
-		if filter, err = parseRSQL(f, map[string]bool{"name": true, "priority": true, "id": true}); err != nil {
-			writeAPIErrorField(w, 400, "INVALID_FIELD", "Invalid filter: "+err.Error(), "filter")
-			return
-		}
-	}
-	page, size, ok := paging(q)
-	if !ok {
-		writeAPIErrorField(w, 400, "INVALID_FIELD", "Invalid page or page-size", "page")
-		return
-	}
-	type cat struct {
-		ID       string `json:"id"`
-		Name     string `json:"name"`
-		Priority int    `json:"priority"`
-	}
-	s.mu.Lock()
-	var list []cat
-	for id, n := range s.categories {
-		c := cat{ID: strconv.Itoa(id), Name: n, Priority: 9}
-		if filter == nil || filter.match(func(f string) (string, bool) {
-			switch f {
-			case "name":
-				return c.Name, true
-			case "id":
-				return c.ID, true
-			}
-			return "9", true
-		}) {
-			list = append(list, c)
-		}
-	}
-	s.mu.Unlock()
-	sort.Slice(list, func(i, j int) bool { a, _ := strconv.Atoi(list[i].ID); b, _ := strconv.Atoi(list[j].ID); return a < b })
-	total := len(list)
-	from, to := min(page*size, total), min(page*size+size, total)
-	writeJSON(w, 200, map[string]any{"totalCount": total, "results": append([]cat{}, list[from:to]...)})
+	return ""
 }
 
 // ReplacePackage overwrites a record directly (test set-up: an admin's

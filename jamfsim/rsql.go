@@ -16,6 +16,7 @@ type rsql interface {
 type rsqlCmp struct {
 	field, value string
 	neg          bool
+	fold         bool // the server compares this field ignoring case
 }
 
 type rsqlOp struct {
@@ -25,9 +26,13 @@ type rsqlOp struct {
 
 func (c rsqlCmp) match(get func(string) (string, bool)) bool {
 	v, _ := get(c.field)
-	ok := v == c.value
-	if strings.Contains(c.value, "*") {
-		pat := strings.NewReplacer(`\`, `\\`, `[`, `\[`, `?`, `\?`).Replace(c.value)
+	want := c.value
+	if c.fold {
+		v, want = strings.ToLower(v), strings.ToLower(want)
+	}
+	ok := v == want
+	if strings.Contains(want, "*") {
+		pat := strings.NewReplacer(`\`, `\\`, `[`, `\[`, `?`, `\?`).Replace(want)
 		ok, _ = path.Match(pat, v)
 	}
 	return ok != c.neg
@@ -41,14 +46,15 @@ func (o rsqlOp) match(get func(string) (string, bool)) bool {
 }
 
 type rsqlParser struct {
-	s      string
-	i      int
-	fields map[string]bool
+	s            string
+	i            int
+	fields, fold map[string]bool
 }
 
-// parseRSQL parses a filter over the allowed fields.
-func parseRSQL(s string, fields map[string]bool) (rsql, error) {
-	p := &rsqlParser{s: s, fields: fields}
+// parseRSQL parses a filter over the allowed fields; == and != on the
+// fold fields ignore letter case.
+func parseRSQL(s string, fields, fold map[string]bool) (rsql, error) {
+	p := &rsqlParser{s: s, fields: fields, fold: fold}
 	e, err := p.or()
 	if err != nil {
 		return nil, err
@@ -139,7 +145,7 @@ func (p *rsqlParser) term() (rsql, error) {
 	if err != nil {
 		return nil, err
 	}
-	return rsqlCmp{field: field, value: val, neg: neg}, nil
+	return rsqlCmp{field: field, value: val, neg: neg, fold: p.fold[field]}, nil
 }
 
 func (p *rsqlParser) value() (string, error) {

@@ -38,6 +38,8 @@ var fixtureOps = []string{
 	"DELETE /v1/jcds/files/{fileName}", "POST /v1/jcds/refresh-inventory", "POST /v1/cloud-distribution-point/refresh-inventory",
 	"GET /v1/packages", "POST /v1/packages", "GET /v1/packages/{id}", "PUT /v1/packages/{id}", "DELETE /v1/packages/{id}",
 	"POST /v1/packages/{id}/upload", "GET /v1/categories", "POST /v1/categories",
+	"GET /v1/cloud-distribution-point", "GET /v1/cloud-distribution-point/upload-capability",
+	"GET /v1/cloud-distribution-point/files",
 }
 
 func TestSchemaFixture(t *testing.T) {
@@ -47,7 +49,7 @@ func TestSchemaFixture(t *testing.T) {
 		}
 		return
 	}
-	dir := filepath.Join("..", "..", "..", "shared", "reference", "openapi")
+	dir := filepath.Join("..", "..", "shared", "reference", "openapi")
 	out := map[string]*endpoint{}
 	for _, v := range []string{"11.23.2", "11.30.1"} {
 		data, err := os.ReadFile(filepath.Join(dir, "jamf-pro-api-"+v+".json"))
@@ -106,7 +108,8 @@ func contains(list []string, s string) bool {
 }
 
 // shapeOf reduces a schema to a shape: a type name ("string", "string?"
-// when nullable), a map of field shapes, or a one-element list for arrays.
+// when nullable), a map of field shapes (key "*" for additionalProperties:
+// any other key, of that shape), or a one-element list for arrays.
 func shapeOf(s any, schemas map[string]any, depth int) any {
 	m, _ := s.(map[string]any)
 	if ref, ok := m["$ref"].(string); ok {
@@ -139,6 +142,9 @@ func shapeOf(s any, schemas map[string]any, depth int) any {
 				continue
 			}
 			out[k] = shapeOf(v, schemas, depth+1)
+		}
+		if extra, ok := m["additionalProperties"].(map[string]any); ok {
+			out["*"] = shapeOf(extra, schemas, depth+1)
 		}
 		return out
 	}
@@ -211,6 +217,9 @@ func conform(v any, shape any, at string) error {
 		}
 		for k, e := range obj {
 			fs, ok := sh[k]
+			if !ok {
+				fs, ok = sh["*"]
+			}
 			if !ok {
 				return fmt.Errorf("%s: field %q is not in the schema", at, k)
 			}

@@ -25,8 +25,41 @@ type Config struct {
 	// Before 11.5 the packages API is absent; from 11.24 the
 	// cloud-distribution-point refresh exists.
 	Version string
-	// NoJCDS makes the JCDS endpoints answer as a server without JCDS 2.0.
+	// NoJCDS makes the JCDS endpoints answer as a server without JCDS 2.0
+	// (500, which JamfSync takes to mean "no JCDS 2.0").
 	NoJCDS bool
+	// NoJCDSEndpoints is the day Jamf removes the deprecated /api/v1/jcds/*
+	// endpoints: each answers 404 like any unknown path. The cloud
+	// distribution point stays Jamf Cloud; the packages route still works.
+	NoJCDSEndpoints bool
+	// CDNType is the cloud distribution point's cdnType when NoJCDS is set
+	// (default NONE: no cloud distribution point, so no uploads at all;
+	// AMAZON_S3, AKAMAI or RACKSPACE_CLOUD_FILES accept packages-route
+	// uploads). With JCDS it is always JAMF_CLOUD.
+	CDNType string
+	// Privileges maps a user name or API client id to the privileges its
+	// role grants (see JamfPackageUploaderRole, JCDSUploaderRole). An
+	// account without an entry has every privilege.
+	Privileges map[string][]string
+	// CaseInsensitiveNames makes RSQL == on packageName, fileName and
+	// category names, Classic name look-ups, and the uniqueness of
+	// packageName and fileName ignore letter case. Off by default.
+	CaseInsensitiveNames bool
+	// RefreshDelay is how long the first inventory refresh takes (about
+	// 4 s on real servers; default 0 so tests stay fast). Later ones are
+	// immediate.
+	RefreshDelay time.Duration
+	// RefreshRateLimit is how often a full inventory refresh (no
+	// file-name) really runs (default 15 s, Jamf's documented limit). A
+	// call sooner answers 204 and refreshes nothing.
+	RefreshRateLimit time.Duration
+	// RenewNewPath makes renew-credentials answer a new path and uuid,
+	// while the renewed credentials still write only under the upload's
+	// original path (JamfSync ignores path and keeps the original key).
+	RenewNewPath bool
+	// FileShares are the file share distribution points the Classic API
+	// lists at /JSSResource/distributionpoints.
+	FileShares []FileShare
 	// Users (name -> password) and Clients (id -> secret) that may log in.
 	Users   map[string]string
 	Clients map[string]string
@@ -78,6 +111,10 @@ type Server struct {
 	issued     []string // every token and S3 secret handed out, for leak tests
 	ingestTime time.Duration
 	release    chan struct{} // closed to let held (delayed) requests go on
+
+	privs        map[string]map[string]bool // by account; absent = every privilege
+	refreshes    int                        // inventory refreshes so far
+	lastFullScan time.Time                  // last full refresh that ran
 }
 
 // IngestTime is how long the simulated JCDS has spent reading and hashing
@@ -115,6 +152,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
+	if cfg.RefreshRateLimit == 0 {
+		cfg.RefreshRateLimit = 15 * time.Second
+	}
+	if cfg.CDNType == "" {
+		cfg.CDNType = "NONE"
+	}
 	s := &Server{
 		cfg:        cfg,
 		tokens:     map[string]*token{},
@@ -127,6 +170,14 @@ func New(cfg Config) (*Server, error) {
 		files:      map[string]*StoredFile{},
 		ingested:   map[string]bool{},
 		release:    make(chan struct{}),
+		privs:      map[string]map[string]bool{},
+	}
+	for account, list := range cfg.Privileges {
+		set := map[string]bool{}
+		for _, p := range list {
+			set[p] = true
+		}
+		s.privs[account] = set
 	}
 	for _, c := range cfg.Categories {
 		s.categories[s.nextCatID] = c
@@ -213,10 +264,11 @@ func (s *Server) handler() http.Handler {
 	s.routeAuth(mux)
 	s.routeJCDS(mux)
 	s.routePackages(mux)
+	s.routeCategories(mux)
+	s.routeInventory(mux)
 	s.routeClassic(mux)
-	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeAPIError(w, http.StatusNotFound, "NOT_FOUND", "Resource not found")
-	})
+	s.routeDistributionPoints(mux)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { writeNotFound(w) })
 	mux.HandleFunc("/JSSResource/", func(w http.ResponseWriter, r *http.Request) {
 		writeClassicError(w, http.StatusNotFound, "The server has not found anything matching the request URI")
 	})
