@@ -37,6 +37,9 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := jamfsim.Config{Addr: *addr, Version: *version, NoJCDS: *noJCDS, IngestDelay: *ingest}
+	if *noJCDS {
+		cfg.CDNType = "AMAZON_S3" // a cloud distribution point that is not Jamf Cloud
+	}
 	if *s3Endpoint != "" {
 		cfg.S3 = jamfsim.NewMinIOBackend(*s3Endpoint, os.Getenv("MINIO_ROOT_USER"), os.Getenv("MINIO_ROOT_PASSWORD"))
 	}
