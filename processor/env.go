@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"howett.net/plist"
@@ -63,7 +64,7 @@ func DecodeEnv(data []byte) (Env, Format, error) {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, 0, fmt.Errorf("stdin plist top level is %s, not a dict: send the AutoPkg env as a plist dict", typeName(v))
+		return nil, 0, fmt.Errorf("stdin plist top level is %s, not a dictionary: send the AutoPkg env as a plist dict", typeName(v))
 	}
 	return Env(normalize(m).(map[string]any)), format, nil
 }
@@ -166,22 +167,28 @@ func (e Env) WithoutSecrets() Env {
 	return out
 }
 
+// typeName names a decoded value's plist type in words a Mac admin
+// knows (never a Go type): every type DecodeEnv can produce is listed.
 func typeName(v any) string {
 	switch v.(type) {
+	case map[string]any, Env:
+		return "a dictionary"
 	case []any:
-		return "an array"
+		return "a list"
 	case string:
 		return "a string"
 	case bool:
 		return "a boolean"
-	case uint64, int64:
-		return "an integer"
-	case float64:
-		return "a real"
+	case uint64, int64, float64, plist.UID:
+		return "a number"
+	case []byte:
+		return "data"
+	case time.Time:
+		return "a date"
 	case nil:
 		return "empty"
 	}
-	return fmt.Sprintf("a %T", v)
+	return "a value of an unknown kind"
 }
 
 // oneLine keeps error text to one printable line of modest length.
