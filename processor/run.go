@@ -32,7 +32,7 @@ func Run(ctx context.Context, up jcds2.Uploader, stdin io.Reader, stdout, stderr
 			return ExitProcessorError
 		}
 	} else {
-		data, err := readLimited(stdin, 64<<20)
+		data, err := readLimited(stdin, MaxInputBytes, "stdin")
 		if err != nil {
 			early.Error(err.Error())
 			return ExitProcessorError
@@ -61,20 +61,6 @@ func Run(ctx context.Context, up jcds2.Uploader, stdin io.Reader, stdout, stderr
 		return ExitProcessorError
 	}
 	return 0
-}
-
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	if r == nil {
-		return nil, nil
-	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the env plist from stdin: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("stdin is larger than %d MiB: send only the AutoPkg env plist", limit>>20)
-	}
-	return data, nil
 }
 
 // Process runs one upload on env and returns env with the outputs set.

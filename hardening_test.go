@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	bin "encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
+	"github.com/jcds2-uploader/jcds2-uploader/processor"
+)
+
+// Hardening (issue #14): hostile input of every class ends in exit 10
+// and one ProcessorError line, quickly, and never in a Go stack trace.
+
+// wantOneLine checks the processor contract on failure.
+func wantOneLine(t *testing.T, name string, r result, prefix string, took time.Duration) {
+	t.Helper()
+	if r.code != 10 || !strings.HasPrefix(r.lastLine(), "ProcessorError: "+prefix) || strings.Count(string(r.stderr), "\n") != 1 || len(r.stdout) != 0 {
+		t.Fatalf("%s: exit %d, stdout %d bytes, stderr:\n%.2000s\nwant one line starting ProcessorError: %s", name, r.code, len(r.stdout), r.stderr, prefix)
+	}
+	if took > 20*time.Second {
+		t.Fatalf("%s: took %s", name, took)
+	}
+}
+
+// hostileBplist is a binary plist {"k": v} where v is built by add from
+// raw objects (4-byte references), so it can hold cycles and sharing.
+func hostileBplist(build func(add func(o []byte) uint32, set func(i uint32, o []byte)) uint32) []byte {
+	var objs [][]byte
+	add := func(o []byte) uint32 { objs = append(objs, o); return uint32(len(objs) - 1) }
+	set := func(i uint32, o []byte) { objs[i] = o }
+	v := build(add, set)
+	k := add([]byte{0x51, 'k'})
+	top := add(bin.BigEndian.AppendUint32(bin.BigEndian.AppendUint32([]byte{0xD1}, k), v))
+	out := []byte("bplist00")
+	var table []byte
+	for _, o := range objs {
+		table = bin.BigEndian.AppendUint32(table, uint32(len(out)))
+		out = append(out, o...)
+	}
+	tr := make([]byte, 32)
+	tr[6], tr[7] = 4, 4
+	bin.BigEndian.PutUint64(tr[8:], uint64(len(objs)))
+	bin.BigEndian.PutUint64(tr[16:], uint64(top))
+	bin.BigEndian.PutUint64(tr[24:], uint64(len(out)))
+	return append(append(out, table...), tr...)
+}
+
+func bpList(refs ...uint32) []byte {
+	o := []byte{0xAF, 0x12}
+	o = bin.BigEndian.AppendUint32(o, uint32(len(refs)))
+	for _, r := range refs {
+		o = bin.BigEndian.AppendUint32(o, r)
+	}
+	return o
+}
+
+func TestHostilePlistsEndInOneLine(t *testing.T) {
+	deepXML := func(n int) []byte {
+		return []byte(`<?xml version="1.0"?><plist version="1.0"><dict><key>k</key>` + strings.Repeat("<array>", n) + strings.Repeat("</array>", n) + "</dict></plist>")
+	}
+	var manyKeys strings.Builder
+	manyKeys.WriteString(`<?xml version="1.0"?><plist version="1.0"><dict>`)
+	for i := range 1_500_000 {
+		fmt.Fprintf(&manyKeys, "<key>k%d</key><string>v</string>", i)
+	}
+	manyKeys.WriteString("</dict></plist>")
+	cases := []struct {
+		name   string
+		stdin  []byte
+		prefix string
+	}{
+		{"1M-deep XML", deepXML(1_000_000), "stdin plist nests lists and dictionaries more than 64 levels deep"},
+		{"90k-deep binary", hostileBplist(func(add func([]byte) uint32, _ func(uint32, []byte)) uint32 {
+			v := add([]byte{0x51, 'x'})
+			for range 90_000 {
+				v = add(bpList(v))
+			}
+			return v
+		}), "stdin plist nests lists and dictionaries more than 64 levels deep"},
+		{"cyclic binary", hostileBplist(func(add func([]byte) uint32, set func(uint32, []byte)) uint32 {
+			a, b := add(nil), add(nil)
+			set(a, bpList(b))
+			set(b, bpList(a))
+			return a
+		}), "stdin is not a valid binary plist (a list or dictionary contains itself)"},
+		{"shared binary, 2^60 objects", hostileBplist(func(add func([]byte) uint32, _ func(uint32, []byte)) uint32 {
+			v := add([]byte{0x51, 'x'})
+			for range 60 {
+				v = add(bpList(v, v))
+			}
+			return v
+		}), "stdin plist holds more than 100000 keys and values"},
+		{"1.5M keys", []byte(manyKeys.String()), "stdin plist holds more than 100000 keys and values"},
+	}
+	for _, c := range cases {
+		start := time.Now()
+		r := runBin(t, nil, c.stdin)
+		wantOneLine(t, c.name, r, c.prefix, time.Since(start))
+	}
+
+	// The key=value mode has the same bounds.
+	args := make([]string, processor.MaxObjects+1)
+	for i := range args {
+		args[i] = fmt.Sprintf("k%d=v", i)
+	}
+	start := time.Now()
+	wantOneLine(t, "100001 arguments", runBin(t, nil, nil, args...), "100001 key=value arguments are more than 100000", time.Since(start))
+	chain := []string{"a0=" + strings.Repeat("x", 4096)}
+	for i := 1; i <= 30; i++ {
+		chain = append(chain, fmt.Sprintf("a%d=%%a%d%%%%a%d%%", i, i-1, i-1))
+	}
+	start = time.Now()
+	wantOneLine(t, "doubling arguments", runBin(t, nil, nil, chain...), "the key=value arguments add up to more than 64 MiB", time.Since(start))
+}
+
+type uploaderFunc func(ctx context.Context, req *jcds2.Request, log jcds2.Logger) (*jcds2.Result, error)
+
+func (f uploaderFunc) Upload(ctx context.Context, req *jcds2.Request, log jcds2.Logger) (*jcds2.Result, error) {
+	return f(ctx, req, log)
+}
+
+// The soft memory limit is for the upload's part buffers; input parsing
+// runs without it, so a large env never makes the collector thrash.
+func TestMemoryLimitStartsWithTheUpload(t *testing.T) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		t.Skip("GOMEMLIMIT is set")
+	}
+	prev := debug.SetMemoryLimit(math.MaxInt64)
+	defer debug.SetMemoryLimit(prev)
+	// Processor mode that fails in decoding leaves the limit alone.
+	var stdout, stderr strings.Builder
+	if code := run(nil, strings.NewReader("not a plist"), &stdout, &stderr); code != 10 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Fatalf("decoding ran under a memory limit of %d", got)
+	}
+	// The upload runs under it.
+	var during int64
+	up := memoryLimited{uploaderFunc(func(context.Context, *jcds2.Request, jcds2.Logger) (*jcds2.Result, error) {
+		during = debug.SetMemoryLimit(-1)
+		return &jcds2.Result{}, nil
+	})}
+	if _, err := up.Upload(context.Background(), &jcds2.Request{}, nil); err != nil || during != uploadMemoryLimit {
+		t.Fatalf("limit during the upload: %d (%v)", during, err)
+	}
+}
