@@ -1,16 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	bin "encoding/binary"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
@@ -150,5 +153,89 @@ func TestMemoryLimitStartsWithTheUpload(t *testing.T) {
 	})}
 	if _, err := up.Upload(context.Background(), &jcds2.Request{}, nil); err != nil || during != uploadMemoryLimit {
 		t.Fatalf("limit during the upload: %d (%v)", during, err)
+	}
+}
+
+// runWith runs processor mode on env (binary plist) with extra
+// environment variables, which win over the simulator's S3 endpoint.
+func runWith(t *testing.T, sim *jamfsim.Server, env processor.Env, extra ...string) result {
+	t.Helper()
+	data, err := processor.EncodeEnv(env, processor.FormatBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary)
+	cmd.Stdin = bytes.NewReader(data)
+	cmd.Env = append(append(os.Environ(), "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint()), extra...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	r := result{stdout: out.Bytes(), stderr: errb.Bytes()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Every input that becomes a header or a URL is checked before any
+// request: the binary's exit code and its one line are the contract.
+func TestHeaderAndURLInputsFailBeforeAnyRequest(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{})
+	pkg := writePkg(t, t.TempDir(), "Hdr.pkg", 1000, 3)
+	const token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0ZXN0In0.c2lnbmF0dXJl"
+	cases := []struct {
+		name  string
+		edit  func(processor.Env)
+		extra []string
+		want  string
+	}{
+		{"newline in BEARER_TOKEN", func(e processor.Env) {
+			delete(e, "CLIENT_ID")
+			delete(e, "CLIENT_SECRET")
+			e["BEARER_TOKEN"] = token + "\n"
+		}, nil, "ProcessorError: BEARER_TOKEN contains a line break: remove it"},
+		{"CR LF in API_PASSWORD", func(e processor.Env) {
+			delete(e, "CLIENT_ID")
+			delete(e, "CLIENT_SECRET")
+			e["API_USERNAME"], e["API_PASSWORD"] = "admin", "hunter2-long\r\nX-Injected: 1"
+		}, nil, "ProcessorError: API_PASSWORD contains a line break: remove it"},
+		{"NUL in CLIENT_SECRET", func(e processor.Env) { e["CLIENT_SECRET"] = jamfsim.DefaultClientSecret + "\x00" }, nil,
+			"ProcessorError: CLIENT_SECRET contains a NUL byte: remove it"},
+		{"colon in API_USERNAME", func(e processor.Env) {
+			delete(e, "CLIENT_ID")
+			delete(e, "CLIENT_SECRET")
+			e["API_USERNAME"], e["API_PASSWORD"] = "ad:min", "pw-long-enough"
+		}, nil, `ProcessorError: API_USERNAME "ad:min" contains a colon`},
+		{"space in JSS_URL host", func(e processor.Env) { e["JSS_URL"] = "https://jamf example.com" }, nil,
+			`ProcessorError: JSS_URL "https://jamf example.com" is not a valid URL`},
+		{"plain http S3 input", func(e processor.Env) { e["jcds2_s3_endpoint"] = "http://s3.example.com:9000" }, nil,
+			`ProcessorError: jcds2_s3_endpoint "http://s3.example.com:9000" uses plain http: use https, or set insecure_mode to True if you really mean it`},
+		{"plain http AWS_ENDPOINT_URL_S3", nil, []string{"AWS_ENDPOINT_URL_S3=http://s3.example.com:9000"},
+			`ProcessorError: AWS_ENDPOINT_URL_S3 (from the environment) "http://s3.example.com:9000" uses plain http`},
+		{"plain http AWS_ENDPOINT_URL", nil, []string{"AWS_ENDPOINT_URL_S3=", "AWS_ENDPOINT_URL=http://s3.example.com:9000"},
+			`ProcessorError: AWS_ENDPOINT_URL (from the environment) "http://s3.example.com:9000" uses plain http`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sim.ResetLog()
+			env := baseEnv(t, sim, pkg)
+			if c.edit != nil {
+				c.edit(env)
+			}
+			r := runWith(t, sim, env, c.extra...)
+			wantOneLine(t, c.name, r, strings.TrimPrefix(c.want, "ProcessorError: "), 0)
+			for _, s := range []string{token[20:], "hunter2", jamfsim.DefaultClientSecret} {
+				if bytes.Contains(r.stderr, []byte(s)) {
+					t.Fatalf("the secret reached stderr: %s", r.stderr)
+				}
+			}
+			if log := sim.Log(); len(log) != 0 {
+				t.Fatalf("bad input must fail before any request: %v", log)
+			}
+		})
 	}
 }

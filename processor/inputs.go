@@ -228,29 +228,10 @@ func NormalizeURL(raw string, insecure bool) (string, string, error) {
 		}
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Hostname() == "" || strings.ContainsAny(u.Host, " \t") {
+	if err != nil || u.Host == "" {
 		return "", "", inputErr("JSS_URL %s is not a valid URL: use the form https://yourorg.jamfcloud.com", strconv.Quote(raw))
 	}
-	if u.User != nil {
-		return "", "", inputErr("JSS_URL must not contain a user name or password: give credentials as API_USERNAME/API_PASSWORD or CLIENT_ID/CLIENT_SECRET")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", "", inputErr("JSS_URL %s has a query or fragment: use just the server URL, e.g. https://yourorg.jamfcloud.com", strconv.Quote(raw))
-	}
-	warning := ""
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			if !insecure {
-				return "", "", inputErr("JSS_URL %s uses plain http: use https, or set insecure_mode to True if you really mean it", strconv.Quote(raw))
-			}
-			warning = "WARNING: JSS_URL uses plain http: credentials and tokens cross the network unencrypted (insecure_mode is set)."
-		}
-	default:
-		return "", "", inputErr("JSS_URL %s has scheme %q: use https://", strconv.Quote(raw), u.Scheme)
-	}
-	return u.Scheme + "://" + u.Host + strings.TrimRight(u.Path, "/"), warning, nil
+	return checkServerURL("JSS_URL", raw, u, insecure, "give credentials as API_USERNAME/API_PASSWORD or CLIENT_ID/CLIENT_SECRET")
 }
 
 func isTenantName(s string) bool {
@@ -422,6 +403,9 @@ func BuildRequest(env Env) (*jcds2.Request, []string, error) {
 		return nil, nil, b.err
 	}
 	a := req.Auth
+	if err := checkCredentials(a); err != nil {
+		return nil, nil, err
+	}
 	switch {
 	case a.BearerToken != "":
 	case a.ClientID != "" || a.ClientSecret != "":
@@ -521,13 +505,43 @@ func BuildRequest(env Env) (*jcds2.Request, []string, error) {
 	case pkgAPIMode:
 		req.Route = jcds2.RoutePackages
 	}
-	if req.S3Endpoint != "" {
-		if u, err := url.Parse(req.S3Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, nil, inputErr("jcds2_s3_endpoint %s is not an http(s) URL: give e.g. http://127.0.0.1:9000, or leave it empty", strconv.Quote(req.S3Endpoint))
-		}
+	if req.S3Endpoint, warn, err = S3Endpoint(req.S3Endpoint, req.Insecure); err != nil {
+		return nil, nil, err
+	}
+	if warn != "" {
+		warnings = append(warnings, warn)
 	}
 	req.CacheDir, _ = env["RECIPE_CACHE_DIR"].(string)
+	if strings.ContainsRune(req.CacheDir, 0) {
+		return nil, nil, inputErr("RECIPE_CACHE_DIR contains a NUL byte: give a real directory")
+	}
 	return req, warnings, nil
+}
+
+// checkCredentials checks every credential given, used or not, before
+// any request: each becomes a header or a form value.
+func checkCredentials(a jcds2.Credentials) error {
+	if a.BearerToken != "" {
+		if err := checkBearerToken(a.BearerToken); err != nil {
+			return err
+		}
+	}
+	if a.Username != "" {
+		if err := checkBasicUser("API_USERNAME", a.Username); err != nil {
+			return err
+		}
+	}
+	for _, c := range []struct {
+		name, v string
+		secret  bool
+	}{{"API_PASSWORD", a.Password, true}, {"CLIENT_ID", a.ClientID, false}, {"CLIENT_SECRET", a.ClientSecret, true}} {
+		if c.v != "" {
+			if err := checkCredential(c.name, c.v, c.secret); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // binder reads typed inputs, keeping the first error.
