@@ -80,6 +80,14 @@ func Process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger) (Env,
 	if err != nil {
 		return nil, err
 	}
+	// The pairs as HTTP Basic sends them (base64 of "id:secret"), so that
+	// an echoed Authorization header is scrubbed too.
+	if a := req.Auth; a.Username != "" && a.Password != "" {
+		log.Secret(a.Username + ":" + a.Password)
+	}
+	if a := req.Auth; a.ClientID != "" && a.ClientSecret != "" {
+		log.Secret(a.ClientID + ":" + a.ClientSecret)
+	}
 	for _, w := range warnings {
 		log.Logf(0, "%s", w)
 	}
