@@ -368,6 +368,24 @@ func checkPkgFile(p string) (string, error) {
 	return abs, nil
 }
 
+// resolveLink returns p with its symbolic links resolved when p itself is
+// one, and p unchanged otherwise (so a path through a linked directory,
+// such as macOS's /var, keeps the form it was given in).
+func resolveLink(p string) (string, error) {
+	st, err := os.Lstat(p)
+	if err != nil || st.Mode()&os.ModeSymlink == 0 {
+		return p, nil
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", inputErr("pkg_path %s is a symbolic link that cannot be followed (%s): point it at the package", strconv.Quote(p), oneLine(err.Error()))
+	}
+	if real, err = filepath.Abs(real); err != nil {
+		return "", inputErr("pkg_path %s: %s", strconv.Quote(p), oneLine(err.Error()))
+	}
+	return real, nil
+}
+
 // BuildRequest validates every input and maps the env onto a request.
 // Nothing here touches the network.
 func BuildRequest(env Env) (*jcds2.Request, []string, error) {
@@ -435,7 +453,15 @@ func BuildRequest(env Env) (*jcds2.Request, []string, error) {
 			path = pn
 		}
 	}
-	if req.PkgPath, err = ResolvePkgPath(env, path); err != nil {
+	given, err := ResolvePkgPath(env, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A pkg_path that is a symbolic link is resolved before anything is
+	// decided (flat or bundle) or read: walking a link to a bundle zipped
+	// the link alone. The name stays the link's, as JamfPackageUploader's
+	// basename does.
+	if req.PkgPath, err = resolveLink(given); err != nil {
 		return nil, nil, err
 	}
 	isBundle := false
@@ -445,9 +471,9 @@ func BuildRequest(env Env) (*jcds2.Request, []string, error) {
 
 	req.PkgName = b.str("pkg_name")
 	if req.PkgName == "" {
-		req.PkgName = filepath.Base(req.PkgPath)
+		req.PkgName = filepath.Base(given)
 	}
-	if isBundle && !strings.Contains(req.PkgName, ".zip") {
+	if isBundle && !strings.HasSuffix(strings.ToLower(req.PkgName), ".zip") {
 		req.PkgName += ".zip"
 	}
 	if err := CheckFileName("pkg_name", req.PkgName); err != nil {
