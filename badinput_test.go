@@ -34,7 +34,7 @@ func TestMoreBadInputFailsBeforeAnyRequest(t *testing.T) {
 		{"priority ten", func(e processor.Env) { e["pkg_priority"] = "ten" }, `ProcessorError: pkg_priority is "ten": give a whole number from 1 to 20`},
 		{"display name control", func(e processor.Env) { e["pkg_display_name"] = "App\tName" }, `ProcessorError: pkg_display_name "App\tName" contains a control character: remove it`},
 		{"backslash name", func(e processor.Env) { e["pkg_name"] = `a\b.pkg` }, `ProcessorError: pkg_name "a\\b.pkg" contains a slash: give a file name, not a path`},
-		{"JSS_URL not a string", func(e processor.Env) { e["JSS_URL"] = []any{"x"} }, "ProcessorError: JSS_URL is an array, not a string: give it as a string"},
+		{"JSS_URL not a string", func(e processor.Env) { e["JSS_URL"] = []any{"x"} }, "ProcessorError: JSS_URL is a list, not a string: give it as a string"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -178,7 +178,7 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 		{"max_tries x", func(e processor.Env) { e["max_tries"] = "x" }, "", `ProcessorError: max_tries is "x": give a whole number from 1 to 10`},
 		{"priority 50", func(e processor.Env) { e["pkg_priority"] = "50" }, "", `ProcessorError: pkg_priority is "50": give a whole number from 1 to 20`},
 		{"both routes", func(e processor.Env) { e["jcds2_mode"] = true; e["pkg_api_mode"] = "yes" }, "", "ProcessorError: jcds2_mode and pkg_api_mode are both True: set at most one (or neither for automatic choice)"},
-		{"plist not a dict", nil, `<?xml version="1.0"?><plist version="1.0"><array><string>x</string></array></plist>`, "ProcessorError: stdin plist top level is an array, not a dict: send the AutoPkg env as a plist dict"},
+		{"plist not a dict", nil, `<?xml version="1.0"?><plist version="1.0"><array><string>x</string></array></plist>`, "ProcessorError: stdin plist top level is a list, not a dictionary: send the AutoPkg env as a plist dict"},
 		{"junk stdin", nil, "this is not a plist", "ProcessorError: stdin is not an XML or binary plist: send the AutoPkg env as a plist dict (plutil -convert xml1 or binary1)"},
 		{"truncated plist", nil, `<?xml version="1.0"?><plist version="1.0"><dict><key>JSS_URL</key><string>x`, ""},
 	}

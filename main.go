@@ -37,14 +37,28 @@ Usage:
 `
 
 func main() {
-	// Part buffers (part size × (concurrency+1)) are most of the memory an
-	// upload needs; a soft limit keeps the garbage collector from letting
-	// the heap double beyond them. GOMEMLIMIT overrides it.
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(48 << 20)
-	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// uploadMemoryLimit is the soft memory limit of an upload.
+const uploadMemoryLimit = 48 << 20
+
+// memoryLimited sets the soft memory limit as the upload begins. Part
+// buffers (part size × (concurrency+1)) are most of the memory an upload
+// needs, and the limit keeps the garbage collector from letting the heap
+// double beyond them. It is not set any earlier: decoding a large env
+// under it made the collector run without pause (a 0.9 MB binary plist
+// took a minute). GOMEMLIMIT overrides it.
+type memoryLimited struct{ jcds2.Uploader }
+
+func (m memoryLimited) Upload(ctx context.Context, req *jcds2.Request, log jcds2.Logger) (*jcds2.Result, error) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(uploadMemoryLimit)
+	}
+	return m.Uploader.Upload(ctx, req, log)
+}
+
+func newUploader() jcds2.Uploader { return memoryLimited{jcds2.NewEngine()} }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -69,7 +83,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case "pkg", "package":
-		return processor.RunCLI(ctx, jcds2.NewEngine(), args[1:], stdout, stderr)
+		return processor.RunCLI(ctx, newUploader(), args[1:], stdout, stderr)
 	case "sim":
 		return runSim(ctx, args[1:], stdout, stderr)
 	case "demo":
@@ -82,7 +96,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ProcessorError: %v\n", err)
 		return processor.ExitProcessorError
 	}
-	return processor.Run(ctx, jcds2.NewEngine(), stdin, stdout, stderr, opts)
+	return processor.Run(ctx, newUploader(), stdin, stdout, stderr, opts)
 }
 
 // processFlags takes --format from the front of the arguments; the rest

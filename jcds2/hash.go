@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -121,18 +122,58 @@ func (p *Hasher) Sums() Hashes {
 	return h
 }
 
-// HashFile computes the wanted hashes in one read pass.
+// HashFile computes the wanted hashes in one read pass. A file that
+// changes while it is read (another step still writing it) has no hash:
+// size, mtime and inode are compared before and after, and a change is an
+// error, so no caller can cache or compare a hash of half a file.
 func HashFile(path string, wantMD5, wantSHA3 bool) (Hashes, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Hashes{}, fmt.Errorf("hashing %s: %w", path, err)
 	}
 	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return Hashes{}, fmt.Errorf("hashing %s: %w", path, err)
+	}
 	p := NewHasher(wantMD5, wantSHA3)
 	buf := make([]byte, hashBufSize)
 	if _, err := io.CopyBuffer(p, struct{ io.Reader }{f}, buf); err != nil {
 		p.Sums()
 		return Hashes{}, fmt.Errorf("hashing %s: %w", path, err)
 	}
-	return p.Sums(), nil
+	sums := p.Sums()
+	after, err := os.Stat(path)
+	if err != nil || stampFrom(path, before) != stampFrom(path, after) {
+		return Hashes{}, &ChangedError{Path: path}
+	}
+	return sums, nil
+}
+
+// ChangedError is a file that changed while it was being read.
+type ChangedError struct{ Path string }
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("%s changed while it was being read: wait until the step that writes it has finished, then run again", e.Path)
+}
+
+// SameHash compares two hex hashes as hashes: case does not matter (Jamf
+// Pro and S3 have listed both), and an unknown (empty) hash matches
+// nothing.
+func SameHash(a, b string) bool { return a != "" && strings.EqualFold(a, b) }
+
+// Matches reports whether every hash both sides know is the same, and at
+// least one is known to both.
+func (h Hashes) Matches(o Hashes) bool {
+	known := false
+	for _, p := range [][2]string{{h.MD5, o.MD5}, {h.SHA3, o.SHA3}} {
+		if p[0] == "" || p[1] == "" {
+			continue
+		}
+		if !SameHash(p[0], p[1]) {
+			return false
+		}
+		known = true
+	}
+	return known
 }

@@ -14,11 +14,18 @@ var keyRef = regexp.MustCompile(`%([a-zA-Z_][a-zA-Z_0-9]*)%`)
 // earlier on the same command line. warn receives AutoPkg's message for an
 // undefined key, in which case the whole value is left as it is.
 func ParseKeyValues(args []string, warn func(string)) (Env, error) {
+	if err := checkKeyValues(args); err != nil {
+		return nil, err
+	}
 	env := Env{}
+	total := 0
 	for _, arg := range args {
 		key, value, ok := strings.Cut(arg, "=")
 		if !ok {
 			return nil, fmt.Errorf("Illegal argument '%s'", arg)
+		}
+		if total += substitutedLen(env, value); total > MaxInputBytes {
+			return nil, inputErr("the key=value arguments add up to more than %d MiB once %%key%% references are replaced (at %s): pass the AutoPkg env as a plist on stdin instead", MaxInputBytes>>20, key)
 		}
 		env[key] = Substitute(env, value, warn)
 	}

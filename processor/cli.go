@@ -104,14 +104,9 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 	log := NewLogger(stderr, verbose)
 	env := Env{}
 	if *prefs != "" {
-		data, err := os.ReadFile(*prefs)
+		p, err := readPrefs(*prefs)
 		if err != nil {
-			log.Error(fmt.Sprintf("--prefs %s cannot be read (%v): give an AutoPkg preferences plist", *prefs, err))
-			return ExitProcessorError
-		}
-		p, _, err := DecodeEnv(data)
-		if err != nil {
-			log.Error("--prefs " + *prefs + ": " + err.Error())
+			log.Error(err.Error())
 			return ExitProcessorError
 		}
 		for k, v := range p {
@@ -166,4 +161,21 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 	}
 	fmt.Fprintf(stdout, "%s: %v (package id %v)\n", out["pkg_name"], res, out["pkg_id"])
 	return 0
+}
+
+// readPrefs reads an AutoPkg preferences plist within the same limits as
+// the env on stdin.
+func readPrefs(path string) (Env, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--prefs %s cannot be read (%v): give an AutoPkg preferences plist", path, err)
+	}
+	defer f.Close()
+	source := "--prefs " + path
+	data, err := readLimited(f, MaxInputBytes, source)
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := decodeEnv(data, source)
+	return p, err
 }

@@ -2,9 +2,11 @@ package processor
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"howett.net/plist"
@@ -42,8 +44,13 @@ func ParseFormat(s string) (Format, error) {
 }
 
 // DecodeEnv parses stdin the way plistlib.loads does: XML or binary,
-// empty input meaning {}. The top level must be a dict.
-func DecodeEnv(data []byte) (Env, Format, error) {
+// empty input meaning {}. The top level must be a dict. The shape limits
+// (MaxDepth, MaxObjects, MaxInputBytes) are checked before decoding.
+func DecodeEnv(data []byte) (Env, Format, error) { return decodeEnv(data, "stdin") }
+
+// decodeEnv is DecodeEnv for input from source ("stdin", "--prefs FILE"),
+// which starts every error message.
+func decodeEnv(data []byte, source string) (Env, Format, error) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		return Env{}, FormatXML, nil
@@ -55,17 +62,40 @@ func DecodeEnv(data []byte) (Env, Format, error) {
 	case bytes.HasPrefix(trimmed, []byte("<?xml")), bytes.HasPrefix(trimmed, []byte("<plist")), bytes.HasPrefix(trimmed, []byte("<!DOCTYPE")):
 		format = FormatXML
 	default:
-		return nil, 0, fmt.Errorf("stdin is not an XML or binary plist: send the AutoPkg env as a plist dict (plutil -convert xml1 or binary1)")
+		return nil, 0, fmt.Errorf("%s is not an XML or binary plist: send the AutoPkg env as a plist dict (plutil -convert xml1 or binary1)", source)
+	}
+	if err := checkShape(data, format, source); err != nil {
+		var np *notPlistError
+		if errors.As(err, &np) {
+			return nil, 0, fmt.Errorf("%s is not a valid %s plist (%s): send the AutoPkg env as a plist dict", source, format, np.detail)
+		}
+		return nil, 0, err
 	}
 	var v any
-	if _, err := decodePlist(data, &v); err != nil {
-		return nil, 0, fmt.Errorf("stdin is not a valid %s plist (%s): send the AutoPkg env as a plist dict", format, oneLine(err.Error()))
+	f, err := decodePlist(data, &v)
+	if err == nil && Format(f) != format {
+		// The decoder falls back to other formats (OpenStep text), which
+		// the pre-scan has not looked at and AutoPkg never sends.
+		err = fmt.Errorf("it parses only as a %s plist", plistFormatName(f))
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s is not a valid %s plist (%s): send the AutoPkg env as a plist dict", source, format, oneLine(err.Error()))
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, 0, fmt.Errorf("stdin plist top level is %s, not a dict: send the AutoPkg env as a plist dict", typeName(v))
+		return nil, 0, fmt.Errorf("%s plist top level is %s, not a dictionary: send the AutoPkg env as a plist dict", source, typeName(v))
 	}
 	return Env(normalize(m).(map[string]any)), format, nil
+}
+
+func plistFormatName(f int) string {
+	switch f {
+	case plist.OpenStepFormat:
+		return "OpenStep"
+	case plist.GNUStepFormat:
+		return "GNUstep"
+	}
+	return "different"
 }
 
 // decodePlist wraps plist.Unmarshal, turning its panics on hostile input
@@ -166,22 +196,28 @@ func (e Env) WithoutSecrets() Env {
 	return out
 }
 
+// typeName names a decoded value's plist type in words a Mac admin
+// knows (never a Go type): every type DecodeEnv can produce is listed.
 func typeName(v any) string {
 	switch v.(type) {
+	case map[string]any, Env:
+		return "a dictionary"
 	case []any:
-		return "an array"
+		return "a list"
 	case string:
 		return "a string"
 	case bool:
 		return "a boolean"
-	case uint64, int64:
-		return "an integer"
-	case float64:
-		return "a real"
+	case uint64, int64, float64, plist.UID:
+		return "a number"
+	case []byte:
+		return "data"
+	case time.Time:
+		return "a date"
 	case nil:
 		return "empty"
 	}
-	return fmt.Sprintf("a %T", v)
+	return "a value of an unknown kind"
 }
 
 // oneLine keeps error text to one printable line of modest length.

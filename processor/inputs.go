@@ -228,29 +228,10 @@ func NormalizeURL(raw string, insecure bool) (string, string, error) {
 		}
 	}
 	u, err := url.Parse(s)
-	if err != nil || u.Host == "" || u.Hostname() == "" || strings.ContainsAny(u.Host, " \t") {
+	if err != nil || u.Host == "" {
 		return "", "", inputErr("JSS_URL %s is not a valid URL: use the form https://yourorg.jamfcloud.com", strconv.Quote(raw))
 	}
-	if u.User != nil {
-		return "", "", inputErr("JSS_URL must not contain a user name or password: give credentials as API_USERNAME/API_PASSWORD or CLIENT_ID/CLIENT_SECRET")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", "", inputErr("JSS_URL %s has a query or fragment: use just the server URL, e.g. https://yourorg.jamfcloud.com", strconv.Quote(raw))
-	}
-	warning := ""
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			if !insecure {
-				return "", "", inputErr("JSS_URL %s uses plain http: use https, or set insecure_mode to True if you really mean it", strconv.Quote(raw))
-			}
-			warning = "WARNING: JSS_URL uses plain http: credentials and tokens cross the network unencrypted (insecure_mode is set)."
-		}
-	default:
-		return "", "", inputErr("JSS_URL %s has scheme %q: use https://", strconv.Quote(raw), u.Scheme)
-	}
-	return u.Scheme + "://" + u.Host + strings.TrimRight(u.Path, "/"), warning, nil
+	return checkServerURL("JSS_URL", raw, u, insecure, "give credentials as API_USERNAME/API_PASSWORD or CLIENT_ID/CLIENT_SECRET")
 }
 
 func isTenantName(s string) bool {
@@ -387,6 +368,24 @@ func checkPkgFile(p string) (string, error) {
 	return abs, nil
 }
 
+// resolveLink returns p with its symbolic links resolved when p itself is
+// one, and p unchanged otherwise (so a path through a linked directory,
+// such as macOS's /var, keeps the form it was given in).
+func resolveLink(p string) (string, error) {
+	st, err := os.Lstat(p)
+	if err != nil || st.Mode()&os.ModeSymlink == 0 {
+		return p, nil
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", inputErr("pkg_path %s is a symbolic link that cannot be followed (%s): point it at the package", strconv.Quote(p), oneLine(err.Error()))
+	}
+	if real, err = filepath.Abs(real); err != nil {
+		return "", inputErr("pkg_path %s: %s", strconv.Quote(p), oneLine(err.Error()))
+	}
+	return real, nil
+}
+
 // BuildRequest validates every input and maps the env onto a request.
 // Nothing here touches the network.
 func BuildRequest(env Env) (*jcds2.Request, []string, error) {
@@ -422,6 +421,9 @@ func BuildRequest(env Env) (*jcds2.Request, []string, error) {
 		return nil, nil, b.err
 	}
 	a := req.Auth
+	if err := checkCredentials(a); err != nil {
+		return nil, nil, err
+	}
 	switch {
 	case a.BearerToken != "":
 	case a.ClientID != "" || a.ClientSecret != "":
@@ -451,7 +453,15 @@ func BuildRequest(env Env) (*jcds2.Request, []string, error) {
 			path = pn
 		}
 	}
-	if req.PkgPath, err = ResolvePkgPath(env, path); err != nil {
+	given, err := ResolvePkgPath(env, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A pkg_path that is a symbolic link is resolved before anything is
+	// decided (flat or bundle) or read: walking a link to a bundle zipped
+	// the link alone. The name stays the link's, as JamfPackageUploader's
+	// basename does.
+	if req.PkgPath, err = resolveLink(given); err != nil {
 		return nil, nil, err
 	}
 	isBundle := false
@@ -461,9 +471,9 @@ func BuildRequest(env Env) (*jcds2.Request, []string, error) {
 
 	req.PkgName = b.str("pkg_name")
 	if req.PkgName == "" {
-		req.PkgName = filepath.Base(req.PkgPath)
+		req.PkgName = filepath.Base(given)
 	}
-	if isBundle && !strings.Contains(req.PkgName, ".zip") {
+	if isBundle && !strings.HasSuffix(strings.ToLower(req.PkgName), ".zip") {
 		req.PkgName += ".zip"
 	}
 	if err := CheckFileName("pkg_name", req.PkgName); err != nil {
@@ -521,13 +531,43 @@ func BuildRequest(env Env) (*jcds2.Request, []string, error) {
 	case pkgAPIMode:
 		req.Route = jcds2.RoutePackages
 	}
-	if req.S3Endpoint != "" {
-		if u, err := url.Parse(req.S3Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, nil, inputErr("jcds2_s3_endpoint %s is not an http(s) URL: give e.g. http://127.0.0.1:9000, or leave it empty", strconv.Quote(req.S3Endpoint))
-		}
+	if req.S3Endpoint, warn, err = S3Endpoint(req.S3Endpoint, req.Insecure); err != nil {
+		return nil, nil, err
+	}
+	if warn != "" {
+		warnings = append(warnings, warn)
 	}
 	req.CacheDir, _ = env["RECIPE_CACHE_DIR"].(string)
+	if strings.ContainsRune(req.CacheDir, 0) {
+		return nil, nil, inputErr("RECIPE_CACHE_DIR contains a NUL byte: give a real directory")
+	}
 	return req, warnings, nil
+}
+
+// checkCredentials checks every credential given, used or not, before
+// any request: each becomes a header or a form value.
+func checkCredentials(a jcds2.Credentials) error {
+	if a.BearerToken != "" {
+		if err := checkBearerToken(a.BearerToken); err != nil {
+			return err
+		}
+	}
+	if a.Username != "" {
+		if err := checkBasicUser("API_USERNAME", a.Username); err != nil {
+			return err
+		}
+	}
+	for _, c := range []struct {
+		name, v string
+		secret  bool
+	}{{"API_PASSWORD", a.Password, true}, {"CLIENT_ID", a.ClientID, false}, {"CLIENT_SECRET", a.ClientSecret, true}} {
+		if c.v != "" {
+			if err := checkCredential(c.name, c.v, c.secret); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // binder reads typed inputs, keeping the first error.

@@ -1,9 +1,17 @@
 package processor
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"html"
 	"io"
+	"net/url"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -44,20 +52,105 @@ func NewLogger(w io.Writer, verbose int) *Logger {
 // ShowProgress logs progress at verbose 0 too.
 func (l *Logger) ShowProgress(on bool) { l.forceProgress = on }
 
-// Secret registers a value to scrub. Short values are ignored: scrubbing
-// "1" would mangle every number.
+// Secret registers a value to scrub, in every form a server (or a
+// library's error) could echo it back in: as given; base64, standard and
+// URL alphabets, padded and raw, and the part of any base64 text that
+// encodes it wherever it sits in the encoded bytes (an echoed Basic
+// header holds base64 of "user:password"); query, form and path escaped,
+// with upper- or lower-case hex; JSON-, Go-, HTML- and XML-escaped; and
+// hex. Short values are ignored: scrubbing "1" would mangle every number.
 func (l *Logger) Secret(v string) {
 	if len(v) < 4 {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, s := range l.secrets {
-		if s == v {
-			return
+	for _, f := range secretForms(v) {
+		if !slices.Contains(l.secrets, f) {
+			l.secrets = append(l.secrets, f)
 		}
 	}
-	l.secrets = append(l.secrets, v)
+	// Longest first, so that a form is never half replaced by a shorter
+	// one inside it.
+	slices.SortStableFunc(l.secrets, func(a, b string) int { return len(b) - len(a) })
+}
+
+// minEncodedLen is the shortest encoded form worth scrubbing on its own:
+// shorter fragments would match ordinary text.
+const minEncodedLen = 6
+
+// secretForms lists v and its encodings.
+func secretForms(v string) []string {
+	forms := []string{v}
+	add := func(f string) {
+		if len(f) >= minEncodedLen && !slices.Contains(forms, f) {
+			forms = append(forms, f)
+		}
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		add(enc.EncodeToString([]byte(v)))
+	}
+	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+		for shift := range 3 {
+			add(base64Core(enc, v, shift))
+		}
+	}
+	for _, e := range []string{url.QueryEscape(v), url.PathEscape(v)} {
+		add(e)
+		add(lowerHexEscapes(e))
+	}
+	if b, err := json.Marshal(v); err == nil {
+		add(string(b[1 : len(b)-1]))
+	}
+	var jb strings.Builder
+	je := json.NewEncoder(&jb)
+	je.SetEscapeHTML(false)
+	if je.Encode(v) == nil {
+		j := strings.TrimSpace(jb.String())
+		add(j[1 : len(j)-1])
+	}
+	q := strconv.Quote(v)
+	add(q[1 : len(q)-1])
+	add(html.EscapeString(v))
+	var xb strings.Builder
+	if xml.EscapeText(&xb, []byte(v)) == nil {
+		add(xb.String())
+	}
+	add(hex.EncodeToString([]byte(v)))
+	add(strings.ToUpper(hex.EncodeToString([]byte(v))))
+	return forms
+}
+
+// base64Core is the part of the base64 of any bytes that holds v at an
+// offset of shift (mod 3): the characters made only of v's bits, which
+// are the same whatever surrounds v.
+func base64Core(enc *base64.Encoding, v string, shift int) string {
+	buf := make([]byte, shift, shift+len(v))
+	s := enc.EncodeToString(append(buf, v...))
+	from := (8*shift + 5) / 6
+	to := 8 * (shift + len(v)) / 6
+	if to <= from || to > len(s) {
+		return ""
+	}
+	return s[from:to]
+}
+
+// lowerHexEscapes writes %2F as %2f: servers differ.
+func lowerHexEscapes(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = lowerHex(b[i+1]), lowerHex(b[i+2])
+		}
+	}
+	return string(b)
+}
+
+func lowerHex(c byte) byte {
+	if c >= 'A' && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // Redact replaces every registered secret in s.

@@ -32,7 +32,7 @@ func Run(ctx context.Context, up jcds2.Uploader, stdin io.Reader, stdout, stderr
 			return ExitProcessorError
 		}
 	} else {
-		data, err := readLimited(stdin, 64<<20)
+		data, err := readLimited(stdin, MaxInputBytes, "stdin")
 		if err != nil {
 			early.Error(err.Error())
 			return ExitProcessorError
@@ -63,20 +63,6 @@ func Run(ctx context.Context, up jcds2.Uploader, stdin io.Reader, stdout, stderr
 	return 0
 }
 
-func readLimited(r io.Reader, limit int64) ([]byte, error) {
-	if r == nil {
-		return nil, nil
-	}
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading the env plist from stdin: %w", err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("stdin is larger than %d MiB: send only the AutoPkg env plist", limit>>20)
-	}
-	return data, nil
-}
-
 // Process runs one upload on env and returns env with the outputs set.
 // env is changed in place, as AutoPkg's processors change self.env.
 func Process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger) (Env, error) {
@@ -97,6 +83,14 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 	req, warnings, err := BuildRequest(env)
 	if err != nil {
 		return nil, err
+	}
+	// The pairs as HTTP Basic sends them (base64 of "id:secret"), so that
+	// an echoed Authorization header is scrubbed too.
+	if a := req.Auth; a.Username != "" && a.Password != "" {
+		log.Secret(a.Username + ":" + a.Password)
+	}
+	if a := req.Auth; a.ClientID != "" && a.ClientSecret != "" {
+		log.Secret(a.ClientID + ":" + a.ClientSecret)
 	}
 	for _, w := range warnings {
 		log.Logf(0, "%s", w)
