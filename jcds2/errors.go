@@ -38,7 +38,11 @@ type ChangedError struct {
 }
 
 func (e *ChangedError) Error() string {
-	return fmt.Sprintf("%s changed while it was uploaded (%s): the upload was abandoned and nothing was recorded; run again once the file is complete", e.Path, e.What)
+	what := ""
+	if e.What != "" {
+		what = " (" + e.What + ")"
+	}
+	return fmt.Sprintf("%s changed while it was being read%s: nothing was recorded for it; wait until the step that writes it has finished, then run again", e.Path, what)
 }
 
 // InterruptedError: a signal stopped the run; Left says, truthfully,

@@ -150,13 +150,6 @@ func HashFile(path string, wantMD5, wantSHA3 bool) (Hashes, error) {
 	return sums, nil
 }
 
-// ChangedError is a file that changed while it was being read.
-type ChangedError struct{ Path string }
-
-func (e *ChangedError) Error() string {
-	return fmt.Sprintf("%s changed while it was being read: wait until the step that writes it has finished, then run again", e.Path)
-}
-
 // SameHash compares two hex hashes as hashes: case does not matter (Jamf
 // Pro and S3 have listed both), and an unknown (empty) hash matches
 // nothing.
