@@ -261,6 +261,7 @@ type runOpts struct {
 	keys      []string       // -k KEY=VALUE
 	prefs     map[string]any // preference changes; nil deletes
 	env       []string       // extra process environment
+	command   []string       // another autopkg verb and its arguments instead of run
 	searchDir string         // replaces root/recipes in RECIPE_SEARCH_DIRS
 	cacheID   string         // recipe identifier naming the cache dir (default: recipe)
 }
@@ -311,6 +312,9 @@ func (w *world) autopkg(t *testing.T, name string, o runOpts) run {
 	for _, kv := range o.keys {
 		args = append(args, "-k", kv)
 	}
+	if o.command != nil {
+		args = append(append([]string{"-B", w.ap.script}, o.command...), "--prefs", prefsPath)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, w.ap.python, args...)
@@ -331,7 +335,7 @@ func (w *world) autopkg(t *testing.T, name string, o runOpts) run {
 	} else if err != nil {
 		t.Fatalf("autopkg run: %v", err)
 	}
-	t.Logf("autopkg run %s %s: exit %d in %s", verbosity, o.recipe, r.code, time.Since(start).Round(time.Millisecond))
+	t.Logf("autopkg %s: exit %d in %s", strings.Join(args[2:], " "), r.code, time.Since(start).Round(time.Millisecond))
 	if strings.Contains(r.stderr, "Traceback") || strings.Contains(r.stdout, "Traceback") {
 		t.Fatalf("autopkg crashed:\n%s\n%s", r.stdout, r.stderr)
 	}
@@ -712,6 +716,30 @@ func TestAutoPkg(t *testing.T) {
 		r.expectExit(t, 0)
 		if out := r.step(t); out["pkg_upload_status"] != "unchanged" {
 			t.Fatalf("step Output: %v", out)
+		}
+	})
+
+	t.Run("trust info covers the shim, which pins the binary", func(t *testing.T) {
+		// make-override records the hash of the .py only; the shim in turn
+		// refuses a binary it does not pin (the test above).
+		trust := runOpts{searchDir: filepath.Join(tampered, "recipes"),
+			prefs: map[string]any{"RECIPE_OVERRIDE_DIRS": []string{filepath.Join(w.root, "trust-overrides")}}}
+		trust.command = []string{"make-override", "GoogleChrome.jamf"}
+		w.autopkg(t, "make-override", trust).expectExit(t, 0)
+		trust.command = []string{"verify-trust-info", "-v", "local.jamf.GoogleChrome"}
+		if r := w.autopkg(t, "trust-ok", trust); r.code != 0 || !strings.Contains(r.stdout, "local.jamf.GoogleChrome: OK") {
+			t.Fatalf("verify-trust-info: exit %d\n%s", r.code, r.show())
+		}
+		shim := filepath.Join(tampered, "recipes", "JCDS2Processors", shimFile)
+		f, err := os.OpenFile(shim, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("# edited\n")
+		f.Close()
+		r := w.autopkg(t, "trust-failed", trust)
+		if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "JCDS2PackageUploader contents differ from expected") {
+			t.Fatalf("verify-trust-info after editing the shim: exit %d\n%s", r.code, r.show())
 		}
 	})
 
