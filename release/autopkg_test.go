@@ -522,16 +522,12 @@ func TestAutoPkg(t *testing.T) {
 	t.Run("processor-info shows the secrets in the description, not as inputs", func(t *testing.T) {
 		// processor-info cannot resolve identifier/Name (autopkg#696);
 		// -r the stub recipe puts the shim's folder in its search.
-		cmd := exec.Command(ap.python, "-B", ap.script, "processor-info", "JCDS2PackageUploader",
-			"-r", "com.github.jcds2-uploader.processors", "-d", filepath.Join(w.root, "recipes"))
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "PYTHONDONTWRITEBYTECODE=1"}
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("processor-info: %v\n%s", err, out)
-		}
-		desc, inputs, ok := strings.Cut(string(out), "Input variables:")
+		r := w.autopkg(t, "processor-info", runOpts{
+			command: []string{"processor-info", "JCDS2PackageUploader", "-r", "com.github.jcds2-uploader.processors"}})
+		r.expectExit(t, 0)
+		desc, inputs, ok := strings.Cut(r.stdout, "Input variables:")
 		if !ok || !strings.Contains(inputs, " JSS_URL:") {
-			t.Fatalf("processor-info printed no input variables:\n%s", out)
+			t.Fatalf("processor-info printed no input variables:\n%s", r.show())
 		}
 		for _, name := range []string{"API_PASSWORD", "CLIENT_SECRET", "BEARER_TOKEN", "SMB_PASSWORD", "SMB_SHARES"} {
 			if strings.Contains(inputs, " "+name+":") {
