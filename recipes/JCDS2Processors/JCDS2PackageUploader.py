@@ -456,6 +456,8 @@ class JCDS2PackageUploader(Processor):
         binary, trusted = self.find_binary()
         self.verify_binary(binary, trusted)
         verbose = self._verbose()
+        if verbose >= 2:
+            print("%s: running %s (SHA-256 %s, pinned)" % (self.__class__.__name__, binary, _sha256(binary)), flush=True)
 
         def log(message):
             if verbose >= 3:
