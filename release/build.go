@@ -18,7 +18,7 @@ type target struct{ GOOS, GOARCH string }
 func (t target) String() string { return t.GOOS + "-" + t.GOARCH }
 
 // targets are built for every release: the two Mac architectures (joined
-// into a universal binary) and Linux, where the tests run the shim.
+// into the universal binary, in this order) and Linux, for AutoPkg in CI.
 var targets = []target{{"darwin", "arm64"}, {"darwin", "amd64"}, {"linux", "amd64"}, {"linux", "arm64"}}
 
 const module = "github.com/jcds2-uploader/jcds2-uploader"
@@ -64,28 +64,52 @@ func sha256File(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// buildAll builds every target and the universal Mac binary into dir and
-// returns the SHA-256 of each, keyed by name.
+// Binary names in bin/. The shim picks one by platform: the universal
+// file on a Mac, bin/jcds2-uploader-<os>-<arch> anywhere else.
+const (
+	binaryName   = "jcds2-uploader"
+	universalBin = binaryName // darwin arm64 + amd64
+)
+
+// binFile is the bin/ name the shim looks for on t.
+func binFile(t target) string {
+	if t.GOOS == "darwin" {
+		return universalBin
+	}
+	return binaryName + "-" + t.String()
+}
+
+// buildAll builds every target into dir, the thin Mac binaries joined
+// into the universal one (only that one is kept), and returns the
+// SHA-256 of each file in dir, keyed by file name.
 func buildAll(root, dir, ver string) (map[string]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	hashes := map[string]string{}
-	paths := map[string]string{}
+	thin, err := os.MkdirTemp("", "jcds2-release-thin-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(thin)
+	var mac []string
+	files := map[string]bool{}
 	for _, t := range targets {
-		p := filepath.Join(dir, "jcds2-uploader-"+t.String())
+		p := filepath.Join(dir, binFile(t))
+		if t.GOOS == "darwin" {
+			p = filepath.Join(thin, binaryName+"-"+t.String())
+			mac = append(mac, p)
+		}
 		if err := build(root, t, ver, p); err != nil {
 			return nil, err
 		}
-		paths[t.String()] = p
+		files[binFile(t)] = true
 	}
-	universal := filepath.Join(dir, "jcds2-uploader")
-	if err := writeFat(universal, []string{paths["darwin-arm64"], paths["darwin-amd64"]}); err != nil {
+	if err := writeFat(filepath.Join(dir, universalBin), mac); err != nil {
 		return nil, err
 	}
-	paths["darwin-universal"] = universal
-	for name, p := range paths {
-		h, err := sha256File(p)
+	hashes := map[string]string{}
+	for name := range files {
+		h, err := sha256File(filepath.Join(dir, name))
 		if err != nil {
 			return nil, err
 		}

@@ -3,24 +3,19 @@ package main
 import (
 	"bytes"
 	"debug/macho"
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-
-	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
-	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
 const shimPath = "../recipes/JCDS2Processors/JCDS2PackageUploader.py"
 
 var (
-	built  string            // a temp dir holding this checkout's release binaries
-	hashes map[string]string // their SHA-256
+	built  string            // JCDS2Processors as `go run ./release` writes it: the shim and bin/
+	hashes map[string]string // SHA-256 of the files in bin/
 )
 
 func TestMain(m *testing.M) {
@@ -28,8 +23,8 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	built = dir
-	if hashes, err = buildAll("..", filepath.Join(dir, "bin"), version("..")); err != nil {
+	built = filepath.Join(dir, "JCDS2Processors")
+	if _, hashes, err = release("..", built); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		os.Exit(1)
 	}
@@ -38,10 +33,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// The committed shim must be what the generator writes for this
-// checkout: same manifest, same pinned hashes of reproducible builds.
+// The committed shim must be what the release writes for this checkout:
+// same manifest, same pinned hashes of reproducible builds.
 func TestCommittedShimIsCurrent(t *testing.T) {
-	want, err := shimSource(version(".."), hashes)
+	want, err := os.ReadFile(filepath.Join(built, shimFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +54,9 @@ func TestBuildsAreReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(again) != len(hashes) {
+		t.Fatalf("two builds made different files: %v vs %v", hashes, again)
+	}
 	for name, h := range hashes {
 		if again[name] != h {
 			t.Fatalf("%s: two builds differ (%s vs %s)", name, h, again[name])
@@ -66,8 +64,28 @@ func TestBuildsAreReproducible(t *testing.T) {
 	}
 }
 
+// The release's bin/ holds exactly what the shim can pick: the universal
+// Mac binary and one file per other platform, each pinned.
+func TestLayoutHoldsWhatTheShimPicks(t *testing.T) {
+	entries, err := os.ReadDir(filepath.Join(built, "bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Name())
+		if hashes[e.Name()] == "" {
+			t.Errorf("bin/%s is not pinned", e.Name())
+		}
+	}
+	want := "jcds2-uploader jcds2-uploader-linux-amd64 jcds2-uploader-linux-arm64"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("bin/ holds %v, want %s", got, want)
+	}
+}
+
 func TestUniversalBinaryHoldsBothMacArchitectures(t *testing.T) {
-	f, err := macho.OpenFat(filepath.Join(built, "bin", "jcds2-uploader"))
+	f, err := macho.OpenFat(filepath.Join(built, "bin", universalBin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,66 +102,46 @@ func TestUniversalBinaryHoldsBothMacArchitectures(t *testing.T) {
 	}
 }
 
-// python finds an interpreter with PyYAML (AutoPkg bundles it; on Debian
-// it is python3-yaml, which .ci/run installs).
-func python(t *testing.T) string {
+// shimPythons are the interpreters the shim's unit tests run under: the
+// first of $PYTHON, /usr/bin/python3 and python3 that exists, then every
+// one in $SHIM_PYTHONS (space-separated; CI adds a Python 3.10, what
+// AutoPkg bundles on macOS, when it has one).
+func shimPythons(t *testing.T) []string {
+	var out []string
 	for _, p := range []string{os.Getenv("PYTHON"), "/usr/bin/python3", "python3"} {
 		if p == "" {
 			continue
 		}
-		if err := exec.Command(p, "-c", "import yaml, plistlib").Run(); err == nil {
-			return p
+		if found, err := exec.LookPath(p); err == nil {
+			out = append(out, found)
+			break
 		}
 	}
-	t.Fatal("no python3 with PyYAML found: install python3 and python3-yaml (apt-get install python3-yaml), or set PYTHON")
-	return ""
+	if len(out) == 0 {
+		t.Fatal("no python3 found: install python3, or set PYTHON")
+	}
+	return append(out, strings.Fields(os.Getenv("SHIM_PYTHONS"))...)
 }
 
-// The Python suite loads the shim as AutoPkg does and runs it against
-// this checkout's binary and the simulator on MinIO.
+// The shim's unit tests (testdata/shimtest): what the real-AutoPkg test
+// cannot reach from this machine. Standard library only, over a minimal
+// autopkglib stand-in, against the release layout and the simulator.
 func TestShimUnderPython(t *testing.T) {
-	py := python(t)
-	mp, err := jamfsim.StartMinIO()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mp.Stop()
-	sim, err := jamfsim.New(jamfsim.Config{S3: mp.Backend()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sim.Close()
-
-	// The shared-processor folder as a user has it: the shim and bin/.
-	dir := filepath.Join(t.TempDir(), "JCDS2Processors")
-	os.MkdirAll(filepath.Join(dir, "bin"), 0o755)
-	shim, _ := os.ReadFile(shimPath)
-	os.WriteFile(filepath.Join(dir, "JCDS2PackageUploader.py"), shim, 0o644)
-	host := filepath.Join(built, "bin", "jcds2-uploader-"+runtime.GOOS+"-"+runtime.GOARCH)
-	bin, _ := os.ReadFile(host)
-	if err := os.WriteFile(filepath.Join(dir, "bin", "jcds2-uploader"), bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	manifest, _ := json.Marshal(processor.GetManifest())
+	sim := startSim(t, hostBinary(t, built))
 	abs, _ := filepath.Abs("../testdata/shimtest")
-	recipes, _ := filepath.Abs("../recipes")
-	cmd := exec.Command(py, "-m", "unittest", "-v", "test_shim")
-	cmd.Dir = abs
-	cmd.Env = append(os.Environ(),
-		"PYTHONPATH="+abs, "PYTHONDONTWRITEBYTECODE=1",
-		"SHIM_DIR="+dir, "SIM_URL="+sim.URL, "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint(),
-		"SIM_CLIENT_ID="+jamfsim.DefaultClientID, "SIM_CLIENT_SECRET="+jamfsim.DefaultClientSecret,
-		"SIM_USER="+jamfsim.DefaultUser, "SIM_PASSWORD="+jamfsim.DefaultPassword,
-		"MANIFEST_JSON="+string(manifest), "RECIPES_DIR="+recipes)
-	out, err := cmd.CombinedOutput()
-	t.Logf("python unittest:\n%s", out)
-	if err != nil || !bytes.Contains(out, []byte("\nOK")) {
-		t.Fatalf("the Python shim tests failed: %v", err)
-	}
-	// Secrets the simulator issued never reached what the shim printed.
-	for _, s := range sim.IssuedSecrets() {
-		if bytes.Contains(out, []byte(s)) {
-			t.Fatal("an issued token or S3 secret was printed")
+	for _, py := range shimPythons(t) {
+		cmd := exec.Command(py, "-B", "-m", "unittest", "-v", "test_shim")
+		cmd.Dir = abs
+		cmd.Env = []string{
+			"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "LANG=C.UTF-8",
+			"PYTHONPATH=" + abs, "PYTHONDONTWRITEBYTECODE=1",
+			"SHIM_DIR=" + built, "SIM_URL=" + sim.vars["JSS_URL"], "AWS_ENDPOINT_URL_S3=" + sim.vars["AWS_ENDPOINT_URL_S3"],
+			"SIM_CLIENT_ID=" + sim.vars["CLIENT_ID"], "SIM_CLIENT_SECRET=" + sim.vars["CLIENT_SECRET"],
+		}
+		out, err := cmd.CombinedOutput()
+		t.Logf("%s -m unittest:\n%s", py, out)
+		if err != nil || !bytes.Contains(out, []byte("\nOK")) {
+			t.Fatalf("the shim's Python tests failed under %s: %v", py, err)
 		}
 	}
 }

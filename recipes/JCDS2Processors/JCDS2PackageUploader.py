@@ -6,13 +6,15 @@
 # this file, so it pins the SHA-256 of every binary it may run; a binary
 # that does not match is refused.
 #
-# Standard library only; runs on AutoPkg's bundled Python 3.10.
+# Standard library only; runs on AutoPkg's bundled Python 3.10 and later.
 """Uploads a package to Jamf Pro over JCDS 2.0 (or the Jamf Pro API packages upload route), skipping unchanged packages and never leaving a duplicate. A drop-in replacement for JamfPackageUploader backed by the jcds2-uploader binary."""
 
 import datetime
 import hashlib
 import os
+import platform
 import plistlib
+import re
 import shutil
 import subprocess
 import sys
@@ -24,22 +26,31 @@ __all__ = ["JCDS2PackageUploader"]
 
 VERSION = "0.1.0-dev"
 
-# SHA-256 of each binary this shim may run, by platform.
+# SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "darwin-amd64": "1a7dffbbd0b2f427b00b32eb34bf88d5f693d67cc5f6e14b1aa2d566ff8a927e",
-    "darwin-arm64": "977c7208d677833fba0bee3bdfe1f4b8ed5d368d182c408f639aadb56857cc71",
-    "darwin-universal": "16280654eaac9bced5610ca19e493591a373f5869c8b833d6ff3d07963793703",
-    "linux-amd64": "3e9772dc15a7e4e236db57f6018d0dbeb9729b90e8a2181e44bdd7a7ee39e86f",
-    "linux-arm64": "af92274211cf723fc03621b5d0180c7d18034cd18ae8ec5b337bfa1e51e43a5b",
+    "jcds2-uploader": "c799b697480400a9bce0c4ffdbdf30f6b516a57c0ebdb55877f0bc5bc3bf3bca",
+    "jcds2-uploader-linux-amd64": "581e28809cc721a82c210ce2d216a6644afec34961027da4cb34cab9fb2c916b",
+    "jcds2-uploader-linux-arm64": "a1046e6a6fc3c8cc6a30f322e51b0e083a39fe6c47a76395693e4bdca729fda6",
 }
+
+BINARY_NAME = "jcds2-uploader"
+
+# Secret inputs: not declared in input_variables (AutoPkg prints and
+# records declared inputs), still sent to the binary from the env.
+SECRET_INPUTS = ("API_PASSWORD", "CLIENT_SECRET", "BEARER_TOKEN", "SMB_PASSWORD", "SMB_SHARES",)
+
+# Secret inputs also read from the process environment when absent or
+# empty in AutoPkg's env: AutoPkg never prints or records that.
+ENV_SECRETS = ("API_PASSWORD", "CLIENT_SECRET", "BEARER_TOKEN", "SMB_PASSWORD",)
 
 # Keys whose upper-cased name contains one of these hold secrets: the
 # binary never writes them back, so they are never deleted here.
 SECRET_MARKERS = ("PASSWORD", "SECRET", "TOKEN", "SMB_SHARES",)
 
-BINARY_NAME = "jcds2-uploader"
+# platform.machine() spellings of the architectures Go calls amd64, arm64.
+_ARCHES = {"x86_64": "amd64", "amd64": "amd64", "x64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
-_verified = {}
+_digests = {}
 
 
 def _is_secret(key):
@@ -48,11 +59,29 @@ def _is_secret(key):
 
 
 def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    stat = os.stat(path)
+    key = (path, stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    if key not in _digests:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        _digests[key] = digest.hexdigest()
+    return _digests[key]
+
+
+def host_platform():
+    """(GOOS, GOARCH) of this machine, from platform.system()/machine()."""
+    system = platform.system().lower() or "unknown"
+    machine = platform.machine().lower()
+    return system, _ARCHES.get(machine, machine or "unknown")
+
+
+def bundled_name(system, arch):
+    """The bin/ file for a platform: the universal binary on a Mac."""
+    if system == "darwin":
+        return BINARY_NAME
+    return "%s-%s-%s" % (BINARY_NAME, system, arch)
 
 
 def _plistable(value, log, path):
@@ -87,7 +116,28 @@ def _plistable(value, log, path):
 class JCDS2PackageUploader(Processor):
     """Uploads a package to Jamf Pro over JCDS 2.0 (or the Jamf Pro API packages upload route), skipping unchanged packages and never leaving a duplicate. A drop-in replacement for JamfPackageUploader backed by the jcds2-uploader binary."""
 
-    description = __doc__
+    description = (
+        "Uploads a package to Jamf Pro over JCDS 2.0 (or the Jamf Pro API packages upload "
+        "route), skipping unchanged packages and never leaving a duplicate. A drop-in "
+        "replacement for JamfPackageUploader backed by the jcds2-uploader binary.\n\nSecret inputs "
+        "are deliberately not declared as input variables, so AutoPkg never prints them with a "
+        "step's Input (-vv) nor keeps them in the step's record in the receipt: API_PASSWORD "
+        "(Password for API_USERNAME. Never logged or written back); CLIENT_SECRET (Jamf Pro API "
+        "client secret. Never logged or written back); BEARER_TOKEN (A bearer token minted "
+        "elsewhere; checked with GET /api/v1/auth before use); SMB_PASSWORD (accepted, not "
+        "used); SMB_SHARES (accepted, not used). They still reach the binary, on stdin, never on "
+        "its command line: from AutoPkg's env (preferences, -k, recipe Input) or, when absent or "
+        "empty there, API_PASSWORD, CLIENT_SECRET, BEARER_TOKEN, SMB_PASSWORD from the process "
+        "environment. Prefer the process environment: AutoPkg itself copies its whole env, "
+        "preferences and -k values included, into every receipt and autopkg_results.plist, and "
+        "prints it at -vvv; it never sees the process environment.\n\nThe binary: "
+        "JCDS2_UPLOADER_PATH (AutoPkg env or preferences, then the process environment) when "
+        "set; else, beside this file, bin/jcds2-uploader on macOS (universal) or "
+        "bin/jcds2-uploader-<os>-<arch> elsewhere (e.g. linux-amd64, linux-arm64); else "
+        "jcds2-uploader on PATH. Whichever it is, its SHA-256 must be one this shim pins; a "
+        "binary named by JCDS2_UPLOADER_PATH may instead match the SHA-256 given in "
+        "JCDS2_UPLOADER_SHA256."
+    )
     input_variables = {
         "JSS_URL": {
             "required": True,
@@ -97,21 +147,9 @@ class JCDS2PackageUploader(Processor):
             "required": False,
             "description": "Jamf Pro user name, used only to mint a bearer token.",
         },
-        "API_PASSWORD": {
-            "required": False,
-            "description": "Password for API_USERNAME. Never logged or written back.",
-        },
         "CLIENT_ID": {
             "required": False,
             "description": "Jamf Pro API client ID (preferred over user name and password).",
-        },
-        "CLIENT_SECRET": {
-            "required": False,
-            "description": "Jamf Pro API client secret. Never logged or written back.",
-        },
-        "BEARER_TOKEN": {
-            "required": False,
-            "description": "A bearer token minted elsewhere; checked with GET /api/v1/auth before use.",
         },
         "JAMF_CLI_PROFILE": {
             "required": False,
@@ -141,15 +179,6 @@ class JCDS2PackageUploader(Processor):
         "SMB_USERNAME": {
             "required": False,
             "default": "",
-            "description": "Accepted, not used: file-share (SMB) distribution points are not supported.",
-        },
-        "SMB_PASSWORD": {
-            "required": False,
-            "default": "",
-            "description": "Accepted, not used: file-share (SMB) distribution points are not supported.",
-        },
-        "SMB_SHARES": {
-            "required": False,
             "description": "Accepted, not used: file-share (SMB) distribution points are not supported.",
         },
         "pkg_name": {
@@ -339,6 +368,11 @@ class JCDS2PackageUploader(Processor):
             "required": False,
             "description": "Path to the jcds2-uploader binary (read by the shim).",
         },
+        "JCDS2_UPLOADER_SHA256": {
+            "required": False,
+            "description": "(shim) SHA-256 (hex) of the binary named by JCDS2_UPLOADER_PATH, "
+            "for a binary this shim does not pin. Ignored without JCDS2_UPLOADER_PATH.",
+        },
     }
     output_variables = {
         "pkg_name": {"description": "File name of the package in Jamf Pro."},
@@ -359,42 +393,71 @@ class JCDS2PackageUploader(Processor):
         except (TypeError, ValueError):
             return 0
 
-    def find_binary(self):
-        """JCDS2_UPLOADER_PATH (env or prefs), bin/ beside this file, then PATH."""
-        candidates = []
-        configured = self.env.get("JCDS2_UPLOADER_PATH")
-        if configured:
-            candidates.append(str(configured))
-        candidates.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin", BINARY_NAME))
-        found = shutil.which(BINARY_NAME)
-        if found:
-            candidates.append(found)
-        for path in candidates:
-            if os.path.isfile(path) and os.access(path, os.X_OK):
-                return path
-        raise ProcessorError(
-            "%s not found (looked at %s): put the binary in bin/ beside %s, "
-            "or set JCDS2_UPLOADER_PATH" % (BINARY_NAME, ", ".join(candidates), os.path.basename(__file__))
-        )
+    def _setting(self, key):
+        """A shim setting: AutoPkg's env (prefs, -k, Input), then the process environment."""
+        value = self.env.get(key)
+        if value in (None, ""):
+            value = os.environ.get(key, "")
+        return str(value)
 
-    def verify_binary(self, path):
-        stat = os.stat(path)
-        key = (path, stat.st_size, stat.st_mtime_ns)
-        if _verified.get(key):
-            return
+    def find_binary(self):
+        """Return (path, trusted SHA-256 set) of the binary to run; see description."""
+        system, arch = host_platform()
+        where = "%s/%s (platform.system() %r, platform.machine() %r)" % (
+            system, arch, platform.system(), platform.machine())
+        explicit = self._setting("JCDS2_UPLOADER_PATH")
+        own_pin = self._setting("JCDS2_UPLOADER_SHA256").strip().lower()
+        if explicit:
+            path = os.path.abspath(os.path.expanduser(explicit))
+            if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+                raise ProcessorError(
+                    "JCDS2_UPLOADER_PATH is %s, which is not an executable file (on %s): "
+                    "point it at a jcds2-uploader binary, or unset it to use bin/%s beside %s.py"
+                    % (path, where, bundled_name(system, arch), self.__class__.__name__))
+            trusted = set(PINNED_SHA256.values())
+            if own_pin:
+                if not re.fullmatch(r"[0-9a-f]{64}", own_pin):
+                    raise ProcessorError(
+                        "JCDS2_UPLOADER_SHA256 must be 64 hex digits (sha256sum %s), not %r" % (path, own_pin))
+                trusted.add(own_pin)
+            return path, trusted
+        if own_pin:
+            raise ProcessorError(
+                "JCDS2_UPLOADER_SHA256 is set but JCDS2_UPLOADER_PATH is not: a pin of your own "
+                "applies only to the binary you name with JCDS2_UPLOADER_PATH")
+        name = bundled_name(system, arch)
+        bundled = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bin", name)
+        looked = ["JCDS2_UPLOADER_PATH (not set in the AutoPkg env, preferences or process environment)"]
+        if os.path.isfile(bundled):
+            if not os.access(bundled, os.X_OK):
+                raise ProcessorError("%s is not executable: chmod +x it" % bundled)
+            want = PINNED_SHA256.get(name)
+            return bundled, {want} if want else set()
+        looked.append("%s (no such file)" % bundled)
+        on_path = shutil.which(BINARY_NAME)
+        if on_path:
+            return on_path, set(PINNED_SHA256.values())
+        looked.append("%s on PATH (not found)" % BINARY_NAME)
+        raise ProcessorError(
+            "no jcds2-uploader binary for %s: looked for %s. This release has bin/%s; "
+            "run `go run ./release` in the jcds2-uploader checkout (or unpack a release there), "
+            "or set JCDS2_UPLOADER_PATH" % (where, ", ".join(looked), ", bin/".join(sorted(PINNED_SHA256))))
+
+    def verify_binary(self, path, trusted):
         digest = _sha256(path)
-        if digest not in PINNED_SHA256.values():
+        if digest not in trusted:
             raise ProcessorError(
                 "%s has SHA-256 %s, which this shim (version %s) does not trust: install the binary "
-                "built for this version of %s.py (go run ./release), or update the shim and run "
-                "autopkg update-trust-info" % (path, digest, VERSION, self.__class__.__name__)
-            )
-        _verified[key] = True
+                "built for this version of %s.py (go run ./release), or name a binary of your own with "
+                "JCDS2_UPLOADER_PATH and its SHA-256 with JCDS2_UPLOADER_SHA256"
+                % (path, digest, VERSION, self.__class__.__name__))
 
     def main(self):
-        binary = self.find_binary()
-        self.verify_binary(binary)
+        binary, trusted = self.find_binary()
+        self.verify_binary(binary, trusted)
         verbose = self._verbose()
+        if verbose >= 2:
+            print("%s: running %s (SHA-256 %s, pinned)" % (self.__class__.__name__, binary, _sha256(binary)), flush=True)
 
         def log(message):
             if verbose >= 3:
@@ -408,7 +471,11 @@ class JCDS2PackageUploader(Processor):
                 sent[str(key)] = _plistable(value, log, key)
             except TypeError as err:
                 log("not sending %s: %s" % (key, err))
-        payload = plistlib.dumps(sent, fmt=plistlib.FMT_BINARY)
+        payload = dict(sent)
+        for key in ENV_SECRETS:
+            if payload.get(key) in (None, "") and os.environ.get(key):
+                payload[key] = os.environ[key]  # for the binary only, never into self.env
+        payload = plistlib.dumps(payload, fmt=plistlib.FMT_BINARY)
 
         sys.stdout.flush()
         with subprocess.Popen(
@@ -442,11 +509,13 @@ class JCDS2PackageUploader(Processor):
             raise ProcessorError("%s wrote no valid plist: %s" % (BINARY_NAME, err))
         if not isinstance(result, dict):
             raise ProcessorError("%s wrote a plist that is not a dict" % BINARY_NAME)
-        # Merge in place: keys the binary removed go, secrets stay.
+        # Merge in place: keys the binary removed go. Secrets are neither
+        # deleted nor taken back (the binary never writes them; one from
+        # the process environment must never land in AutoPkg's env).
         for key in list(sent):
             if key not in result and not _is_secret(key):
                 del self.env[key]
-        self.env.update(result)
+        self.env.update((key, value) for key, value in result.items() if not _is_secret(key))
         for key in result:
             if key.endswith("_summary_result") and key not in self.output_variables:
                 self.output_variables = dict(self.output_variables)
