@@ -86,6 +86,9 @@ type S3Target struct {
 	Concurrency int   // parallel part uploads; 0 means 4
 }
 
+// Validate checks the bucket name without any request.
+func (t S3Target) Validate() error { return checkBucket(t.Bucket) }
+
 // Config is what the processor parsed from the inputs.
 type Config struct {
 	Shares []Share
