@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -45,15 +46,14 @@ func UploadS3(ctx context.Context, t S3Target, pkg Package, opts Options) Outcom
 		log = nopLogger{}
 	}
 	o := Outcome{Target: "s3://" + t.Bucket + "/" + pkg.Name, Input: "S3_BUCKET_NAME"}
-	o.Status, o.Bytes, o.Err = uploadS3(ctx, t, &localPackage{pkg: pkg}, opts.Replace, log)
+	o.Status, o.Bytes, o.Err = uploadS3(ctx, t, &localPackage{pkg: pkg}, opts, log)
 	if o.Err != nil {
 		o.Status = Failed
 	}
-	log.Logf(0, "%s", o)
 	return o
 }
 
-func uploadS3(ctx context.Context, t S3Target, local *localPackage, replace bool, log Logger) (Status, int64, error) {
+func uploadS3(ctx context.Context, t S3Target, local *localPackage, opts Options, log Logger) (Status, int64, error) {
 	if err := checkBucket(t.Bucket); err != nil {
 		return Failed, 0, err
 	}
@@ -64,7 +64,7 @@ func uploadS3(ctx context.Context, t S3Target, local *localPackage, replace bool
 	if err != nil {
 		return Failed, 0, err
 	}
-	client, err := newS3Client(ctx, t, log)
+	client, err := newS3Client(ctx, t, opts.stall(), log)
 	if err != nil {
 		return Failed, 0, err
 	}
@@ -73,7 +73,7 @@ func uploadS3(ctx context.Context, t S3Target, local *localPackage, replace bool
 	var nf smithy.APIError
 	switch {
 	case err == nil:
-		st, err := compareObject(head, size, local, replace)
+		st, err := compareObject(head, size, local, opts.Replace)
 		if st != Copied || err != nil {
 			return st, 0, err
 		}
@@ -137,19 +137,20 @@ func compareObject(head *s3.HeadObjectOutput, size int64, local *localPackage, r
 
 // newS3Client loads the standard AWS configuration and checks that it
 // has credentials and a usable endpoint before any request.
-func newS3Client(ctx context.Context, t S3Target, log Logger) (*s3.Client, error) {
+func newS3Client(ctx context.Context, t S3Target, stall time.Duration, log Logger) (*s3.Client, error) {
 	tries := t.MaxTries
 	if tries <= 0 {
 		tries = 5
 	}
-	loadOpts := []func(*config.LoadOptions) error{config.WithRetryMaxAttempts(tries)}
-	if t.Insecure {
-		hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+	// A server that takes the request and never answers is given up on
+	// (and the request retried) after stall, not never.
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.ResponseHeaderTimeout = stall
+		if t.Insecure {
 			tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // only with insecure_mode
-		})
-		loadOpts = append(loadOpts, config.WithHTTPClient(hc))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+		}
+	})
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(tries), config.WithHTTPClient(hc))
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration: %v: check AWS_PROFILE, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE", err)
 	}

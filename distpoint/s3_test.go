@@ -227,6 +227,26 @@ func TestS3AgainstMinIO(t *testing.T) {
 		}
 	})
 
+	t.Run("self-signed https endpoint: refused, accepted with insecure", func(t *testing.T) {
+		isolateAWS(t)
+		be.EnsureBucket(ctx, "dp-tls")
+		u, _ := url.Parse(mp.URL)
+		tlsProxy := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(u))
+		defer tlsProxy.Close()
+		t.Setenv("AWS_ACCESS_KEY_ID", mp.RootUser)
+		t.Setenv("AWS_SECRET_ACCESS_KEY", mp.RootPassword)
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv("AWS_ENDPOINT_URL_S3", tlsProxy.URL)
+		pkg := pkgFile(t, "T.pkg", 1000, 7)
+		o := distpoint.UploadS3(ctx, distpoint.S3Target{Bucket: "dp-tls", MaxTries: 1}, pkg, distpoint.Options{})
+		if o.Status != distpoint.Failed || !strings.Contains(o.Err.Error(), "certificate") {
+			t.Fatalf("self-signed without insecure: %+v", o)
+		}
+		if o = distpoint.UploadS3(ctx, distpoint.S3Target{Bucket: "dp-tls", Insecure: true}, pkg, distpoint.Options{}); o.Status != distpoint.Copied {
+			t.Fatalf("self-signed with insecure: %+v", o)
+		}
+	})
+
 	t.Run("plain http to a non-loopback endpoint is refused before any request", func(t *testing.T) {
 		isolateAWS(t)
 		t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")

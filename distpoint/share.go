@@ -60,7 +60,9 @@ const (
 //     or cancellation the temporary file is removed.
 //
 // Passwords are registered with opts.Log.Secret first and appear in no
-// error. A cancelled ctx fails the shares not yet done.
+// error. A cancelled ctx fails the shares not yet done. Progress goes to
+// opts.Log.Progress per share; the outcomes are the caller's to log
+// (Outcome.String is a ready line) and to act on (Failures).
 func CopyToShares(ctx context.Context, shares []Share, pkg Package, opts Options) []Outcome {
 	log := opts.Log
 	if log == nil {
@@ -79,13 +81,15 @@ func CopyToShares(ctx context.Context, shares []Share, pkg Package, opts Options
 			o.Status = Failed
 			o.Err = scrub(o.Err, s.Password)
 		}
-		log.Logf(0, "%s", o)
 		outcomes = append(outcomes, o)
 	}
 	return outcomes
 }
 
 func copyToShare(ctx context.Context, s Share, local *localPackage, opts Options, log Logger) (Status, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return Failed, 0, interrupted(ctx, err)
+	}
 	if err := s.Validate(); err != nil {
 		return Failed, 0, err
 	}
@@ -126,6 +130,7 @@ func copyToShare(ctx context.Context, s Share, local *localPackage, opts Options
 	case !opts.Replace:
 		return SkippedExisting, 0, nil
 	default:
+		log.Logf(1, "%s on the share has the package's size; comparing SHA-256 hashes (replace_pkg is set)", dst)
 		same, err := sameBytes(ctx, b, dst, local, dog)
 		if err != nil {
 			return Failed, 0, err

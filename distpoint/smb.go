@@ -192,6 +192,9 @@ func (f smbFile) Close() error { return f.b.wrap(f.f.Close()) }
 
 // smbError explains login and share-name failures in the user's terms.
 func smbError(doing string, err error, input string) error {
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: interrupted: %w", doing, err)
+	}
 	var re *smb2.ResponseError
 	if errors.As(err, &re) {
 		switch re.Code {
