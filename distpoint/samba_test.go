@@ -15,7 +15,8 @@ import (
 
 // sambaServer is a real smbd on a loopback port with a throwaway
 // smb.conf, passdb and state under a temp dir. Shares: "pkgs" and
-// "other" (writable, each with a Packages folder) and "readonly".
+// "other" (writable, each with a Packages folder), "readonly", and
+// "small" (an empty folder; see mountSmall).
 type sambaServer struct {
 	t              *testing.T
 	Addr           string // 127.0.0.1:port
@@ -43,7 +44,7 @@ func startSamba(t *testing.T) *sambaServer {
 	dir := t.TempDir()
 	s := &sambaServer{t: t, Root: filepath.Join(dir, "shares"), User: u.Username, Password: "dp-pass-" + randomHex(6),
 		conf: filepath.Join(dir, "smb.conf"), log: filepath.Join(dir, "smbd.log")}
-	for _, d := range []string{"priv", "lock", "state", "cache", "pid", "shares/pkgs/Packages", "shares/other/Packages", "shares/readonly/Packages"} {
+	for _, d := range []string{"priv", "lock", "state", "cache", "pid", "shares/pkgs/Packages", "shares/other/Packages", "shares/readonly/Packages", "shares/small"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -79,6 +80,9 @@ func startSamba(t *testing.T) *sambaServer {
 [readonly]
   path = %[1]s/shares/readonly
   read only = yes
+[small]
+  path = %[1]s/shares/small
+  read only = no
 `, dir, port)
 	if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
@@ -158,4 +162,22 @@ func freeLoopbackPort(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// mountSmall puts a tmpfs of size bytes, holding an empty Packages
+// folder, under the "small" share: a share that fills up. It skips when
+// the test may not mount (no root, no CAP_SYS_ADMIN).
+func (s *sambaServer) mountSmall(size int) {
+	s.t.Helper()
+	dir := filepath.Join(s.Root, "small")
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0755", size)); err != nil {
+		s.t.Skipf("cannot mount a tmpfs for the full-share case (%v); it needs root", err)
+	}
+	s.t.Cleanup(func() {
+		s.Kill() // smbd may hold the mount busy
+		syscall.Unmount(dir, syscall.MNT_DETACH)
+	})
+	if err := os.Mkdir(filepath.Join(dir, "Packages"), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
 }

@@ -128,6 +128,22 @@ func TestSMBOneShareOfTwoFails(t *testing.T) {
 	}
 }
 
+// A share that fills up mid-copy (a 4 MiB tmpfs, a 6 MiB package): a
+// clear "full" error, and nothing left behind, not even the temporary file.
+func TestSMBShareFillsUp(t *testing.T) {
+	srv := startSamba(t)
+	srv.mountSmall(4 << 20)
+	pkg := writePkg(t, t.TempDir(), "Big.pkg", 6<<20, 1)
+	o := one(t, CopyToShares(context.Background(), []Share{srv.Share("SMB_URL", "small")}, pkg, Options{}))
+	if o.Status != Failed || !strings.Contains(o.Err.Error(), "the share is full") {
+		t.Fatalf("full share: %+v", o)
+	}
+	t.Logf("full share: %v", o.Err)
+	if names := dirNames(t, srv.Packages("small")); len(names) != 0 {
+		t.Fatalf("Packages holds %v after the share filled up", names)
+	}
+}
+
 // An interrupt (context cancelled a third of the way) leaves nothing at
 // all: no file under the real name, no temporary file.
 func TestSMBCancelMidCopy(t *testing.T) {
