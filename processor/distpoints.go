@@ -62,6 +62,9 @@ func DistributionPoints(env Env) (distpoint.Config, []string, error) {
 	return cfg, warnings, nil
 }
 
+// The engine passes the processor's logger to distpoint as it is.
+var _ distpoint.Logger = (*Logger)(nil)
+
 // numberedURL matches SMB2_URL, SMB3_URL ... (and SMB1_URL, which the
 // reference never reads either).
 var numberedURL = regexp.MustCompile(`^SMB([0-9]+)_URL$`)
