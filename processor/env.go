@@ -154,34 +154,41 @@ func IsSecretKey(key string) bool {
 	return false
 }
 
-// SecretValues collects every non-trivial string held under a secret key,
-// nested values included, so the logger can scrub them.
+// SecretValues collects every non-trivial string held under a secret key
+// at any depth (API_PASSWORD, a dict's SMB_PASSWORD ...), so the logger
+// can scrub them. Inside SMB_SHARES only the values under secret keys
+// count: its URLs and user names must stay readable in the log.
 func (e Env) SecretValues() []string {
 	var out []string
-	var walk func(v any)
-	walk = func(v any) {
+	var walk func(v any, secret bool)
+	walk = func(v any, secret bool) {
 		switch x := v.(type) {
 		case string:
-			if len(x) >= 4 {
+			if secret && len(x) >= 4 {
 				out = append(out, x)
 			}
 		case []any:
 			for _, y := range x {
-				walk(y)
+				walk(y, secret)
 			}
 		case map[string]any:
-			for _, y := range x {
-				walk(y)
+			for k, y := range x {
+				walk(y, secret || holdsSecretValue(k))
 			}
 		}
 	}
 	for k, v := range e {
-		if IsSecretKey(k) {
-			walk(v)
-		}
+		walk(v, holdsSecretValue(k))
 	}
 	sort.Strings(out)
 	return out
+}
+
+// holdsSecretValue is IsSecretKey minus SMB_SHARES, which is withheld
+// from the output as a whole but is a container: the secrets are the
+// SMB_PASSWORD values inside it.
+func holdsSecretValue(key string) bool {
+	return IsSecretKey(key) && !strings.Contains(strings.ToUpper(key), "SMB_SHARES")
 }
 
 // WithoutSecrets returns a shallow copy of env without secret keys: the

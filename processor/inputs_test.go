@@ -73,12 +73,16 @@ func TestPkgPathResolution(t *testing.T) {
 func TestUnsupportedInputsAreLoggedNotFatal(t *testing.T) {
 	var b strings.Builder
 	log := NewLogger(&b, 1)
-	env := Env{"SMB_URL": "smb://server/share", "aws_cdp_mode": "True", "jcds_mode": "False"}
+	env := Env{"JAMF_CLI_PROFILE": "prod", "custom_curl_opts": "--max-time 9", "jcds_mode": "False", "SMB_URL": "smb://server/share", "aws_cdp_mode": "True"}
 	LogIgnored(env, log)
 	out := b.String()
-	if !strings.Contains(out, "Input SMB_URL is accepted but not used: file-share (SMB) distribution points are not supported; only the cloud distribution point is uploaded to.") ||
-		!strings.Contains(out, "Input aws_cdp_mode is accepted but not used") || strings.Contains(out, "jcds_mode") {
+	if !strings.Contains(out, "Input JAMF_CLI_PROFILE is accepted but not used: jamf-cli profiles are not read; give JSS_URL and credentials instead.") ||
+		!strings.Contains(out, "Input custom_curl_opts is accepted but not used") || strings.Contains(out, "jcds_mode") {
 		t.Fatalf("log:\n%s", out)
+	}
+	// File shares and aws_cdp_mode are used now (see DistributionPoints).
+	if strings.Contains(out, "SMB_URL") || strings.Contains(out, "aws_cdp_mode") {
+		t.Fatalf("a used input is logged as unused:\n%s", out)
 	}
 	b.Reset()
 	LogIgnored(env, NewLogger(&b, 0))

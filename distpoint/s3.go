@@ -1,0 +1,270 @@
+package distpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+)
+
+// shaMetaKey is the user metadata (x-amz-meta-sha256) holding the hex
+// SHA-256 of the bytes we uploaded; HeadObject returns it, so a re-run
+// can tell equal bytes without downloading them.
+const shaMetaKey = "sha256"
+
+// UploadS3 puts pkg at s3://t.Bucket/<pkg.Name>. The rule:
+//   - no object of that name: upload;
+//   - an object whose size and x-amz-meta-sha256 equal the local file's:
+//     Unchanged, nothing is sent;
+//   - otherwise (other size, other or no recorded SHA-256): upload only
+//     with opts.Replace, else SkippedDifferent (known to differ) or
+//     SkippedExisting (same size, no recorded hash, e.g. an aws-cli copy).
+//
+// Uploads are multipart with a CRC32 checksum per part, carry the
+// SHA-256 as metadata, and are checked with HeadObject afterwards.
+// Credentials, region and endpoint come from the AWS SDK's standard
+// chain (environment, shared config and credentials files, AWS_PROFILE,
+// SSO, IMDS; AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the profile's
+// endpoint_url). With no region configured the bucket's own region is
+// asked for. With an endpoint override, addressing is path-style, and
+// plain http:// is refused for non-loopback hosts unless t.Insecure.
+func UploadS3(ctx context.Context, t S3Target, pkg Package, opts Options) Outcome {
+	log := opts.Log
+	if log == nil {
+		log = nopLogger{}
+	}
+	o := Outcome{Target: "s3://" + t.Bucket + "/" + pkg.Name, Input: "S3_BUCKET_NAME"}
+	o.Status, o.Bytes, o.Err = uploadS3(ctx, t, &localPackage{pkg: pkg}, opts, log)
+	if o.Err != nil {
+		o.Status = Failed
+	}
+	return o
+}
+
+func uploadS3(ctx context.Context, t S3Target, local *localPackage, opts Options, log Logger) (Status, int64, error) {
+	if err := checkBucket(t.Bucket); err != nil {
+		return Failed, 0, err
+	}
+	if err := checkName(local.pkg.Name); err != nil {
+		return Failed, 0, err
+	}
+	size, err := local.size()
+	if err != nil {
+		return Failed, 0, err
+	}
+	client, err := newS3Client(ctx, t, opts.stall(), log)
+	if err != nil {
+		return Failed, 0, err
+	}
+	bucket, key := aws.String(t.Bucket), aws.String(local.pkg.Name)
+	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: key})
+	var nf smithy.APIError
+	switch {
+	case err == nil:
+		st, err := compareObject(head, size, local, opts.Replace)
+		if st != Copied || err != nil {
+			return st, 0, err
+		}
+		log.Logf(1, "s3://%s/%s differs from the package: replacing it", t.Bucket, local.pkg.Name)
+	case errors.As(err, &nf) && (nf.ErrorCode() == "NotFound" || nf.ErrorCode() == "NoSuchKey"):
+	default:
+		return Failed, 0, s3Error("looking for the object", err, t.Bucket)
+	}
+	sum, err := local.sha256()
+	if err != nil {
+		return Failed, 0, err
+	}
+	f, _, err := local.open()
+	if err != nil {
+		return Failed, 0, err
+	}
+	defer f.Close()
+	body := &progressReader{ctx: ctx, r: io.NewSectionReader(f, 0, size), total: size, log: log}
+	if err := putObject(ctx, client, t, local.pkg.Name, body, size, sum); err != nil {
+		return Failed, 0, err
+	}
+	head, err = client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: key})
+	if err != nil {
+		return Failed, size, s3Error("checking the uploaded object", err, t.Bucket)
+	}
+	if aws.ToInt64(head.ContentLength) != size || head.Metadata[shaMetaKey] != sum {
+		return Failed, size, fmt.Errorf("the uploaded object holds %d bytes with SHA-256 %q, not %d bytes with %s: run again with replace_pkg set to True",
+			aws.ToInt64(head.ContentLength), head.Metadata[shaMetaKey], size, sum)
+	}
+	return Copied, size, nil
+}
+
+// compareObject applies UploadS3's rule to an existing object; Copied
+// means "upload it".
+func compareObject(head *s3.HeadObjectOutput, size int64, local *localPackage, replace bool) (Status, error) {
+	recorded := head.Metadata[shaMetaKey]
+	if aws.ToInt64(head.ContentLength) != size {
+		if replace {
+			return Copied, nil
+		}
+		return SkippedDifferent, nil
+	}
+	if recorded == "" {
+		if replace {
+			return Copied, nil
+		}
+		return SkippedExisting, nil
+	}
+	sum, err := local.sha256()
+	if err != nil {
+		return Failed, err
+	}
+	switch {
+	case strings.EqualFold(recorded, sum):
+		return Unchanged, nil
+	case replace:
+		return Copied, nil
+	}
+	return SkippedDifferent, nil
+}
+
+// newS3Client loads the standard AWS configuration and checks that it
+// has credentials and a usable endpoint before any request.
+func newS3Client(ctx context.Context, t S3Target, stall time.Duration, log Logger) (*s3.Client, error) {
+	tries := t.MaxTries
+	if tries <= 0 {
+		tries = 5
+	}
+	// A server that takes the request and never answers is given up on
+	// (and the request retried) after stall, not never.
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.ResponseHeaderTimeout = stall
+		if t.Insecure {
+			tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // only with insecure_mode
+		}
+	})
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(tries), config.WithHTTPClient(hc))
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %v: check AWS_PROFILE, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE", err)
+	}
+	creds, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("no AWS credentials for S3_BUCKET_NAME %s (%v): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile in ~/.aws (SSO profiles work after aws sso login), or run with an instance role", t.Bucket, err)
+	}
+	log.Secret(creds.SecretAccessKey)
+	log.Secret(creds.SessionToken)
+
+	var endpoint string
+	client := s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if o.BaseEndpoint == nil {
+			return
+		}
+		endpoint = *o.BaseEndpoint
+		o.UsePathStyle = true
+		if strings.HasPrefix(strings.ToLower(endpoint), "http://") {
+			// Over plain http the SDK would SHA-256 every part to sign it;
+			// the per-part CRC32 checksum guards the bytes instead, as it
+			// does over https (the same choice as jcds2.applyEndpoint).
+			o.APIOptions = append(o.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+		}
+	})
+	if endpoint != "" {
+		if err := checkEndpoint(endpoint, t.Insecure); err != nil {
+			return nil, err
+		}
+		log.Logf(1, "S3 endpoint override %s (path-style addressing)", endpoint)
+	}
+	if cfg.Region == "" {
+		region, err := bucketRegion(ctx, client, t.Bucket)
+		if err != nil {
+			return nil, err
+		}
+		log.Logf(1, "No AWS region configured; bucket %s is in %s", t.Bucket, region)
+		client = s3.New(client.Options(), func(o *s3.Options) { o.Region = region })
+	}
+	return client, nil
+}
+
+// bucketRegion asks HeadBucket, whose answer (a 301 included) carries
+// the bucket's region in X-Amz-Bucket-Region.
+func bucketRegion(ctx context.Context, client *s3.Client, bucket string) (string, error) {
+	out, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}, func(o *s3.Options) {
+		o.Region = "us-east-1"
+	})
+	if err == nil {
+		if r := aws.ToString(out.BucketRegion); r != "" {
+			return r, nil
+		}
+		return "us-east-1", nil
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		if r := re.Response.Header.Get("X-Amz-Bucket-Region"); r != "" {
+			return r, nil
+		}
+	}
+	return "", s3Error("finding the bucket's region (none is configured; set AWS_REGION to skip this)", err, bucket)
+}
+
+func checkEndpoint(endpoint string, insecure bool) error {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("the S3 endpoint override %q is not an http(s) URL: fix AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the profile's endpoint_url", endpoint)
+	}
+	if u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("the S3 endpoint override %s uses plain http to a host that is not loopback: use https, or set insecure_mode to True if you really mean it", endpoint)
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkBucket refuses what cannot be a bucket name, such as an s3://
+// URL or a path, before any request.
+func checkBucket(b string) error {
+	if b == "" {
+		return fmt.Errorf("S3_BUCKET_NAME is empty: aws_cdp_mode needs the bucket name of the S3 distribution point")
+	}
+	if len(b) < 3 || len(b) > 63 || strings.Trim(b, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" {
+		return fmt.Errorf("S3_BUCKET_NAME %q is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens): give just the name, e.g. my-jamf-packages", b)
+	}
+	return nil
+}
+
+// s3Error keeps S3's own code and message and says what to do about the
+// common ones. It never includes credentials.
+func s3Error(doing string, err error, bucket string) error {
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: interrupted: %w", doing, err)
+	}
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return fmt.Errorf("%s in bucket %s: %w", doing, bucket, err)
+	}
+	hint := ""
+	switch ae.ErrorCode() {
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken":
+		hint = ": check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID ...)"
+	case "AccessDenied":
+		hint = ": the credentials need s3:GetObject, s3:PutObject and s3:ListBucket on the bucket"
+	case "Forbidden":
+		// A HEAD answer has no body to say which: wrong keys or no right.
+		hint = ": check the AWS credentials, and that they allow s3:GetObject, s3:PutObject and s3:ListBucket on the bucket"
+	case "NoSuchBucket", "NotFound":
+		hint = ": check S3_BUCKET_NAME (and the region or endpoint)"
+	}
+	return fmt.Errorf("%s in bucket %s: S3 answered %s: %s%s", doing, bucket, ae.ErrorCode(), ae.ErrorMessage(), hint)
+}

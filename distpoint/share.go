@@ -1,0 +1,305 @@
+package distpoint
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"time"
+)
+
+// backend is a connected share: paths are slash-separated and relative
+// to the folder that holds Packages. The SMB and file:// backends
+// implement it, so both follow exactly the same copy procedure.
+type backend interface {
+	Stat(name string) (fs.FileInfo, error)
+	// Create makes a new file and fails if one exists.
+	Create(name string) (writeFile, error)
+	Open(name string) (io.ReadCloser, error)
+	// Rename replaces newName if it exists.
+	Rename(oldName, newName string) error
+	// Partials lists the leftover temporary files in dir.
+	Partials(dir string) ([]fs.FileInfo, error)
+	Remove(name string) error
+	// Abandon removes a temporary file after a failure: on a fresh,
+	// short deadline (the run's context may be cancelled), and over a new
+	// connection if need be. The backend may be unusable afterwards.
+	Abandon(name string) error
+	Close() error
+}
+
+type writeFile interface {
+	io.Writer
+	Sync() error
+	Close() error
+}
+
+const (
+	packagesDir   = "Packages"
+	partialPrefix = ".jcds2-partial-"
+	// A partial file not written to for this long belongs to a run that
+	// died (a live copy touches it every few milliseconds); the next run
+	// deletes it.
+	partialMaxAge = time.Hour
+)
+
+// CopyToShares copies pkg into the Packages folder of every share, one
+// after the other, and returns one Outcome per share in order. Per share:
+//   - no file of that name: copy;
+//   - a file of another size: copy only with Replace, else SkippedDifferent;
+//   - a file of the same size: without Replace SkippedExisting (not read);
+//     with Replace its SHA-256 is compared with the local one and equal
+//     bytes are left alone (Unchanged), so identical bytes are never copied;
+//   - a copy goes to a temporary name in Packages, is flushed and its size
+//     checked, then renamed over the real name (so the real name never
+//     holds half a package), and the size is checked again; on any error
+//     or cancellation the temporary file is removed.
+//
+// Passwords are registered with opts.Log.Secret first and appear in no
+// error. A cancelled ctx fails the shares not yet done. Progress goes to
+// opts.Log.Progress per share; the outcomes are the caller's to log
+// (Outcome.String is a ready line) and to act on (Failures).
+func CopyToShares(ctx context.Context, shares []Share, pkg Package, opts Options) []Outcome {
+	log := opts.Log
+	if log == nil {
+		log = nopLogger{}
+	}
+	for _, s := range shares {
+		log.Secret(s.Password)
+	}
+	local := &localPackage{pkg: pkg}
+	outcomes := make([]Outcome, 0, len(shares))
+	for _, s := range shares {
+		o := Outcome{Target: s.String(), Input: s.Input}
+		log.Logf(1, "Copying %s to file share %s", pkg.Name, o.Target)
+		o.Status, o.Bytes, o.Err = copyToShare(ctx, s, local, opts, log)
+		if o.Err != nil {
+			o.Status = Failed
+			o.Err = scrub(o.Err, s.Password)
+		}
+		outcomes = append(outcomes, o)
+	}
+	return outcomes
+}
+
+func copyToShare(ctx context.Context, s Share, local *localPackage, opts Options, log Logger) (Status, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return Failed, 0, interrupted(ctx, err)
+	}
+	if err := s.Validate(); err != nil {
+		return Failed, 0, err
+	}
+	if err := checkName(local.pkg.Name); err != nil {
+		return Failed, 0, err
+	}
+	size, err := local.size()
+	if err != nil {
+		return Failed, 0, err
+	}
+	loc, _ := parseShareURL(s.URL)
+	ctx, ioctx, dog := withWatchdog(ctx, opts.stall())
+	defer dog.stop()
+	b, err := connect(ctx, ioctx, loc, s)
+	if err != nil {
+		return Failed, 0, err
+	}
+	defer b.Close()
+	dog.kick()
+
+	if st, err := b.Stat(packagesDir); err != nil || !st.IsDir() {
+		return Failed, 0, fmt.Errorf("it has no %s folder (%v): point %s at the folder that holds the distribution point's Packages folder", packagesDir, orNotDir(err), s.Input)
+	}
+	sweepPartials(b, log)
+	dst := packagesDir + "/" + local.pkg.Name
+	st, err := b.Stat(dst)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return Failed, 0, fmt.Errorf("checking %s: %w", dst, err)
+	case st.IsDir():
+		return Failed, 0, fmt.Errorf("%s is a folder: remove it or choose another pkg_name", dst)
+	case st.Size() != size:
+		if !opts.Replace {
+			return SkippedDifferent, 0, nil
+		}
+		log.Logf(1, "%s on the share is %d bytes, the package %d: replacing it", dst, st.Size(), size)
+	case !opts.Replace:
+		return SkippedExisting, 0, nil
+	default:
+		log.Logf(1, "%s on the share has the package's size; comparing SHA-256 hashes (replace_pkg is set)", dst)
+		same, err := sameBytes(ctx, b, dst, local, dog)
+		if err != nil {
+			return Failed, 0, err
+		}
+		if same {
+			return Unchanged, 0, nil
+		}
+		log.Logf(1, "%s on the share has the same size but other bytes: replacing it", dst)
+	}
+	n, err := writeThenRename(ctx, b, dst, local, log, dog)
+	if err != nil {
+		return Failed, n, err
+	}
+	return Copied, n, nil
+}
+
+// writeThenRename is the copy itself; see CopyToShares.
+func writeThenRename(ctx context.Context, b backend, dst string, local *localPackage, log Logger, dog *watchdog) (written int64, err error) {
+	f, size, err := local.open()
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	tmp := packagesDir + "/" + partialPrefix + randomHex(8)
+	w, err := b.Create(tmp)
+	if err != nil {
+		return 0, fmt.Errorf("creating a temporary file in %s: %w", packagesDir, err)
+	}
+	defer func() {
+		if err == nil {
+			return
+		}
+		if w != nil {
+			w.Close()
+		}
+		if rerr := b.Abandon(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = fmt.Errorf("%w; the temporary file %s could not be removed (%v): delete it by hand, or a later run deletes it after an hour", err, tmp, rerr)
+		}
+	}()
+	src := &progressReader{ctx: ctx, r: io.NewSectionReader(f, 0, size), total: size, log: log, dog: dog}
+	written, err = io.CopyBuffer(w, src, make([]byte, 1<<20))
+	if err != nil {
+		return written, fmt.Errorf("writing %s: %w", tmp, interrupted(ctx, err))
+	}
+	if written != size {
+		return written, fmt.Errorf("the local package shrank while it was copied (%d of %d bytes): rebuild it and run again", written, size)
+	}
+	if err = w.Sync(); err != nil {
+		return written, fmt.Errorf("flushing %s: %w", tmp, interrupted(ctx, err))
+	}
+	err = w.Close()
+	w = nil
+	if err != nil {
+		return written, fmt.Errorf("closing %s: %w", tmp, interrupted(ctx, err))
+	}
+	if err = checkSize(b, tmp, size); err != nil {
+		return written, err
+	}
+	if err = ctx.Err(); err != nil {
+		return written, interrupted(ctx, err)
+	}
+	if err = b.Rename(tmp, dst); err != nil {
+		return written, fmt.Errorf("renaming %s to %s: %w", tmp, dst, interrupted(ctx, err))
+	}
+	// The bytes are under the real name now: a failed check below cannot
+	// be undone by removing the temporary file, only reported.
+	if cerr := checkSize(b, dst, size); cerr != nil {
+		return written, fmt.Errorf("%w: run again with replace_pkg set to True", cerr)
+	}
+	return written, nil
+}
+
+func checkSize(b backend, name string, want int64) error {
+	st, err := b.Stat(name)
+	if err != nil {
+		return fmt.Errorf("checking %s after the copy: %w", name, err)
+	}
+	if st.Size() != want {
+		return fmt.Errorf("%s holds %d bytes after the copy, not %d (is the share full?)", name, st.Size(), want)
+	}
+	return nil
+}
+
+// sameBytes hashes the remote file and compares it with the local one.
+func sameBytes(ctx context.Context, b backend, name string, local *localPackage, dog *watchdog) (bool, error) {
+	want, err := local.sha256()
+	if err != nil {
+		return false, err
+	}
+	r, err := b.Open(name)
+	if err != nil {
+		return false, fmt.Errorf("opening %s to compare it: %w", name, err)
+	}
+	defer r.Close()
+	got, err := sha256Hex(&progressReader{ctx: ctx, r: r, dog: dog})
+	if err != nil {
+		return false, fmt.Errorf("reading %s to compare it: %w", name, interrupted(ctx, err))
+	}
+	return got == want, nil
+}
+
+// sweepPartials deletes temporary files that dead runs left behind.
+// Best effort: a failure here never fails the copy.
+func sweepPartials(b backend, log Logger) {
+	list, err := b.Partials(packagesDir)
+	if err != nil {
+		log.Logf(2, "Could not list leftover temporary files: %v", err)
+		return
+	}
+	for _, fi := range list {
+		if time.Since(fi.ModTime()) < partialMaxAge {
+			continue
+		}
+		name := packagesDir + "/" + fi.Name()
+		if err := b.Remove(name); err != nil {
+			log.Logf(1, "Could not delete the leftover temporary file %s: %v", name, err)
+		} else {
+			log.Logf(1, "Deleted %s, left behind by an interrupted earlier copy", name)
+		}
+	}
+}
+
+func orNotDir(err error) error {
+	if err == nil {
+		return errors.New("not a folder")
+	}
+	return err
+}
+
+// checkName refuses names that would escape Packages or hide there.
+func checkName(name string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
+		return fmt.Errorf("package name %q cannot be a file name in Packages: give a plain file name", name)
+	}
+	return nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// interrupted makes a cancellation say so, rather than surface as
+// whatever I/O error the cancellation caused.
+func interrupted(ctx context.Context, err error) error {
+	cause := context.Cause(ctx)
+	switch {
+	case cause == nil:
+		return err
+	case errors.Is(cause, context.Canceled):
+		return fmt.Errorf("interrupted: %w", cause)
+	case errors.Is(err, cause):
+		return err
+	}
+	return fmt.Errorf("%w (%v)", cause, err)
+}
+
+// scrub removes a password from an error text (belt and braces: no error
+// built here includes one, but a library error might echo input).
+func scrub(err error, secret string) error {
+	if err == nil || len(secret) < 4 || !strings.Contains(err.Error(), secret) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), secret, "[redacted]"))
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Logf(int, string, ...any) {}
+func (nopLogger) Secret(string)            {}
+func (nopLogger) Progress(int64, int64)    {}
