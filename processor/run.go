@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
+
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
 
@@ -95,11 +97,21 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 	for _, w := range warnings {
 		log.Logf(0, "%s", w)
 	}
+	dps, dpWarnings, err := DistributionPoints(env)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range dpWarnings {
+		log.Logf(0, "%s", w)
+	}
 	log.ShowProgress(req.ShowProgress)
 	req.Names = names.Settings
 	res, err := up.Upload(ctx, req, log)
 	if err != nil {
 		return nil, names.hint(err)
+	}
+	if err := copyToDistributionPoints(ctx, dps, req, res, log); err != nil {
+		return nil, err
 	}
 	SetOutputs(env, req, res)
 	return env, nil
@@ -146,4 +158,27 @@ func pyBool(b bool) string {
 		return "True"
 	}
 	return "False"
+}
+
+// copyToDistributionPoints puts the package on the file shares and the
+// self-hosted S3 distribution point the inputs name, after the cloud
+// upload and record. Each target's outcome is logged; any target that
+// could not be written fails the run, naming it.
+func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jcds2.Request, res *jcds2.Result, log *Logger) error {
+	if len(cfg.Shares) == 0 && cfg.S3 == nil {
+		return nil
+	}
+	pkg := distpoint.Package{Path: res.PkgPath, Name: req.PkgName}
+	opts := distpoint.Options{Replace: req.Replace, Log: log}
+	outcomes := distpoint.CopyToShares(ctx, cfg.Shares, pkg, opts)
+	if cfg.S3 != nil {
+		outcomes = append(outcomes, distpoint.UploadS3(ctx, *cfg.S3, pkg, opts))
+	}
+	for _, o := range outcomes {
+		log.Logf(0, "%s", o)
+	}
+	if distpoint.AnyCopied(outcomes) {
+		res.Uploaded = true
+	}
+	return distpoint.Failures(outcomes)
 }
