@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "c799b697480400a9bce0c4ffdbdf30f6b516a57c0ebdb55877f0bc5bc3bf3bca",
-    "jcds2-uploader-linux-amd64": "581e28809cc721a82c210ce2d216a6644afec34961027da4cb34cab9fb2c916b",
-    "jcds2-uploader-linux-arm64": "a1046e6a6fc3c8cc6a30f322e51b0e083a39fe6c47a76395693e4bdca729fda6",
+    "jcds2-uploader": "bf031df77de5baa0f9466000c5d0ef1d7f09ddfcf0c53ae68458439d739a7274",
+    "jcds2-uploader-linux-amd64": "dd7ff40a7523fea2d9c9658b300063c02f622f040dd98a38ce737adb5e704655",
+    "jcds2-uploader-linux-arm64": "6d2b62e014ce5b6885d6b1db57e60db1672e3dab6c840f1319974aed6e5e0ce2",
 }
 
 BINARY_NAME = "jcds2-uploader"
@@ -124,19 +124,21 @@ class JCDS2PackageUploader(Processor):
         "step's Input (-vv) nor keeps them in the step's record in the receipt: API_PASSWORD "
         "(Password for API_USERNAME. Never logged or written back); CLIENT_SECRET (Jamf Pro API "
         "client secret. Never logged or written back); BEARER_TOKEN (A bearer token minted "
-        "elsewhere; checked with GET /api/v1/auth before use); SMB_PASSWORD (accepted, not "
-        "used); SMB_SHARES (accepted, not used). They still reach the binary, on stdin, never on "
-        "its command line: from AutoPkg's env (preferences, -k, recipe Input) or, when absent or "
-        "empty there, API_PASSWORD, CLIENT_SECRET, BEARER_TOKEN, SMB_PASSWORD from the process "
-        "environment. Prefer the process environment: AutoPkg itself copies its whole env, "
-        "preferences and -k values included, into every receipt and autopkg_results.plist, and "
-        "prints it at -vvv; it never sees the process environment.\n\nThe binary: "
-        "JCDS2_UPLOADER_PATH (AutoPkg env or preferences, then the process environment) when "
-        "set; else, beside this file, bin/jcds2-uploader on macOS (universal) or "
-        "bin/jcds2-uploader-<os>-<arch> elsewhere (e.g. linux-amd64, linux-arm64); else "
-        "jcds2-uploader on PATH. Whichever it is, its SHA-256 must be one this shim pins; a "
-        "binary named by JCDS2_UPLOADER_PATH may instead match the SHA-256 given in "
-        "JCDS2_UPLOADER_SHA256."
+        "elsewhere; checked with GET /api/v1/auth before use); SMB_PASSWORD (Password for "
+        "SMB_URL; SMB2_PASSWORD ... for the others. Never logged, never on a command line, never "
+        "written back); SMB_SHARES (Used only when SMB_URL is not set: an array of dicts, each "
+        "with SMB_URL, SMB_USERNAME and SMB_PASSWORD. Never written back). They still reach the "
+        "binary, on stdin, never on its command line: from AutoPkg's env (preferences, -k, "
+        "recipe Input) or, when absent or empty there, API_PASSWORD, CLIENT_SECRET, "
+        "BEARER_TOKEN, SMB_PASSWORD from the process environment. Prefer the process "
+        "environment: AutoPkg itself copies its whole env, preferences and -k values included, "
+        "into every receipt and autopkg_results.plist, and prints it at -vvv; it never sees the "
+        "process environment.\n\nThe binary: JCDS2_UPLOADER_PATH (AutoPkg env or preferences, then "
+        "the process environment) when set; else, beside this file, bin/jcds2-uploader on macOS "
+        "(universal) or bin/jcds2-uploader-<os>-<arch> elsewhere (e.g. linux-amd64, "
+        "linux-arm64); else jcds2-uploader on PATH. Whichever it is, its SHA-256 must be one "
+        "this shim pins; a binary named by JCDS2_UPLOADER_PATH may instead match the SHA-256 "
+        "given in JCDS2_UPLOADER_SHA256."
     )
     input_variables = {
         "JSS_URL": {
@@ -169,17 +171,17 @@ class JCDS2PackageUploader(Processor):
         "CLOUD_DP": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: file-share distribution points are not supported; the cloud distribution point is always used.",
+            "description": "With file shares configured, upload to the cloud distribution point (JCDS, or the bucket of aws_cdp_mode) as well only when True. With no file share it is always used.",
         },
         "SMB_URL": {
             "required": False,
             "default": "",
-            "description": "Accepted, not used: file-share (SMB) distribution points are not supported; only the cloud distribution point is uploaded to.",
+            "description": "First file-share distribution point: smb://server[:port]/share[/folder] (SMB 2/3, spoken directly, no mount) or file:///path. The package goes into its Packages folder. SMB2_URL, SMB3_URL ... with their _USERNAME and _PASSWORD add more, read up to the first gap.",
         },
         "SMB_USERNAME": {
             "required": False,
             "default": "",
-            "description": "Accepted, not used: file-share (SMB) distribution points are not supported.",
+            "description": "User name for SMB_URL (DOMAIN\\user works); SMB2_USERNAME ... for the others. Needed for smb:// shares.",
         },
         "pkg_name": {
             "required": False,
@@ -274,11 +276,11 @@ class JCDS2PackageUploader(Processor):
         "aws_cdp_mode": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: AWS CLI uploads to a self-hosted S3 distribution point are not supported; the cloud distribution point is used.",
+            "description": "Upload to a self-hosted S3 distribution point, s3://S3_BUCKET_NAME/pkg_name, instead of JCDS, with the AWS SDK (no AWS CLI): credentials, region and endpoint from the standard AWS configuration. Same size and SHA-256 as last uploaded: not sent again.",
         },
         "S3_BUCKET_NAME": {
             "required": False,
-            "description": "Accepted, not used: only used by aws_cdp_mode, which is not supported.",
+            "description": "Bucket name (just the name) for aws_cdp_mode.",
         },
         "recalculate": {
             "required": False,
