@@ -32,9 +32,9 @@ func prepareLocal(req *Request, log Logger, cache *hashCache) (*localFile, error
 		return nil, fmt.Errorf("the package %s: %w", req.PkgPath, err)
 	}
 	if st.IsDir() {
-		dir := filepath.Join(cacheDir(req.CacheDir), "bundles")
 		log.Logf(1, "Zipping bundle package %s", path)
-		if path, err = zipBundle(path, dir, req.PkgName, cache); err != nil {
+		// zipBundle picks our cache, never the folder beside the bundle.
+		if path, err = zipBundle(path, req.CacheDir, req.PkgName, cache); err != nil {
 			return nil, err
 		}
 		if st, err = os.Stat(path); err != nil {
@@ -44,6 +44,18 @@ func prepareLocal(req *Request, log Logger, cache *hashCache) (*localFile, error
 	lf := &localFile{path: path, size: st.Size(), ident: identity(st), cache: cache}
 	lf.Hashes = cache.Get(path)
 	return lf, nil
+}
+
+// PreparePackage returns the file a run sends for req: pkg_path with
+// its symlinks resolved, or a bundle's zip, built in the cache
+// directory. A caller that copies the package elsewhere first uses it
+// and hands the engine the same file.
+func PreparePackage(req *Request, log Logger) (string, error) {
+	lf, err := prepareLocal(req, log, openHashCache(req.CacheDir))
+	if err != nil {
+		return "", err
+	}
+	return lf.path, nil
 }
 
 // cacheDir is where this tool keeps hashes, tokens, zips and locks.

@@ -81,7 +81,14 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 			return nil, err
 		}
 	}
-	if w.file != nil || len(w.dups) > 0 || (rec != nil && rec.hashValue != "") {
+	if w.route == RouteElsewhere {
+		// The record will claim the local hash: know it, and trust the
+		// distribution points the caller wrote.
+		if err := r.local.ensure(r.log, true, true); err != nil {
+			return nil, err
+		}
+		r.fileVerified = true
+	} else if w.file != nil || len(w.dups) > 0 || (rec != nil && rec.hashValue != "") {
 		if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && strings.EqualFold(rec.hashType, "SHA3_512")); err != nil {
 			return nil, err
 		}
@@ -98,6 +105,10 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 // the role may use it; otherwise the packages upload. A JCDS 403 or 404
 // switches to the packages route at once (jcdsFailure).
 func (r *run) chooseRoute(ctx context.Context, w *world) error {
+	if r.req.RecordOnly {
+		w.route, w.why = RouteElsewhere, "the package is on the distribution points the inputs name"
+		return nil
+	}
 	if r.forced != 0 {
 		w.route, w.why = r.forced, r.forcedWhy
 		return nil

@@ -77,9 +77,25 @@ func (p *Plan) has(k actionKind) bool {
 // plan decides. It makes no request: every fact is in w.
 func plan(w *world, req *Request) *Plan {
 	p := &Plan{}
-	if w.route == RouteJCDS2 {
+	switch w.route {
+	case RouteJCDS2:
 		planJCDS(w, req, p)
-	} else {
+	case RouteElsewhere:
+		if req.HashUnknown {
+			if w.rec == nil {
+				p.add(action{kind: actWriteRecordAfter, create: true, metadata: true})
+			}
+			return p
+		}
+		if a, ok := recordWrite(w, req, req.FileChanged, true, p); ok {
+			a.kind, a.setHash = actWriteRecordAfter, true
+			p.add(a)
+		}
+		if req.Refresh {
+			break // the refresh and verify below, as on the cloud routes
+		}
+		return p // file shares: no cloud inventory to refresh
+	default:
 		planPackages(w, req, p)
 	}
 	switch {
@@ -203,11 +219,17 @@ func knownHash(t string) bool {
 // exists; written when the file changes or the metadata is asked for
 // (not with skip_metadata_upload); and, on the JCDS route, when its hash
 // does not describe the bytes the distribution point now holds. With
-// skip_metadata_upload the refresh alone makes the hash true.
+// skip_metadata_upload the refresh alone makes the hash true; where no
+// refresh can (file shares only), the hash alone is written: no flag
+// allows a record whose hash lies.
 func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (action, bool) {
 	rec := w.rec
 	if rec == nil {
 		return action{create: true, metadata: true, why: "no record names " + req.PkgName}, true
+	}
+	if req.SkipMetadata && w.route == RouteElsewhere && !req.Refresh && !rec.describes(w.local.Hashes) {
+		p.note("Package record %s has a hash that does not describe the file on the distribution points: correcting the hash only (%s is set)", rec.id, req.name(SetSkipMetadata))
+		return action{why: "hash"}, true
 	}
 	if req.SkipMetadata {
 		if upload && rec.fileName != req.PkgName {
@@ -216,9 +238,9 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 		return action{}, false
 	}
 	meta := upload || req.ReplaceMetadata || rec.fileName != req.PkgName
-	stale := holdsOurs && !rec.describes(w.local.Hashes) && w.route == RouteJCDS2
+	stale := holdsOurs && !rec.describes(w.local.Hashes) && w.route != RoutePackages
 	if stale && !upload {
-		p.note("Package record %s has a hash that does not describe the file JCDS holds: correcting it", rec.id)
+		p.note("Package record %s has a hash that does not describe the file the distribution point holds: correcting it", rec.id)
 	}
 	if !meta && !stale {
 		return action{}, false
@@ -258,8 +280,11 @@ func (p *Plan) Describe(req *Request, w *world) []string {
 }
 
 func routeWords(r Route) string {
-	if r == RouteJCDS2 {
+	switch r {
+	case RouteJCDS2:
 		return "to JCDS"
+	case RouteElsewhere:
+		return "to the distribution points"
 	}
 	return "through the packages API"
 }

@@ -104,9 +104,9 @@ func TestPlanTable(t *testing.T) {
 	type cell struct {
 		route       Route
 		rec, file   string
-		flags, want string // flags: r replace, m replace metadata, s skip metadata
+		flags, want string // flags: r replace, m replace metadata, s skip metadata; c file changed, f refresh, u hash unknown (RecordOnly)
 	}
-	J, P := RouteJCDS2, RoutePackages
+	J, P, E := RouteJCDS2, RoutePackages, RouteElsewhere
 	cells := []cell{
 		// JCDS route: nothing there yet; then every record state with the
 		// file absent, holding our bytes, holding other bytes.
@@ -159,10 +159,31 @@ func TestPlanTable(t *testing.T) {
 		{P, "otherfile", "none", "", "Wmx U F V"},
 		{P, "case", "none", "", "Wmx U F V"},
 		{P, "case", "none", "s", "U F V"},
+
+		// Record only: the caller put the file on file shares (no cloud
+		// inventory) or a self-hosted S3 distribution point (refresh).
+		{E, "none", "none", "", "Ch"},
+		{E, "none", "none", "f", "Ch F V"},
+		{E, "ok", "none", "", ""},
+		{E, "ok", "none", "c", "Wmh"},
+		{E, "ok", "none", "cs", ""},
+		{E, "stale", "none", "cs", "Wh"},
+		{E, "ok", "none", "m", "Wmh"},
+		{E, "stale", "none", "", "Wh"},
+		{E, "stale", "none", "s", "Wh"}, // no refresh can correct it: the hash alone, even with skip_metadata
+		{E, "nohash", "none", "s", "Wh"},
+		{E, "stale", "none", "sf", "F V"},
+		{E, "nohash", "none", "c", "Wmh"},
+		{E, "pending", "none", "f", "F V"},
+		{E, "otherfile", "none", "", "Wmh"},
+		{E, "none", "none", "u", "C"}, // the shares kept a file of that name: a record, claiming no hash
+		{E, "stale", "none", "u", ""},
 	}
 	for _, c := range cells {
 		req := &Request{PkgName: name, DisplayName: name, Replace: strings.Contains(c.flags, "r"),
-			ReplaceMetadata: strings.Contains(c.flags, "m"), SkipMetadata: strings.Contains(c.flags, "s")}
+			ReplaceMetadata: strings.Contains(c.flags, "m"), SkipMetadata: strings.Contains(c.flags, "s"),
+			RecordOnly: c.route == RouteElsewhere, FileChanged: strings.Contains(c.flags, "c"), Refresh: strings.Contains(c.flags, "f"),
+			HashUnknown: strings.Contains(c.flags, "u")}
 		w := &world{route: c.route, rec: rec(c.rec), local: &localFile{size: 1 << 20, Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}}}
 		if c.route == RouteJCDS2 {
 			w.file = file(c.file)

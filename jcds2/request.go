@@ -20,6 +20,10 @@ const (
 	RouteJCDS2
 	// RoutePackages uploads through POST /api/v1/packages/{id}/upload.
 	RoutePackages
+	// RouteElsewhere uploads nothing: the caller put the file on file
+	// share or self-hosted S3 distribution points; only the record is
+	// written (Request.RecordOnly).
+	RouteElsewhere
 )
 
 func (r Route) String() string {
@@ -28,6 +32,8 @@ func (r Route) String() string {
 		return "jcds2"
 	case RoutePackages:
 		return "packages-api"
+	case RouteElsewhere:
+		return "distribution-points"
 	}
 	return "auto"
 }
@@ -105,6 +111,20 @@ type Request struct {
 	Names map[Setting]string
 	// NoLock skips the per-machine run lock (tests of the lock's absence).
 	NoLock bool
+
+	// RecordOnly: the caller has put the package on its distribution
+	// points (file shares with CLOUD_DP off, or a self-hosted S3 one), so
+	// the run writes the record, with the local hash, and uploads nothing.
+	// FileChanged says the caller wrote new bytes there (the metadata is
+	// then rewritten, as after an upload); Refresh asks Jamf Pro to take
+	// stock afterwards (a cloud distribution point on S3).
+	RecordOnly  bool
+	FileChanged bool
+	Refresh     bool
+	// HashUnknown: no distribution point is known to hold the local
+	// bytes (they kept a file of that name, replace_pkg off): a new
+	// record claims no hash, an existing one is left alone.
+	HashUnknown bool
 }
 
 // name spells s for messages.

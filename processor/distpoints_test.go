@@ -152,7 +152,8 @@ func TestAWSCDPMode(t *testing.T) {
 // written back; the share URLs stay readable.
 func TestSharePasswordsAreSecrets(t *testing.T) {
 	env := Env{
-		"SMB_URL": "smb://dp1/Share", "SMB_USERNAME": "svc", "SMB_PASSWORD": "first-pass",
+		// Loopback ports nothing listens on: refused at once, no lookup.
+		"SMB_URL": "smb://127.0.0.1:9/Share", "SMB_USERNAME": "svc", "SMB_PASSWORD": "first-pass",
 		"SMB3_PASSWORD": "third-pass",
 		"SMB_SHARES":    []any{map[string]any{"SMB_URL": "smb://dp9/Share", "SMB_USERNAME": "svc9", "SMB_PASSWORD": "ninth-pass"}},
 	}
@@ -195,7 +196,8 @@ func TestRunKeepsSharePasswordsOut(t *testing.T) {
 	}
 	env := Env{"JSS_URL": "https://x.jamfcloud.com", "CLIENT_ID": "id", "CLIENT_SECRET": "client-secret",
 		"pkg_path": pkg, "verbose": uint64(3),
-		"SMB_URL": "smb://dp1/Share", "SMB_USERNAME": "svc", "SMB_PASSWORD": "first-pass",
+		// Loopback ports nothing listens on: refused at once, no lookup.
+		"SMB_URL": "smb://127.0.0.1:9/Share", "SMB_USERNAME": "svc", "SMB_PASSWORD": "first-pass",
 		"SMB_SHARES": []any{map[string]any{"SMB_URL": "smb://dp9/Share", "SMB_USERNAME": "svc9", "SMB_PASSWORD": "ninth-pass"}}}
 	in, err := EncodeEnv(env, FormatXML)
 	if err != nil {
@@ -203,10 +205,13 @@ func TestRunKeepsSharePasswordsOut(t *testing.T) {
 	}
 	cfg, _ := dp(t, env)
 	var stdout, stderr bytes.Buffer
-	if code := Run(context.Background(), stubUploader{cfg.Shares[0]}, bytes.NewReader(in), &stdout, &stderr, Options{}); code != 0 {
+	// The shares do not exist: the run copies to them first (so no record
+	// names a file that is not there) and fails naming them, with every
+	// password kept out of what it prints.
+	if code := Run(context.Background(), stubUploader{cfg.Shares[0]}, bytes.NewReader(in), &stdout, &stderr, Options{}); code != 10 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "copying to smb://dp1/Share as svc with [redacted]") {
+	if !strings.Contains(stderr.String(), "smb://127.0.0.1:9/Share (SMB_URL)") {
 		t.Fatalf("stderr: %s", stderr.String())
 	}
 	for _, secret := range []string{"first-pass", "ninth-pass", "client-secret"} {

@@ -106,11 +106,18 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 	}
 	log.ShowProgress(req.ShowProgress)
 	req.Names = names.Settings
+	outcomes, err := copyToDistributionPoints(ctx, dps, req, log)
+	if err != nil {
+		return nil, err
+	}
 	res, err := up.Upload(ctx, req, log)
 	if err != nil {
 		return nil, names.hint(err)
 	}
-	if err := copyToDistributionPoints(ctx, dps, req, res, log); err != nil {
+	if distpoint.AnyCopied(outcomes) {
+		res.Uploaded = true
+	}
+	if err := distpoint.Failures(outcomes); err != nil {
 		return nil, err
 	}
 	SetOutputs(env, req, res)
@@ -161,14 +168,22 @@ func pyBool(b bool) string {
 }
 
 // copyToDistributionPoints puts the package on the file shares and the
-// self-hosted S3 distribution point the inputs name, after the cloud
-// upload and record. Each target's outcome is logged; any target that
-// could not be written fails the run, naming it.
-func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jcds2.Request, res *jcds2.Result, log *Logger) error {
+// self-hosted S3 distribution point the inputs name, before any record
+// is written, so no record names a file that is not there yet. The
+// reference's rule decides the cloud: with shares configured, the cloud
+// distribution point is uploaded to only when CLOUD_DP is true; with
+// aws_cdp_mode the S3 bucket takes the cloud's place. Where the cloud is
+// not uploaded to, the engine writes the record only. Each target's
+// outcome is logged; the caller fails the run for any target not written.
+func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jcds2.Request, log *Logger) ([]distpoint.Outcome, error) {
 	if len(cfg.Shares) == 0 && cfg.S3 == nil {
-		return nil
+		return nil, nil
 	}
-	pkg := distpoint.Package{Path: res.PkgPath, Name: req.PkgName}
+	path, err := jcds2.PreparePackage(req, log)
+	if err != nil {
+		return nil, err
+	}
+	pkg := distpoint.Package{Path: path, Name: req.PkgName}
 	opts := distpoint.Options{Replace: req.Replace, Log: log}
 	outcomes := distpoint.CopyToShares(ctx, cfg.Shares, pkg, opts)
 	if cfg.S3 != nil {
@@ -177,8 +192,26 @@ func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jc
 	for _, o := range outcomes {
 		log.Logf(0, "%s", o)
 	}
-	if distpoint.AnyCopied(outcomes) {
-		res.Uploaded = true
+	if cfg.CloudDP && cfg.S3 == nil {
+		return outcomes, nil // the cloud upload follows, as without shares
 	}
-	return distpoint.Failures(outcomes)
+	failed := distpoint.Failures(outcomes)
+	if !anyHolds(outcomes) && failed != nil {
+		// Nowhere holds the package: write no record that would name it.
+		return nil, failed
+	}
+	req.PkgPath = path
+	req.RecordOnly, req.FileChanged, req.Refresh = true, distpoint.AnyCopied(outcomes), cfg.S3 != nil
+	req.HashUnknown = !anyHolds(outcomes)
+	return outcomes, nil
+}
+
+// anyHolds reports a target that now holds the package.
+func anyHolds(outcomes []distpoint.Outcome) bool {
+	for _, o := range outcomes {
+		if o.Err == nil && (o.Status == distpoint.Copied || o.Status == distpoint.Unchanged) {
+			return true
+		}
+	}
+	return false
 }
