@@ -92,6 +92,13 @@ func Process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger) (Env,
 		log.Logf(0, "%s", w)
 	}
 	log.ShowProgress(req.ShowProgress)
+	if !req.DryRun { // a dry run changes nothing, so it need not wait
+		release, err := takeRunLock(ctx, req, log)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	res, err := up.Upload(ctx, req, log)
 	if err != nil {
 		return nil, err
