@@ -125,7 +125,7 @@ func SetOutputs(env Env, req *jcds2.Request, res *jcds2.Result) {
 	}
 	name := "None"
 	if v, ok := env["NAME"]; ok && v != nil {
-		name = fmt.Sprint(v)
+		name = PyStr(v)
 	}
 	version, _ := String(env, "version")
 	env[SummaryKey] = map[string]any{
