@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/lock"
@@ -13,8 +14,11 @@ import (
 
 // RunLockKey names the run lock of an upload: one server, one file name.
 // Two runs with the same key on one machine take turns; any others run
-// side by side.
-func RunLockKey(url, pkgName string) string { return url + "\x00" + pkgName }
+// side by side. Case is ignored: JSS_URL's host is, and taking turns
+// more often than needed costs only a wait.
+func RunLockKey(url, pkgName string) string {
+	return strings.ToLower(url) + "\x00" + strings.ToLower(pkgName)
+}
 
 // RunLockDirs are where the run lock may live, in order of preference:
 // the user's cache directory, which every recipe's run shares (each

@@ -37,7 +37,7 @@ func TestRunWaitsForAnotherRunOfTheSameUpload(t *testing.T) {
 	t.Setenv("HOME", t.TempDir())
 	env := baseEnvFor(t, validPkg(t))
 	dir := RunLockDirs("")[0]
-	release, err := lock.Acquire(context.Background(), dir, RunLockKey("https://x.jamfcloud.com", "Good.pkg"), nil)
+	release, err := lock.Acquire(context.Background(), dir, RunLockKey("https://X.jamfcloud.com", "good.PKG"), nil) // case does not matter
 	if err != nil {
 		t.Fatal(err)
 	}
