@@ -60,8 +60,34 @@ func (m memoryLimited) Upload(ctx context.Context, req *jcds2.Request, log jcds2
 
 func newUploader() jcds2.Uploader { return memoryLimited{jcds2.NewEngine()} }
 
+// interrupts ends ctx at the first SIGINT or SIGTERM, so the run aborts
+// what it started (the multipart upload, on a short deadline of its
+// own) and says what it left. A second signal exits at once, saying
+// what may be left, for a user who will not wait.
+func interrupts(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case <-sigs:
+			fmt.Fprintln(stderr, "ProcessorError: interrupted again: exiting at once. A multipart upload may be left open in S3 (Jamf Pro never lists it) and a record this run wrote may not be verified yet: run again to finish")
+			os.Exit(processor.ExitProcessorError)
+		case <-done:
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); close(done); cancel() }
+}
+
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupts(stderr)
 	defer stop()
 	cmd := ""
 	if len(args) > 0 {

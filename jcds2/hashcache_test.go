@@ -34,8 +34,9 @@ func touch(t *testing.T, path string, when time.Time) {
 }
 
 // keepChanging rewrites path until stop is closed; started is closed
-// once it has changed the file at least once.
-func keepChanging(path string, started, stop chan struct{}) {
+// once it has changed the file at least once, done when it has stopped.
+func keepChanging(path string, started, stop, done chan struct{}) {
+	defer close(done)
 	when := time.Now()
 	for i := 0; ; i++ {
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
@@ -63,12 +64,13 @@ func TestHashOfAChangingFileIsNeverUsedOrCached(t *testing.T) {
 	p := filepath.Join(dir, "Building.pkg")
 	writeRandom(t, p, 32<<20, 1)
 	cache := openHashCache(t.TempDir())
-	started, stop := make(chan struct{}), make(chan struct{})
-	go keepChanging(p, started, stop)
+	started, stop, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go keepChanging(p, started, stop, done)
 	<-started
 	_, err1 := HashFile(p, true, true)
 	_, err2 := cache.HashAndPut(p, true, false)
 	close(stop)
+	<-done
 	var ce *ChangedError
 	if !errors.As(err1, &ce) || !errors.As(err2, &ce) {
 		t.Fatalf("want ChangedError, got %v and %v", err1, err2)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"time"
 
 	"github.com/aws/smithy-go"
 
@@ -39,9 +40,24 @@ func (managerUploader) Upload(ctx context.Context, client *s3.Client, in objectU
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
 	if err != nil {
+		abortLeftover(ctx, client, in, err)
 		return fmt.Errorf("uploading %s to S3: %w", path.Base(in.Key), s3Cause(err))
 	}
 	return nil
+}
+
+// abortLeftover aborts a multipart upload the manager could not abort
+// itself because its context had already ended (an interrupt): on a
+// short deadline of its own, so an interrupted run still leaves no
+// open upload, and still exits within seconds.
+func abortLeftover(ctx context.Context, client *s3.Client, in objectUpload, err error) {
+	var mf manager.MultiUploadFailure
+	if ctx.Err() == nil || !errors.As(err, &mf) || mf.UploadID() == "" {
+		return
+	}
+	abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	client.AbortMultipartUpload(abortCtx, &s3.AbortMultipartUploadInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key), UploadId: aws.String(mf.UploadID())})
 }
 
 // s3Cause keeps S3's own error code and message, which the manager's

@@ -42,8 +42,9 @@ func (r *run) uploadS3(ctx context.Context) error {
 	upCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
-		// The abort gets a short, separate deadline after an interrupt.
-		time.AfterFunc(10*time.Second, cancel)
+		// Parts in flight get two seconds after an interrupt; then they
+		// are cut, and the abort runs on a deadline of its own.
+		time.AfterFunc(2*time.Second, cancel)
 	})
 	defer stop()
 	err = r.e.objects.Upload(upCtx, client, objectUpload{

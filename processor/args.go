@@ -2,8 +2,12 @@ package processor
 
 import (
 	"fmt"
+	"math"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // keyRef is AutoPkg's RE_KEYREF: %name% with an identifier inside.
@@ -45,10 +49,94 @@ func Substitute(env Env, value string, warn func(string)) string {
 		}
 	}
 	return keyRef.ReplaceAllStringFunc(value, func(ref string) string {
-		v := env[ref[1:len(ref)-1]]
-		if s, ok := v.(string); ok {
-			return s
-		}
-		return fmt.Sprint(v)
+		return PyStr(env[ref[1:len(ref)-1]])
 	})
+}
+
+// PyStr renders a decoded plist value as AutoPkg's str() does in a
+// substitution: True/False, 3.0, ['a', 1], {'k': 'v'}, b'..', dates as
+// 2026-01-02 03:04:05. Never Go's formatting (map[k:v], [a 1], true).
+func PyStr(v any) string {
+	var b strings.Builder
+	pyWrite(&b, v, false)
+	return b.String()
+}
+
+func pyWrite(b *strings.Builder, v any, nested bool) {
+	switch x := v.(type) {
+	case string:
+		if nested {
+			b.WriteString(pyQuote(x))
+		} else {
+			b.WriteString(x)
+		}
+	case bool:
+		b.WriteString(map[bool]string{true: "True", false: "False"}[x])
+	case uint64:
+		b.WriteString(strconv.FormatUint(x, 10))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		b.WriteString(pyFloat(x))
+	case time.Time:
+		b.WriteString(x.Format("2006-01-02 15:04:05"))
+	case []byte:
+		b.WriteString("b" + pyQuote(string(x)))
+	case nil:
+		b.WriteString("None")
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyWrite(b, e, true)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(pyQuote(k) + ": ")
+			pyWrite(b, x[k], true)
+		}
+		b.WriteByte('}')
+	default:
+		b.WriteString("?")
+	}
+}
+
+// pyQuote is Python's repr of a str: single quotes, backslash escapes.
+func pyQuote(s string) string {
+	q := strconv.QuoteToASCII(s) // "..." with Go escapes, close to Python's
+	q = q[1 : len(q)-1]
+	q = strings.ReplaceAll(strings.ReplaceAll(q, `\"`, `"`), "'", `\'`)
+	return "'" + q + "'"
+}
+
+// pyFloat is Python's repr of a float: 3.0, 0.1, 1e+16, 1e-05.
+func pyFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	case math.IsNaN(f):
+		return "nan"
+	}
+	if a := math.Abs(f); a != 0 && (a >= 1e16 || a < 1e-4) {
+		return strconv.FormatFloat(f, 'e', -1, 64)
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.Contains(s, ".") {
+		s += ".0"
+	}
+	return s
 }

@@ -302,11 +302,7 @@ func substitutedLen(env Env, value string) int {
 		if !ok {
 			return len(value) // Substitute leaves the value unchanged
 		}
-		s, isStr := v.(string)
-		if !isStr {
-			s = fmt.Sprint(v)
-		}
-		n += len(s) - len(m[0])
+		n += len(PyStr(v)) - len(m[0])
 	}
 	return n
 }

@@ -106,6 +106,13 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 	}
 	log.ShowProgress(req.ShowProgress)
 	req.Names = names.Settings
+	if !req.DryRun { // a dry run changes nothing, so it need not wait
+		release, err := takeRunLock(ctx, req, log)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	outcomes, err := copyToDistributionPoints(ctx, dps, req, log)
 	if err != nil {
 		return nil, err
@@ -142,7 +149,7 @@ func SetOutputs(env Env, req *jcds2.Request, res *jcds2.Result) {
 	}
 	name := "None"
 	if v, ok := env["NAME"]; ok && v != nil {
-		name = fmt.Sprint(v)
+		name = PyStr(v)
 	}
 	version, _ := String(env, "version")
 	env[SummaryKey] = map[string]any{
@@ -177,6 +184,18 @@ func pyBool(b bool) string {
 // outcome is logged; the caller fails the run for any target not written.
 func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jcds2.Request, log *Logger) ([]distpoint.Outcome, error) {
 	if len(cfg.Shares) == 0 && cfg.S3 == nil {
+		return nil, nil
+	}
+	if req.DryRun {
+		for _, sh := range cfg.Shares {
+			log.Logf(0, "Dry run: would copy %s to the file share %s unless it holds the same bytes", req.PkgName, sh)
+		}
+		if cfg.S3 != nil {
+			log.Logf(0, "Dry run: would upload %s to s3://%s/ unless it holds the same bytes", req.PkgName, cfg.S3.Bucket)
+		}
+		if !cfg.CloudDP || cfg.S3 != nil {
+			req.RecordOnly = true
+		}
 		return nil, nil
 	}
 	path, err := jcds2.PreparePackage(req, log)

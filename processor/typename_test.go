@@ -95,3 +95,27 @@ func TestNoGoTypeFormattingInProcessorSource(t *testing.T) {
 		}
 	}
 }
+
+// Substitution renders values as AutoPkg's str() does, never with Go's
+// formatting (map[k:v], [a b], true).
+func TestSubstitutionRendersValuesAsAutoPkgDoes(t *testing.T) {
+	env := Env{
+		"b": true, "n": uint64(42), "neg": int64(-3), "f": 3.0, "g": 0.1, "big": 1e21, "tiny": 1e-5,
+		"d":    time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		"list": []any{"a", uint64(1), false, []byte("x\x00")},
+		"dict": map[string]any{"z": "it's", "a": map[string]any{}},
+	}
+	for ref, want := range map[string]string{
+		"%b%": "True", "%n%": "42", "%neg%": "-3", "%f%": "3.0", "%g%": "0.1", "%big%": "1e+21", "%tiny%": "1e-05",
+		"%d%":    "2026-01-02 03:04:05",
+		"%list%": `['a', 1, False, b'x\x00']`,
+		"%dict%": `{'a': {}, 'z': 'it\'s'}`,
+	} {
+		if got := Substitute(env, "<"+ref+">", nil); got != "<"+want+">" {
+			t.Errorf("%s: got %s, want <%s>", ref, got, want)
+		}
+		if goTypeWords.MatchString(Substitute(env, ref, nil)) {
+			t.Errorf("%s renders a Go type", ref)
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
+)
+
+// Interrupts: the first signal aborts within seconds even while S3
+// parts are stalled (the abort on a deadline of its own), a second one
+// exits at once, and the message says truthfully what the run left.
+
+func lastStderrLine(s string) string {
+	s = strings.TrimSpace(s)
+	return s[strings.LastIndex(s, "\n")+1:]
+}
+
+func TestInterruptWhilePartsAreStalled(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{})
+	pkg := writePkg(t, t.TempDir(), "Stall.pkg", 40<<20, 71)
+	// Parts hang (the faults stay on): only the client's own deadline
+	// can end them.
+	cmd, stderr := startHeld(t, sim, baseEnv(t, sim, pkg), "UploadPart", 1000)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running 20 s after the interrupt:\n%s", stderr)
+	}
+	took := time.Since(start)
+	if took > 12*time.Second {
+		t.Fatalf("the interrupt took %s; want a few seconds", took)
+	}
+	if got := lastStderrLine(stderr.String()); got != "ProcessorError: interrupted while uploading to JCDS: the multipart upload was aborted and nothing was changed in Jamf Pro" {
+		t.Fatalf("last line: %q", got)
+	}
+	sim.ClearFaults()
+	if open, _ := sim.UnfinishedUploads(context.Background()); len(open) != 0 {
+		t.Fatalf("the multipart upload was left open: %v", open)
+	}
+	if len(sim.Packages()) != 0 {
+		t.Fatal("no record may be written")
+	}
+	t.Logf("exited %s after SIGINT with parts stalled", took.Round(time.Millisecond))
+}
+
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{})
+	pkg := writePkg(t, t.TempDir(), "Twice.pkg", 40<<20, 72)
+	cmd, stderr := startHeld(t, sim, baseEnv(t, sim, pkg), "UploadPart", 1000)
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("a second signal must exit at once:\n%s", stderr)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("exited %s after the second signal", took)
+	}
+	if got := lastStderrLine(stderr.String()); !strings.HasPrefix(got, "ProcessorError: interrupted again: exiting at once. A multipart upload may be left open") {
+		t.Fatalf("last line: %q", got)
+	}
+	if cmd.ProcessState.ExitCode() != 10 {
+		t.Fatalf("exit %d", cmd.ProcessState.ExitCode())
+	}
+	sim.ClearFaults()
+}
+
+// An interrupt while waiting for JCDS to process the upload: the file is
+// there, its record not yet; the message says so, and the next plain
+// run finishes.
+func TestInterruptWhileWaitingForJCDS(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{IngestDelay: time.Hour})
+	pkg := writePkg(t, t.TempDir(), "Wait.pkg", 2<<20, 73)
+	env := baseEnv(t, sim, pkg)
+	sim.Pass("GET /api/v1/jcds/files", 1) // the lookup
+	cmd, stderr := startHeld(t, sim, env, "GET /api/v1/jcds/files", 1)
+	cmd.Process.Signal(syscall.SIGINT)
+	sim.ClearFaults()
+	cmd.Wait()
+	got := lastStderrLine(stderr.String())
+	if !strings.HasPrefix(got, "ProcessorError: interrupted") || !strings.Contains(got, "uploaded") || strings.Contains(got, "nothing was changed") {
+		t.Fatalf("the message must say the file was uploaded: %q", got)
+	}
+	sim.Ingest(context.Background()) // the processing the run did not wait for
+	env["RECIPE_CACHE_DIR"] = t.TempDir()
+	mustRun(t, sim, env)
+	assertConverged(t, sim, "Wait.pkg", pkg)
+}
