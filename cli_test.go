@@ -149,7 +149,7 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-func TestDuplicatesAreReportedAndRemovedOnRequest(t *testing.T) {
+func TestDuplicatesWithOurBytesAreRemoved(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Dupe.pkg", 1<<20, 33)
 	data, err := os.ReadFile(pkg)
@@ -168,18 +168,13 @@ func TestDuplicatesAreReportedAndRemovedOnRequest(t *testing.T) {
 	sim.AddPackage(jamfsim.Package{PackageName: "Dupe 2019", FileName: "Dupe_2019.pkg", CategoryID: "-1", Priority: 10})
 	env := baseEnv(t, sim, pkg)
 	r := runEnv(t, sim, env, processor.FormatBinary)
-	if r.code != 0 || !strings.Contains(string(r.stderr), "WARNING: JCDS also holds Dupe_1.pkg, a duplicate of Dupe.pkg that no record names. Set jcds2_remove_duplicates to True to remove it.") ||
-		strings.Contains(string(r.stderr), "Dupe_2") {
+	if r.code != 0 || !strings.Contains(string(r.stderr), "JCDS also holds Dupe_1.pkg, a copy of Dupe.pkg with the same bytes that no record names: removing it") ||
+		strings.Contains(string(r.stderr), "Dupe_2019") {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
-	if _, ok := sim.Files()["Dupe_1.pkg"]; !ok {
-		t.Fatal("without jcds2_remove_duplicates the duplicate stays")
-	}
-	env["jcds2_remove_duplicates"] = "True"
-	mustRun(t, sim, env)
 	files := sim.Files()
 	if _, ok := files["Dupe_1.pkg"]; ok {
-		t.Fatal("the duplicate with our bytes should be removed")
+		t.Fatal("the copy with our bytes should be removed")
 	}
 	for _, keep := range []string{"Dupe_2.pkg", "Dupe_2019.pkg"} {
 		if _, ok := files[keep]; !ok {

@@ -84,7 +84,7 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 // there, its record not yet; the message says so, and the next plain
 // run finishes.
 func TestInterruptWhileWaitingForJCDS(t *testing.T) {
-	sim := newSim(t, jamfsim.Config{IngestDelay: time.Hour})
+	sim := newSim(t, jamfsim.Config{IngestDelay: 3 * time.Second})
 	pkg := writePkg(t, t.TempDir(), "Wait.pkg", 2<<20, 73)
 	env := baseEnv(t, sim, pkg)
 	sim.Pass("GET /api/v1/jcds/files", 1) // the lookup
@@ -96,8 +96,12 @@ func TestInterruptWhileWaitingForJCDS(t *testing.T) {
 	if !strings.HasPrefix(got, "ProcessorError: interrupted") || !strings.Contains(got, "uploaded") || strings.Contains(got, "nothing was changed") {
 		t.Fatalf("the message must say the file was uploaded: %q", got)
 	}
-	sim.Ingest(context.Background()) // the processing the run did not wait for
+	// JCDS finishes processing the upload the run did not wait for; then
+	// a plain run writes the record for it (and uploads nothing).
+	time.Sleep(3 * time.Second)
 	env["RECIPE_CACHE_DIR"] = t.TempDir()
-	mustRun(t, sim, env)
+	if out := mustRun(t, sim, env); out["pkg_uploaded"] != false {
+		t.Fatalf("the file is there already: %v", out)
+	}
 	assertConverged(t, sim, "Wait.pkg", pkg)
 }

@@ -163,17 +163,18 @@ func planJCDS(w *world, req *Request, p *Plan) {
 		a.kind, a.setHash = actWriteRecordAfter, holdsOurs
 		p.add(a)
 	}
+	// A Name_N copy that no record names (observe dropped the others) and
+	// that holds the bytes we manage is a leftover of a name clash: no
+	// policy can reach it, and the converged state has no duplicate, so
+	// it goes. A file with other bytes is not ours and is never touched.
 	for _, d := range w.dups {
 		ours := w.local.MD5 != "" && strings.EqualFold(d.MD5, w.local.MD5) || f != nil && strings.EqualFold(d.MD5, f.MD5)
-		switch {
-		case !ours:
+		if !ours {
+			p.info("JCDS also holds %s, which no record names and which holds other bytes: left alone", d.FileName)
 			continue
-		case req.RemoveDuplicates:
-			p.note("JCDS also holds %s, a duplicate of %s that no record names: removing it (%s)", d.FileName, name, req.name(SetRemoveDuplicates))
-			p.add(action{kind: actRemoveDuplicate, name: d.FileName})
-		default:
-			p.note("WARNING: JCDS also holds %s, a duplicate of %s that no record names. Set %s to True to remove it.", d.FileName, name, req.name(SetRemoveDuplicates))
 		}
+		p.note("JCDS also holds %s, a copy of %s with the same bytes that no record names: removing it", d.FileName, name)
+		p.add(action{kind: actRemoveDuplicate, name: d.FileName})
 	}
 }
 

@@ -196,7 +196,8 @@ func TestPlanTable(t *testing.T) {
 }
 
 // Duplicates: only a Name_N file that no record names (observe drops
-// those) and that holds bytes we manage is ever removed, or warned of.
+// those) and that holds bytes we manage is ever removed; a file with
+// other bytes is never touched.
 func TestPlanDuplicates(t *testing.T) {
 	w := &world{route: RouteJCDS2, rec: rec("ok"), file: file("same"),
 		local: &localFile{Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}},
@@ -204,25 +205,18 @@ func TestPlanDuplicates(t *testing.T) {
 			{FileName: "Firefox-120_1.pkg", MD5: localMD5},
 			{FileName: "Firefox-120_2.pkg", MD5: otherMD5}, // someone else's bytes: never touched
 		}}
-	p := plan(w, &Request{PkgName: name, DisplayName: name, RemoveDuplicates: true})
-	if got := summary(p); got != "X:Firefox-120_1.pkg F V" {
+	for _, flag := range []bool{false, true} {
+		p := plan(w, &Request{PkgName: name, DisplayName: name, RemoveDuplicates: flag})
+		if got := summary(p); got != "X:Firefox-120_1.pkg F V" {
+			t.Errorf("remove_duplicates %v: plan %q", flag, got)
+		}
+	}
+	// A listing whose own file holds other bytes (not replaced): a copy
+	// of those bytes is a copy of the file there, and goes too.
+	w.file, w.rec = file("other"), rec("stale")
+	w.dups = []jamf.FileData{{FileName: "Firefox-120_3.pkg", MD5: otherMD5}}
+	if got := summary(plan(w, &Request{PkgName: name, DisplayName: name})); got != "!X:Firefox-120_3.pkg F" {
 		t.Errorf("plan %q", got)
-	}
-	p = plan(w, &Request{PkgName: name, DisplayName: name})
-	if got := summary(p); got != "" {
-		t.Errorf("without remove_duplicates: plan %q", got)
-	}
-	warned := 0
-	for _, n := range p.Notes {
-		if strings.Contains(n.Text, "Firefox-120_1.pkg") {
-			warned++
-		}
-		if strings.Contains(n.Text, "Firefox-120_2.pkg") {
-			t.Errorf("warned of a file with other bytes: %s", n.Text)
-		}
-	}
-	if warned != 1 {
-		t.Errorf("want one warning of the duplicate, got %d: %v", warned, p.Notes)
 	}
 }
 
