@@ -99,7 +99,7 @@ func TestParallelRunsOnDifferentMachinesConverge(t *testing.T) {
 			}
 			// Each run's look-up is held until all three have made it, so
 			// all three see nothing and all three write.
-			sim.Delay("GET /api/v1/packages", 700*time.Millisecond, 3)
+			sim.Delay("GET /api/v1/packages", 2500*time.Millisecond, 3)
 			if fails := runAtOnce(t, sim, env, 3, true); len(fails) > 0 {
 				t.Fatalf("every run must succeed:\n%v", fails)
 			}

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
@@ -122,10 +124,12 @@ func newS3Client(o s3Options) *s3.Client {
 		}
 		return out, md, err
 	})
-	acked := middleware.InitializeMiddlewareFunc("jcds2AckedProgress", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-		out, md, err := next.HandleInitialize(ctx, in)
-		if part, ok := in.Parameters.(*s3.UploadPartInput); ok && err == nil && o.acked != nil && part.ContentLength != nil {
-			o.acked(*part.ContentLength)
+	// A part counts once S3 answered it: the bytes the manager read ahead
+	// into part buffers are not sent yet.
+	acked := middleware.DeserializeMiddlewareFunc("jcds2AckedProgress", func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+		out, md, err := next.HandleDeserialize(ctx, in)
+		if req, ok := in.Request.(*smithyhttp.Request); ok && err == nil && o.acked != nil && awsmiddleware.GetOperationName(ctx) == "UploadPart" {
+			o.acked(req.ContentLength)
 		}
 		return out, md, err
 	})
@@ -149,7 +153,7 @@ func newS3Client(o s3Options) *s3.Client {
 			ro.MaxBackoff = 20 * time.Second
 		}), "ExpiredToken", "ExpiredTokenException"),
 		APIOptions: []func(*middleware.Stack) error{func(st *middleware.Stack) error {
-			if err := st.Initialize.Add(acked, middleware.Before); err != nil {
+			if err := st.Deserialize.Add(acked, middleware.After); err != nil {
 				return err
 			}
 			return st.Deserialize.Add(renewOnExpiry, middleware.Before)

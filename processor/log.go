@@ -33,7 +33,10 @@ type Logger struct {
 	forceProgress bool
 	lastProgress  time.Time
 	progressEvery time.Duration
-	barShown      bool
+	// the transfer being reported: when it began, how far it got
+	transferStart               time.Time
+	transferDone, transferTotal int64
+	barShown                    bool
 }
 
 // NewLogger logs to w at the given verbosity. A terminal gets a progress
@@ -209,17 +212,38 @@ func (l *Logger) Progress(done, total int64) {
 	if total > 0 {
 		pct = float64(done) * 100 / float64(total)
 	}
+	rate := l.rateLocked(now, done, total)
 	if l.terminal {
 		const width = 30
 		n := int(pct / 100 * width)
-		fmt.Fprintf(l.w, "\r%s: [%s%s] %5.1f%% %s / %s", Name, strings.Repeat("#", n), strings.Repeat(".", width-n), pct, jcds2.HumanBytes(done), jcds2.HumanBytes(total))
+		fmt.Fprintf(l.w, "\r%s: [%s%s] %5.1f%% %s / %s%s\x1b[K", Name, strings.Repeat("#", n), strings.Repeat(".", width-n), pct, jcds2.HumanBytes(done), jcds2.HumanBytes(total), rate)
 		l.barShown = true
 		if final {
 			l.endBarLocked()
 		}
 		return
 	}
-	fmt.Fprintf(l.w, "%s: uploaded %s of %s (%.0f%%)\n", Name, jcds2.HumanBytes(done), jcds2.HumanBytes(total), pct)
+	fmt.Fprintf(l.w, "%s: uploaded %s of %s (%.0f%%)%s\n", Name, jcds2.HumanBytes(done), jcds2.HumanBytes(total), pct, rate)
+}
+
+// rateLocked says how fast the bytes go and how long the rest will
+// take, from the bytes the destination acknowledged since this transfer
+// began (a transfer begins when done goes back, or total changes).
+func (l *Logger) rateLocked(now time.Time, done, total int64) string {
+	if l.transferStart.IsZero() || done < l.transferDone || total != l.transferTotal {
+		l.transferStart, l.transferTotal = now, total
+	}
+	l.transferDone = done
+	el := now.Sub(l.transferStart).Seconds()
+	if el < 0.5 || done == 0 {
+		return ""
+	}
+	bps := float64(done) / el
+	if done >= total {
+		return fmt.Sprintf(", %s/s", jcds2.HumanBytes(int64(bps)))
+	}
+	left := time.Duration(float64(total-done) / bps * float64(time.Second)).Round(time.Second)
+	return fmt.Sprintf(", %s/s, %s left", jcds2.HumanBytes(int64(bps)), left)
 }
 
 func (l *Logger) endBarLocked() {
