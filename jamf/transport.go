@@ -234,6 +234,12 @@ func transportError(ctx context.Context, rq *call, err error, timeout time.Durat
 	if errors.As(err, &cv) {
 		return &sendError{err: &TLSError{URL: base, Err: cv.Err}, permanent: true}
 	}
+	// The body's own failure (the package changed while it was sent)
+	// is not the network's: sending it again cannot help.
+	var perm interface{ Permanent() bool }
+	if errors.As(err, &perm) && perm.Permanent() {
+		return &sendError{err: err, permanent: true}
+	}
 	if errors.Is(err, context.Canceled) {
 		return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err), permanent: true}
 	}

@@ -99,7 +99,10 @@ func (s *Server) store(ctx context.Context, key string, body io.Reader) (digests
 	//lint:ignore SA1019 the simulator streams uploads of unknown length with the same (deprecated) manager
 	up := manager.NewUploader(s.s3.Client())
 	//lint:ignore SA1019 see above
-	_, err := up.Upload(ctx, &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: io.TeeReader(body, pw)})
+	// A live context of its own: when the client goes away mid-body, the
+	// body read fails and the manager must still be able to abort its
+	// multipart upload (with the request's context it could not).
+	_, err := up.Upload(context.WithoutCancel(ctx), &s3.PutObjectInput{Bucket: aws.String(s.cfg.Bucket), Key: aws.String(key), Body: io.TeeReader(body, pw)})
 	pw.CloseWithError(err)
 	res := <-done
 	if err == nil {

@@ -37,6 +37,9 @@ type ChangedError struct {
 	What string
 }
 
+// Permanent tells retry layers that sending again cannot help.
+func (e *ChangedError) Permanent() bool { return true }
+
 func (e *ChangedError) Error() string {
 	what := ""
 	if e.What != "" {
