@@ -162,3 +162,32 @@ func TestOneShareFails(t *testing.T) {
 		t.Fatal("the failed share was changed")
 	}
 }
+
+// aws_cdp_mode: the package goes to the customer's own S3 bucket with
+// the standard AWS credential chain (here the environment), then the
+// record, then a refresh, so the package is deployable when the run
+// ends; an unchanged re-run uploads nothing.
+func TestSelfHostedS3DistributionPoint(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{NoJCDS: true, CDNType: "AMAZON_S3"})
+	dir := t.TempDir()
+	pkg := writePkg(t, dir, "Aws.pkg", 6<<20, 55)
+	env := baseEnv(t, sim, pkg)
+	env["aws_cdp_mode"] = "True"
+	env["S3_BUCKET_NAME"] = sim.Config().Bucket
+	aws := []string{
+		"AWS_ENDPOINT_URL_S3=" + minio.URL, "AWS_ACCESS_KEY_ID=" + minio.RootUser, "AWS_SECRET_ACCESS_KEY=" + minio.RootPassword,
+		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"),
+	}
+	r := runDecoded(t, sim, env, aws...)
+	if r.code != 0 || r.env["pkg_uploaded"] != true || r.env["pkg_upload_status"] != "uploaded, verified" {
+		t.Fatalf("exit %d %v\n%s", r.code, r.env, r.stderr)
+	}
+	if strings.Contains(string(r.stderr), minio.RootPassword) {
+		t.Fatal("the AWS secret reached the log")
+	}
+	assertConverged(t, sim, "Aws.pkg", pkg)
+	r = runDecoded(t, sim, env, aws...)
+	if r.code != 0 || r.env["pkg_uploaded"] != false || r.env["pkg_metadata_updated"] != false {
+		t.Fatalf("re-run: exit %d %v\n%s", r.code, r.env, r.stderr)
+	}
+}

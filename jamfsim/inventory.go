@@ -137,6 +137,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request, _ string)
 // when fileName is "". For test set-up.
 func (s *Server) Refresh(ctx context.Context, fileName string) {
 	s.Ingest(ctx)
+	s.scanS3CDP(ctx, fileName)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.packages {
@@ -167,4 +168,31 @@ func (s *Server) inventory(p *Package) {
 func describes(p *Package, f *StoredFile) bool {
 	want := map[string]string{"SHA3_512": f.SHA3, "MD5": f.MD5, "SHA_512": f.SHA512, "SHA_256": f.SHA256}[strings.ToUpper(deref(p.HashType))]
 	return want != "" && strings.EqualFold(deref(p.HashValue), want)
+}
+
+// scanS3CDP models a cloud distribution point on the customer's own S3
+// bucket (cdnType AMAZON_S3, what aws_cdp_mode uploads to): the bucket
+// holds each package as an object named like its file, at the top
+// level, and a refresh takes stock of it.
+func (s *Server) scanS3CDP(ctx context.Context, fileName string) {
+	if s.cdnType() != "AMAZON_S3" {
+		return
+	}
+	s.mu.Lock()
+	var names []string
+	for _, p := range s.packages {
+		if fileName == "" || s.sameName(p.FileName, fileName) {
+			names = append(names, p.FileName)
+		}
+	}
+	s.mu.Unlock()
+	for _, name := range names {
+		d, err := s.hashObject(ctx, name)
+		if err != nil {
+			continue // not in the bucket (yet)
+		}
+		s.mu.Lock()
+		s.files[name] = storedFile(name, name, d)
+		s.mu.Unlock()
+	}
 }

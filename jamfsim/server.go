@@ -36,6 +36,9 @@ type Config struct {
 	// (default NONE: no cloud distribution point, so no uploads at all;
 	// AMAZON_S3, AKAMAI or RACKSPACE_CLOUD_FILES accept packages-route
 	// uploads). With JCDS it is always JAMF_CLOUD.
+	// With AMAZON_S3 the bucket is the customer's own distribution point:
+	// a refresh takes stock of the object named like a record's file at
+	// its top level (aws_cdp_mode uploads there).
 	CDNType string
 	// Privileges maps a user name or API client id to the privileges its
 	// role grants (see JamfPackageUploaderRole, JCDSUploaderRole). An

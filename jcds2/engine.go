@@ -79,6 +79,9 @@ func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result,
 		return nil, err
 	}
 	log.Logf(1, "Jamf Pro %s at %s", r.v.Raw, req.URL)
+	// The caller put new bytes on its distribution points: this run
+	// uploaded them, as far as its result goes.
+	r.res.Uploaded = req.RecordOnly && req.FileChanged && !req.DryRun
 	if err := r.reconcile(ctx); err != nil {
 		return nil, r.explain(ctx, err)
 	}
