@@ -19,6 +19,12 @@ func (r *run) verifyReady(ctx context.Context, w *world) {
 		return
 	}
 	id := w.rec.id
+	if r.res.Uploaded && !r.fileVerified && w.route == RouteJCDS2 {
+		// JCDS has not processed the upload within the wait already
+		// spent: the record cannot be READY yet; say so, don't wait twice.
+		r.log.Logf(0, "Package record %s will be READY once Jamf Pro has processed the upload; it is not yet verified", id)
+		return
+	}
 	if !r.v.ModernPackages() {
 		// The Classic API shows no status or size; the JCDS listing
 		// already verified the bytes.
