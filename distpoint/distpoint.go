@@ -10,6 +10,7 @@
 package distpoint
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -168,14 +169,22 @@ func (o Outcome) String() string {
 	case Failed:
 		return fmt.Sprintf("%s: failed: %v", o.Target, o.Err)
 	case SkippedDifferent:
-		return fmt.Sprintf("%s: a different file of that name is there; not replaced: set replace_pkg to True to replace it", o.Target)
+		return fmt.Sprintf("%s: a different file of that name is there; not replaced (replacing was not asked for)", o.Target)
 	case SkippedExisting:
-		return fmt.Sprintf("%s: a file of that name and size is there; not replaced (replace_pkg is off)", o.Target)
+		return fmt.Sprintf("%s: a file of that name and size is there; not replaced (replacing was not asked for)", o.Target)
 	case Copied:
 		return fmt.Sprintf("%s: copied (%d bytes)", o.Target, o.Bytes)
 	}
 	return fmt.Sprintf("%s: %s", o.Target, o.Status)
 }
+
+// ErrRetryReplacing marks a failure a run that may replace files would
+// mend; ErrPlainHTTP an endpoint that needs the insecure switch. The
+// caller adds the names its users know these settings by.
+var (
+	ErrRetryReplacing = errors.New("run again allowing replacement")
+	ErrPlainHTTP      = errors.New("plain http to a host that is not loopback")
+)
 
 // AnyCopied reports whether any destination was written in this run.
 func AnyCopied(outcomes []Outcome) bool {

@@ -100,8 +100,8 @@ func uploadS3(ctx context.Context, t S3Target, local *localPackage, opts Options
 		return Failed, size, s3Error("checking the uploaded object", err, t.Bucket)
 	}
 	if aws.ToInt64(head.ContentLength) != size || head.Metadata[shaMetaKey] != sum {
-		return Failed, size, fmt.Errorf("the uploaded object holds %d bytes with SHA-256 %q, not %d bytes with %s: run again with replace_pkg set to True",
-			aws.ToInt64(head.ContentLength), head.Metadata[shaMetaKey], size, sum)
+		return Failed, size, fmt.Errorf("the uploaded object holds %d bytes with SHA-256 %q, not %d bytes with %s: %w",
+			aws.ToInt64(head.ContentLength), head.Metadata[shaMetaKey], size, sum, ErrRetryReplacing)
 	}
 	return Copied, size, nil
 }
@@ -147,7 +147,7 @@ func newS3Client(ctx context.Context, t S3Target, stall time.Duration, log Logge
 	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
 		tr.ResponseHeaderTimeout = stall
 		if t.Insecure {
-			tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // only with insecure_mode
+			tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // only when asked (insecure)
 		}
 	})
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithRetryMaxAttempts(tries), config.WithHTTPClient(hc))
@@ -219,7 +219,7 @@ func checkEndpoint(endpoint string, insecure bool) error {
 		return fmt.Errorf("the S3 endpoint override %q is not an http(s) URL: fix AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the profile's endpoint_url", endpoint)
 	}
 	if u.Scheme == "http" && !insecure && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("the S3 endpoint override %s uses plain http to a host that is not loopback: use https, or set insecure_mode to True if you really mean it", endpoint)
+		return fmt.Errorf("the S3 endpoint override %s uses %w: use https, or turn TLS checks off if you really mean it", endpoint, ErrPlainHTTP)
 	}
 	return nil
 }

@@ -130,7 +130,7 @@ func copyToShare(ctx context.Context, s Share, local *localPackage, opts Options
 	case !opts.Replace:
 		return SkippedExisting, 0, nil
 	default:
-		log.Logf(1, "%s on the share has the package's size; comparing SHA-256 hashes (replace_pkg is set)", dst)
+		log.Logf(1, "%s on the share has the package's size; comparing SHA-256 hashes (replacing is allowed)", dst)
 		same, err := sameBytes(ctx, b, dst, local, dog)
 		if err != nil {
 			return Failed, 0, err
@@ -198,7 +198,7 @@ func writeThenRename(ctx context.Context, b backend, dst string, local *localPac
 	// The bytes are under the real name now: a failed check below cannot
 	// be undone by removing the temporary file, only reported.
 	if cerr := checkSize(b, dst, size); cerr != nil {
-		return written, fmt.Errorf("%w: run again with replace_pkg set to True", cerr)
+		return written, fmt.Errorf("%w: %w", cerr, ErrRetryReplacing)
 	}
 	return written, nil
 }

@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -113,7 +114,7 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 		}
 		defer release()
 	}
-	outcomes, err := copyToDistributionPoints(ctx, dps, req, log)
+	outcomes, err := copyToDistributionPoints(ctx, dps, req, log, names)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +183,7 @@ func pyBool(b bool) string {
 // aws_cdp_mode the S3 bucket takes the cloud's place. Where the cloud is
 // not uploaded to, the engine writes the record only. Each target's
 // outcome is logged; the caller fails the run for any target not written.
-func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jcds2.Request, log *Logger) ([]distpoint.Outcome, error) {
+func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jcds2.Request, log *Logger, names Names) ([]distpoint.Outcome, error) {
 	if len(cfg.Shares) == 0 && cfg.S3 == nil {
 		return nil, nil
 	}
@@ -209,7 +210,16 @@ func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jc
 		outcomes = append(outcomes, distpoint.UploadS3(ctx, *cfg.S3, pkg, opts))
 	}
 	for _, o := range outcomes {
-		log.Logf(0, "%s", o)
+		line := o.String()
+		switch {
+		case o.Status == distpoint.SkippedDifferent:
+			line += ": set " + names.Settings[jcds2.SetReplace] + " to replace it"
+		case errors.Is(o.Err, distpoint.ErrRetryReplacing):
+			line += " (with " + names.Settings[jcds2.SetReplace] + ")"
+		case errors.Is(o.Err, distpoint.ErrPlainHTTP):
+			line += " (" + names.Insecure + " allows it)"
+		}
+		log.Logf(0, "%s", line)
 	}
 	if cfg.CloudDP && cfg.S3 == nil {
 		return outcomes, nil // the cloud upload follows, as without shares
