@@ -152,6 +152,8 @@ func (r *run) status(p *Plan) string {
 		return "metadata updated, not yet verified"
 	case p.Diverged:
 		return "unchanged (the server holds other bytes)"
+	case p.Unhashed:
+		return "unchanged, not verified (Jamf Pro computed no hash)"
 	case !verified:
 		return "unchanged, not yet verified"
 	}

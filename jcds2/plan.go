@@ -44,6 +44,10 @@ type Plan struct {
 	// Diverged: the server holds other bytes and replace_pkg is not set,
 	// so the converged state cannot be reached by this run.
 	Diverged bool
+	// Unhashed: Jamf Pro lists the file READY but computed no hash for
+	// it (it does not for very large packages: jamf-upload #399, jamf-cli's
+	// "unverified"): re-sending gigabytes every run would not change that.
+	Unhashed bool
 }
 
 // Empty reports a plan with nothing to do.
@@ -99,6 +103,10 @@ func plan(w *world, req *Request) *Plan {
 		planPackages(w, req, p)
 	}
 	switch {
+	case p.Unhashed:
+		if len(p.actions) > 0 {
+			p.add(action{kind: actRefresh, name: req.PkgName})
+		}
 	case p.Diverged:
 		// Not ours to change; but a record whose hash does not describe
 		// the file JCDS holds is made true by a refresh.
@@ -143,6 +151,9 @@ func planJCDS(w *world, req *Request, p *Plan) {
 		}
 	case strings.EqualFold(f.MD5, w.local.MD5):
 		p.info("%s is already on JCDS with the same bytes (md5 %s): nothing to upload", name, w.local.MD5)
+	case f.MD5 == "" && f.Length == w.local.size && !req.Replace:
+		p.Unhashed = true
+		p.note("%s is on JCDS with the local package's size but JCDS computed no hash for it, as it does not for very large packages: not uploading it again, and not verified. Set %s to True to upload anyway.", name, req.name(SetReplace))
 	case rec == nil || req.Replace:
 		why := req.name(SetReplace) + " is True"
 		if rec == nil {
@@ -184,6 +195,9 @@ func planPackages(w *world, req *Request, p *Plan) {
 	switch {
 	case rec == nil:
 		upload = true
+	case rec.hashValue == "" && rec.ready() && !req.Replace && rec.fileName == req.PkgName:
+		p.Unhashed = true
+		p.note("Package record %s is READY (%s) but Jamf Pro computed no hash for its file, as it does not for very large packages: not uploading it again, and not verified. Set %s to True to upload anyway.", rec.id, rec.size, req.name(SetReplace))
 	case rec.hashValue == "":
 		p.note("Package record %s has no file hash (its file is missing or was never processed): uploading %s", rec.id, req.PkgName)
 		upload = true

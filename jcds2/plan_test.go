@@ -30,12 +30,14 @@ func rec(kind string) *record {
 	case "ok":
 	case "stale":
 		r.hashValue = otherSHA3
-	case "nohash":
-		r.hashType, r.hashValue = "", ""
+	case "nohash": // never processed (or its file is gone): no hash, not READY
+		r.hashType, r.hashValue, r.status, r.size = "", "", "PENDING", ""
 	case "pending": // right hash, but never refreshed: PENDING, no size
 		r.status, r.size = "PENDING", ""
 	case "otherfile": // found by display name; it names another file
 		r.fileName = "Firefox-119.pkg"
+	case "unhashed": // READY, but Jamf computed no hash (a very large package)
+		r.hashType, r.hashValue, r.size = "", "", "10.85 GB"
 	case "case": // the server matched the name ignoring case
 		r.fileName = strings.ToUpper(name)
 	default:
@@ -52,6 +54,8 @@ func file(kind string) *jamf.FileData {
 		return &jamf.FileData{FileName: name, MD5: strings.ToUpper(localMD5), SHA3: localSHA3}
 	case "other":
 		return &jamf.FileData{FileName: name, MD5: otherMD5, SHA3: otherSHA3}
+	case "unhashed": // JCDS lists it with our size and no hash (very large)
+		return &jamf.FileData{FileName: name, Length: 1 << 20}
 	}
 	panic(kind)
 }
@@ -59,7 +63,7 @@ func file(kind string) *jamf.FileData {
 // summary writes a plan compactly: D delete stale, A await an
 // earlier upload, U upload, C create,
 // W write (m metadata, h set hash, x clear hash), X remove duplicate,
-// F refresh, V verify; "!" marks a diverged plan.
+// F refresh, V verify; "!" marks a diverged plan, "?" an unhashed one.
 func summary(p *Plan) string {
 	var parts []string
 	for _, a := range p.actions {
@@ -96,6 +100,9 @@ func summary(p *Plan) string {
 	out := strings.Join(parts, " ")
 	if p.Diverged {
 		out = "!" + out
+	}
+	if p.Unhashed {
+		out = "?" + out
 	}
 	return out
 }
@@ -141,6 +148,8 @@ func TestPlanTable(t *testing.T) {
 		{J, "otherfile", "same", "s", ""},         // ...unless told not to touch it
 		{J, "otherfile", "none", "", "U Wmh F V"}, // its hash is ours, but it names another file: no earlier upload to wait for
 		{J, "case", "same", "", "Wmh F V"},
+		{J, "ok", "unhashed", "", "?"},
+		{J, "ok", "unhashed", "r", "D U Wmh F V"},
 		{J, "case", "none", "r", "U Wmh F V"},
 
 		// Packages route: the record is the only view of the file.
@@ -155,6 +164,9 @@ func TestPlanTable(t *testing.T) {
 		{P, "stale", "none", "rs", "U F V"},
 		{P, "stale", "none", "m", "!Wm F"},
 		{P, "nohash", "none", "", "Wmx U F V"}, // file missing or never processed
+		{P, "unhashed", "none", "", "?"},       // READY, no hash: not sent again, not verified
+		{P, "unhashed", "none", "m", "?Wm F"},
+		{P, "unhashed", "none", "r", "Wmx U F V"},
 		{P, "pending", "none", "", "F V"},
 		{P, "otherfile", "none", "", "Wmx U F V"},
 		{P, "case", "none", "", "Wmx U F V"},
