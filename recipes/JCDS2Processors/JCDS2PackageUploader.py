@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "bf031df77de5baa0f9466000c5d0ef1d7f09ddfcf0c53ae68458439d739a7274",
-    "jcds2-uploader-linux-amd64": "dd7ff40a7523fea2d9c9658b300063c02f622f040dd98a38ce737adb5e704655",
-    "jcds2-uploader-linux-arm64": "6d2b62e014ce5b6885d6b1db57e60db1672e3dab6c840f1319974aed6e5e0ce2",
+    "jcds2-uploader": "a5c85d893d03ca78db6cf9e5baee186cbb172da72b3f61f9306d483e8047c4b1",
+    "jcds2-uploader-linux-amd64": "05eca129c4ec833a993ce70ac3c15e619493ff71fd402bd937a89dc48cea3c3c",
+    "jcds2-uploader-linux-arm64": "2cb057d4a78ce49906a1872e0f95f12d1bfd797bc11a2d09799dd144766833a9",
 }
 
 BINARY_NAME = "jcds2-uploader"
@@ -359,7 +359,7 @@ class JCDS2PackageUploader(Processor):
         "jcds2_remove_duplicates": {
             "required": False,
             "default": "False",
-            "description": "Delete Name_1.pkg-style duplicates of pkg_name that other tools left on JCDS.",
+            "description": "Kept for compatibility. Name_1.pkg-style copies of pkg_name with its bytes that no record names are always removed; files a record names, or with other bytes, never are.",
         },
         "jcds2_reuse_auth": {
             "required": False,
