@@ -134,8 +134,11 @@ func (d *doctor) jcdsPrivilegesLine() {
 			missing = append(missing, fmt.Sprintf("%q", p))
 		}
 	}
-	d.rep.add(Warn, "privileges JCDS", "the account lacks %s, so runs take the packages route (supported; for packages of many GB the JCDS route is faster): to use JCDS 2.0, add %q, %q and %q to the API role",
-		strings.Join(missing, ", "), all[0], all[1], all[2])
+	lacks := "the JCDS privileges " + strings.Join(missing, ", ")
+	if len(missing) < len(all) {
+		lacks = fmt.Sprintf("%s (JCDS 2.0 needs %q, %q and %q)", strings.Join(missing, ", "), all[0], all[1], all[2])
+	}
+	d.rep.add(Warn, "privileges JCDS", "the account lacks %s, so runs take the packages route (supported; for packages of many GB the JCDS route is faster): to use JCDS 2.0, add them to the API role", lacks)
 }
 
 func (d *doctor) checkJCDSEndpoints() {
@@ -144,7 +147,7 @@ func (d *doctor) checkJCDSEndpoints() {
 	const name = "JCDS endpoints"
 	switch {
 	case f.jcdsErr == nil && !f.modern:
-		d.rep.add(OK, name, "GET /api/v1/jcds/files answers (%d files); before 11.5 runs need them, there is no other route", f.jcdsFiles)
+		d.rep.add(OK, name, "GET /api/v1/jcds/files answers (%d files); before 11.5 runs need them: there is no other route", f.jcdsFiles)
 	case f.jcdsErr == nil && d.v.AtLeast(11, 24):
 		d.rep.add(OK, name, "GET /api/v1/jcds/files answers (%d files); deprecated since 11.24, no removal date: when they go, runs take the packages route by themselves", f.jcdsFiles)
 	case f.jcdsErr == nil:

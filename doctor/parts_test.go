@@ -42,7 +42,7 @@ func TestJWTExpiry(t *testing.T) {
 func TestListedPrivileges(t *testing.T) {
 	var p privileges
 	p.readListed(map[string]any{
-		"account": map[string]any{"privilegeSet": "CUSTOM", "privilegesBySite": map[string]any{"-1": []any{"Read Packages", "Read Jamf Content Distribution Server Files"}}},
+		"account":       map[string]any{"privilegeSet": "CUSTOM", "privilegesBySite": map[string]any{"-1": []any{"Read Packages", "Read Jamf Content Distribution Server Files"}}},
 		"accountGroups": []any{map[string]any{"privilegeSet": "CUSTOM", "privileges": []any{"Create Packages"}}},
 	})
 	for name, want := range map[string]knowledge{
@@ -73,7 +73,7 @@ func TestListedPrivileges(t *testing.T) {
 func TestSameShare(t *testing.T) {
 	listed := listedShare{Name: "Main", Server: "files.example.com", ShareName: "CasperShare"}
 	for url, want := range map[string]bool{
-		"smb://FILES.example.com/caspershare":        true,
+		"smb://FILES.example.com/caspershare":         true,
 		"smb://files.example.com:445/CasperShare/Sub": true,
 		"smb://files.example.com/Other":               false,
 		"smb://other.example.com/CasperShare":         false,
