@@ -353,3 +353,23 @@ func TestDoctorJSON(t *testing.T) {
 		t.Fatal("--json prints JSON alone on stdout")
 	}
 }
+
+// Help is exit 0, bad flags 2, and a bad --key is a FAIL line (exit 1)
+// before any request.
+func TestDoctorHelpAndBadFlags(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{})
+	if r := runDoctor(t, sim, nil, "--help"); r.code != 0 || !strings.Contains(r.stderr, "Usage: jcds2-uploader doctor") {
+		t.Fatalf("--help: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runDoctor(t, sim, nil, "--no-such-flag"); r.code != 2 {
+		t.Fatalf("an unknown flag: exit %d", r.code)
+	}
+	if r := runDoctor(t, sim, nil, "extra"); r.code != 2 || !strings.Contains(r.stderr, `unexpected argument "extra"`) {
+		t.Fatalf("an argument: exit %d %s", r.code, r.stderr)
+	}
+	r := runDoctor(t, sim, clientVars(sim), "--key", "novalue")
+	r.expect(t, 1, map[string][2]string{"inputs": {"FAIL", `--key "novalue" is not KEY=VALUE`}})
+	if len(sim.Log()) != 0 {
+		t.Fatalf("bad input must fail before any request, saw %v", sim.Log())
+	}
+}
