@@ -4,7 +4,8 @@
 // plist on stdin, the updated env on stdout, logs on stderr, exit 10 with
 // "ProcessorError: ..." on failure. key=value arguments work as in
 // AutoPkg's execute_shell. "pkg" is the same upload for people, with
-// flags; "sim" runs the Jamf Pro simulator; "demo" shows both together.
+// flags; "doctor" checks, read-only, that a run would work; "sim" runs
+// the Jamf Pro simulator; "demo" shows both together.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/jcds2-uploader/jcds2-uploader/doctor"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
@@ -30,6 +32,7 @@ Usage:
         AutoPkg processor mode: reads the env plist from stdin (or key=value
         arguments), writes the updated env plist to stdout.
   jcds2-uploader pkg --pkg PATH [flags]     upload one package (see pkg --help)
+  jcds2-uploader doctor [flags]             check, read-only, that a run would work (see doctor --help)
   jcds2-uploader sim [flags]                run the Jamf Pro simulator (see sim --help)
   jcds2-uploader demo                       simulator + two uploads, explained
   jcds2-uploader manifest                   print the input/output manifest as JSON
@@ -110,6 +113,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case "pkg", "package":
 		return processor.RunCLI(ctx, newUploader(), args[1:], stdout, stderr)
+	case "doctor":
+		return doctor.Run(ctx, args[1:], stdout, stderr)
 	case "sim":
 		return runSim(ctx, args[1:], stdout, stderr)
 	case "demo":

@@ -1,0 +1,181 @@
+package doctor
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
+)
+
+func (d *doctor) checkCloudDP() {
+	f := d.facts
+	capa := "upload capability not readable"
+	if f.capErr == nil {
+		capa = "upload capability: " + describeCapability(*f.capability)
+	}
+	switch {
+	case f.cdnErr == nil && f.cdn == "NONE":
+		st := Fail
+		if d.decision.route == jcds2.RouteJCDS2 {
+			st = Warn // JCDS answers all the same, and a run never asks
+		}
+		d.rep.add(st, "cloud distribution point", "cdnType NONE: there is no cloud distribution point to upload to; configure one in Jamf Pro (Settings > Server > Cloud distribution point)")
+	case f.cdnErr == nil:
+		d.rep.add(OK, "cloud distribution point", "cdnType %s; %s", f.cdn, capa)
+	case jamf.IsStatus(f.cdnErr, 403):
+		d.rep.add(Warn, "cloud distribution point", "not readable: the account lacks %q (a run goes on without it); %s", privReadCloudDP, capa)
+	default:
+		d.rep.add(Warn, "cloud distribution point", "not readable (%v); %s", f.cdnErr, capa)
+	}
+}
+
+// requirement is a privilege a run needs; fatal when a run fails without
+// it, and need says what needs it.
+type requirement struct {
+	priv  string
+	fatal bool
+	need  string
+}
+
+// requirements are the privileges a run on route needs, by what the
+// engine calls on it. With no route found, those of the route the server
+// would otherwise have.
+func (d *doctor) requirements(route jcds2.Route) []requirement {
+	modern := d.v.ModernPackages()
+	if route == jcds2.RouteAuto && modern {
+		route = jcds2.RoutePackages
+	}
+	list := []requirement{
+		{privReadPackages, true, "every run looks its package record up"},
+		{privCreatePackages, true, "a new package's record is created"},
+	}
+	if route == jcds2.RoutePackages {
+		return append(list,
+			requirement{privUpdatePackages, true, "the upload, POST /api/v1/packages/{id}/upload, needs Update and Read Packages"},
+			requirement{privReadCategories, false, "a recipe that sets pkg_category looks the category up"},
+			requirement{privReadCloudDP, false, "the inventory refresh after an upload needs it; without it Jamf Pro notices the file only at its next sync"})
+	}
+	list = append(list,
+		requirement{privUpdatePackages, false, "replacing a package, new metadata and hash corrections update the record (skip_metadata_upload avoids updates)"},
+		requirement{privReadCategories, false, "a recipe that sets pkg_category looks the category up"})
+	if d.v.AtLeast(11, 24) {
+		list = append(list, requirement{privReadCloudDP, false, "the inventory refresh after an upload needs it; without it Jamf Pro notices the file only at its next sync"})
+	}
+	// On 11.5+ in auto mode a refused JCDS upload falls back to the
+	// packages route, so there Create JCDS Files is not fatal.
+	createFatal := !modern || d.req.Route == jcds2.RouteJCDS2
+	return append(list,
+		requirement{jamf.PrivReadJCDS, true, "a run lists the JCDS files first"},
+		requirement{jamf.PrivCreateJCDS, createFatal, "an upload asks POST /api/v1/jcds/files for S3 credentials"},
+		requirement{jamf.PrivDeleteJCDS, false, "replacing a file with other bytes deletes the old one first, as jcds2_remove_duplicates deletes duplicates"})
+}
+
+func (d *doctor) checkPrivileges() {
+	route := d.decision.route
+	for _, rq := range d.requirements(route) {
+		d.privilegeLine(rq)
+	}
+	if route == jcds2.RoutePackages && d.req.Route == jcds2.RouteAuto && d.jcdsRefusedForPrivilege() {
+		d.jcdsPrivilegesLine()
+	}
+}
+
+func (d *doctor) privilegeLine(rq requirement) {
+	name := "privilege " + rq.priv
+	o, read := d.privs.reads[rq.priv]
+	switch d.privs.lookup(rq.priv) {
+	case granted:
+		src := "GET /api/v1/auth lists it"
+		switch {
+		case read && o.decided:
+			src = o.via + " answers"
+		case d.privs.all:
+			src = "GET /api/v1/auth shows an administrator"
+		}
+		d.rep.add(OK, name, "%s", src)
+	case lacking:
+		src := "GET /api/v1/auth does not list it"
+		if read && o.decided {
+			src = o.via + " answered 403"
+		}
+		st := Warn
+		if rq.fatal {
+			st = Fail
+		}
+		d.rep.add(st, name, "the account lacks it (%s); %s: add %q to the API role", src, rq.need, rq.priv)
+	default:
+		if read && o.err != nil {
+			d.rep.add(Warn, name, "not checked: %s failed (%v); %s", o.via, o.err, rq.need)
+			return
+		}
+		why := "GET /api/v1/auth lists no privileges for this account"
+		if d.privs.authErr != nil {
+			why = d.privs.authErr.Error()
+		}
+		d.rep.add(Warn, name, "not checked (needs a write): %s; %s", why, rq.need)
+	}
+}
+
+// jcdsRefusedForPrivilege: JCDS is there, but this account may not use it.
+func (d *doctor) jcdsRefusedForPrivilege() bool {
+	var nj *jamf.NoJCDSError
+	return errors.As(d.facts.jcdsErr, &nj) && nj.Privilege != "" || d.facts.jcdsErr == nil && d.facts.createJCDS == lacking
+}
+
+// jcdsPrivilegesLine names the JCDS privileges an account lacks when
+// that is why runs take the packages route.
+func (d *doctor) jcdsPrivilegesLine() {
+	all := []string{jamf.PrivReadJCDS, jamf.PrivCreateJCDS, jamf.PrivDeleteJCDS}
+	var missing []string
+	for _, p := range all {
+		if d.privs.lookup(p) == lacking {
+			missing = append(missing, fmt.Sprintf("%q", p))
+		}
+	}
+	lacks := "the JCDS privileges " + strings.Join(missing, ", ")
+	if len(missing) < len(all) {
+		lacks = fmt.Sprintf("%s (JCDS 2.0 needs %q, %q and %q)", strings.Join(missing, ", "), all[0], all[1], all[2])
+	}
+	d.rep.add(Warn, "privileges JCDS", "the account lacks %s, so runs take the packages route (supported; for packages of many GB the JCDS route is faster): to use JCDS 2.0, add them to the API role", lacks)
+}
+
+func (d *doctor) checkJCDSEndpoints() {
+	f := d.facts
+	var nj *jamf.NoJCDSError
+	const name = "JCDS endpoints"
+	switch {
+	case f.jcdsErr == nil && !f.modern:
+		d.rep.add(OK, name, "GET /api/v1/jcds/files answers (%d files); before 11.5 runs need them: there is no other route", f.jcdsFiles)
+	case f.jcdsErr == nil && d.v.AtLeast(11, 24):
+		d.rep.add(OK, name, "GET /api/v1/jcds/files answers (%d files); deprecated since 11.24, no removal date: when they go, runs take the packages route by themselves", f.jcdsFiles)
+	case f.jcdsErr == nil:
+		d.rep.add(OK, name, "GET /api/v1/jcds/files answers (%d files)", f.jcdsFiles)
+	case errors.As(f.jcdsErr, &nj) && nj.Privilege != "":
+		d.rep.add(OK, name, "they answer (403 for this account, which lacks %q)", nj.Privilege)
+	case nj != nil && nj.Status == 404:
+		d.rep.add(Warn, name, "deprecated endpoints gone: GET /api/v1/jcds/files answers 404, so runs use the packages route%s", map[bool]string{true: "", false: ", which Jamf Pro before 11.5 does not have"}[f.modern])
+	case nj != nil:
+		d.rep.add(OK, name, "not in use: this server has no JCDS 2.0 (GET /api/v1/jcds/files answered %d; cdnType %s)", nj.Status, orUnknown(f.cdn))
+	default:
+		d.rep.add(Warn, name, "could not be checked: %v", f.jcdsErr)
+	}
+}
+
+func (d *doctor) checkRoute() {
+	dec := d.decision
+	if dec.fail != "" {
+		d.rep.add(Fail, "route", "%s", dec.fail)
+		return
+	}
+	d.route = dec.route
+	d.rep.add(OK, "route", "%s: %s", routeName(dec.route, d.v.ModernPackages()), dec.why)
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

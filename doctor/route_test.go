@@ -1,0 +1,66 @@
+package doctor
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
+)
+
+// The route rule is the engine's (jcds2/observe.go, upload_s3.go),
+// implemented again here: each case pins one branch of it.
+func TestDecideRoute(t *testing.T) {
+	forbidden := &jamf.NoJCDSError{Status: 403, Privilege: jamf.PrivReadJCDS, Err: errors.New("403")}
+	gone := &jamf.NoJCDSError{Status: 404, Err: errors.New("404")}
+	absent := &jamf.NoJCDSError{Status: 500, Err: errors.New("500")}
+	cdn403 := &jamf.APIError{Method: "GET", Path: "/api/v1/cloud-distribution-point", Status: 403}
+	cdn500 := &jamf.APIError{Method: "GET", Path: "/api/v1/cloud-distribution-point", Status: 500}
+	modern := facts{modern: true, version: "11.30.1", url: "https://x", cdn: "JAMF_CLOUD"}
+	old := facts{version: "10.49.0", url: "https://x", cdn: "JAMF_CLOUD"}
+	with := func(f facts, edit func(*facts)) facts { edit(&f); return f }
+	cases := []struct {
+		name  string
+		f     facts
+		route jcds2.Route
+		fail  string // a part of the failure, when no route works
+		why   string // a part of the reason
+	}{
+		{"JCDS answers", modern, jcds2.RouteJCDS2, "", "answers"},
+		{"JCDS answers, old server", old, jcds2.RouteJCDS2, "", "answers"},
+		{"JCDS privilege missing", with(modern, func(f *facts) { f.jcdsErr = forbidden }), jcds2.RoutePackages, "", `lacks the "Read Jamf Cloud`},
+		{"Create JCDS missing", with(modern, func(f *facts) { f.createJCDS = lacking }), jcds2.RoutePackages, "", `lacks the "Create Jamf Cloud`},
+		{"endpoints gone", with(modern, func(f *facts) { f.jcdsErr = gone }), jcds2.RoutePackages, "", "gone (404)"},
+		{"no JCDS 2.0", with(modern, func(f *facts) { f.jcdsErr, f.cdn = absent, "AMAZON_S3" }), jcds2.RoutePackages, "", "not available"},
+		{"no JCDS, cdnType NONE", with(modern, func(f *facts) { f.jcdsErr, f.cdn = absent, "NONE" }), jcds2.RouteAuto, "cdnType NONE", ""},
+		{"no JCDS, cdn unreadable (403)", with(modern, func(f *facts) { f.jcdsErr, f.cdn, f.cdnErr = absent, "", cdn403 }), jcds2.RoutePackages, "", "not available"},
+		{"no JCDS, cdn read fails", with(modern, func(f *facts) { f.jcdsErr, f.cdn, f.cdnErr = absent, "", cdn500 }), jcds2.RouteAuto, "reads the cloud distribution point first", ""},
+		{"JCDS fault", with(modern, func(f *facts) { f.jcdsErr = errors.New("reset") }), jcds2.RouteAuto, "reset", ""},
+		{"old, privilege missing", with(old, func(f *facts) { f.jcdsErr = forbidden }), jcds2.RouteAuto, "before Jamf Pro 11.5 the only route", ""},
+		{"old, no JCDS", with(old, func(f *facts) { f.jcdsErr = absent }), jcds2.RouteAuto, "older than 11.5", ""},
+		{"asked packages", with(modern, func(f *facts) { f.asked = jcds2.RoutePackages }), jcds2.RoutePackages, "", "pkg_api_mode"},
+		{"asked packages, old", with(old, func(f *facts) { f.asked = jcds2.RoutePackages }), jcds2.RouteAuto, "no packages upload endpoint", ""},
+		{"asked packages, NONE", with(modern, func(f *facts) { f.asked, f.cdn = jcds2.RoutePackages, "NONE" }), jcds2.RouteAuto, "cdnType NONE", ""},
+		{"asked JCDS", with(modern, func(f *facts) { f.asked = jcds2.RouteJCDS2 }), jcds2.RouteJCDS2, "", "jcds2_mode"},
+		{"asked JCDS, privilege missing", with(modern, func(f *facts) { f.asked, f.jcdsErr = jcds2.RouteJCDS2, forbidden }), jcds2.RouteAuto, "jcds2_mode asks for JCDS 2.0, but the account lacks", ""},
+		{"asked JCDS, none", with(modern, func(f *facts) { f.asked, f.jcdsErr = jcds2.RouteJCDS2, gone }), jcds2.RouteAuto, "set pkg_api_mode instead", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := decideRoute(c.f)
+			if d.route != c.route {
+				t.Fatalf("route %v, want %v (%+v)", d.route, c.route, d)
+			}
+			if c.fail != "" && !strings.Contains(d.fail, c.fail) {
+				t.Fatalf("fail %q, want it to contain %q", d.fail, c.fail)
+			}
+			if c.fail == "" && d.fail != "" {
+				t.Fatalf("unexpected failure %q", d.fail)
+			}
+			if !strings.Contains(d.why, c.why) {
+				t.Fatalf("why %q, want it to contain %q", d.why, c.why)
+			}
+		})
+	}
+}

@@ -1,0 +1,44 @@
+package processor
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// CLIEnv builds an env from the sources the pkg command reads, in its
+// precedence: the prefs plist (prefs, "" for none) < the environment
+// variables pkg reads < flag values (input name -> value, "" meaning not
+// given) < --key KEY=VALUE pairs. It is for commands beside pkg (doctor)
+// that must see exactly the env a pkg run would: the prefs reader and the
+// list of environment variables are pkg's own, not copies.
+func CLIEnv(prefs string, flags map[string]string, keys []string) (Env, error) {
+	env := Env{}
+	if prefs != "" {
+		p, err := readPrefs(prefs)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range p {
+			env[k] = v
+		}
+	}
+	for _, k := range envFromOS {
+		if v, ok := os.LookupEnv(k); ok && v != "" {
+			env[k] = v
+		}
+	}
+	for k, v := range flags {
+		if v != "" {
+			env[k] = v
+		}
+	}
+	for _, kv := range keys {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--key %q is not KEY=VALUE: write it as --key max_tries=3", kv)
+		}
+		env[k] = v
+	}
+	return env, nil
+}
