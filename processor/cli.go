@@ -102,39 +102,19 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 		return ExitProcessorError
 	}
 	log := NewLogger(stderr, verbose)
-	env := Env{}
-	if *prefs != "" {
-		p, err := readPrefs(*prefs)
-		if err != nil {
-			log.Error(err.Error())
-			return ExitProcessorError
-		}
-		for k, v := range p {
-			env[k] = v
-		}
-	}
-	for _, k := range envFromOS {
-		if v, ok := os.LookupEnv(k); ok && v != "" {
-			env[k] = v
-		}
-	}
+	given := map[string]string{}
 	for k, v := range str {
-		if *v != "" {
-			env[k] = *v
-		}
+		given[k] = *v
 	}
 	for k, v := range boolFlags {
 		if *v {
-			env[k] = true
+			given[k] = "True"
 		}
 	}
-	for _, kv := range keys {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			log.Error(fmt.Sprintf("--key %q is not KEY=VALUE: write it as --key max_tries=3", kv))
-			return ExitProcessorError
-		}
-		env[k] = v
+	env, err := CLIEnv(*prefs, given, keys)
+	if err != nil {
+		log.Error(err.Error())
+		return ExitProcessorError
 	}
 	env["verbose"] = uint64(verbose)
 	if _, ok := env["pkg_path"]; !ok {
