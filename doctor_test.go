@@ -240,6 +240,18 @@ func TestDoctorCDNTypeNone(t *testing.T) {
 	})
 }
 
+// An on-premises server: no cloud distribution point, a file share,
+// CLOUD_DP off. A run copies to the share and writes the record only.
+func TestDoctorFileSharesWithoutCloud(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{NoJCDS: true, CDNType: "NONE", FileShares: []jamfsim.FileShare{{Name: "Main", Server: "files.example.com", ShareName: "CasperShare", Master: true}}})
+	r := runDoctor(t, sim, clientVars(sim), "--key", "SMB_URL=smb://files.example.com/CasperShare", "--key", "SMB_USERNAME=uploader",
+		"--key", "SMB_PASSWORD="+smbPassword, "--key", "CLOUD_DP=False")
+	r.expect(t, 0, map[string][2]string{
+		"cloud distribution point": {"OK", "cdnType NONE"},
+		"route":                    {"OK", "file shares with CLOUD_DP off"},
+	})
+}
+
 func TestDoctorJCDSEndpointsRemoved(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{NoJCDSEndpoints: true})
 	r := runDoctor(t, sim, clientVars(sim))

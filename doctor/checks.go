@@ -18,8 +18,11 @@ func (d *doctor) checkCloudDP() {
 	switch {
 	case f.cdnErr == nil && f.cdn == "NONE":
 		st := Fail
-		if d.decision.route == jcds2.RouteJCDS2 {
+		switch d.decision.route {
+		case jcds2.RouteJCDS2:
 			st = Warn // JCDS answers all the same, and a run never asks
+		case jcds2.RouteElsewhere:
+			st = OK // the package goes to the distribution points the inputs name
 		}
 		d.rep.add(st, "cloud distribution point", "cdnType NONE: there is no cloud distribution point to upload to; configure one in Jamf Pro (Settings > Server > Cloud distribution point)")
 	case f.cdnErr == nil:
@@ -50,6 +53,11 @@ func (d *doctor) requirements(route jcds2.Route) []requirement {
 	list := []requirement{
 		{privReadPackages, true, "every run looks its package record up"},
 		{privCreatePackages, true, "a new package's record is created"},
+	}
+	if route == jcds2.RouteElsewhere {
+		return append(list,
+			requirement{privUpdatePackages, false, "a changed package's record is updated"},
+			requirement{privReadCategories, false, "a recipe that sets pkg_category looks the category up"})
 	}
 	if route == jcds2.RoutePackages {
 		return append(list,

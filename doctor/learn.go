@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
 // Privilege names as Jamf Pro's OpenAPI x-required-privileges spell them.
@@ -82,6 +83,16 @@ func (d *doctor) learn(ctx context.Context) {
 	}
 	f.asked, f.modern, f.version, f.url = d.req.Route, d.v.ModernPackages(), d.v.Raw, d.req.URL
 	f.createJCDS = d.privs.lookup(jamf.PrivCreateJCDS)
+	// The same rule as the processor's: with shares and CLOUD_DP off, or
+	// with aws_cdp_mode, no cloud upload is made.
+	if cfg, _, err := processor.DistributionPoints(d.env); err == nil {
+		switch {
+		case cfg.S3 != nil:
+			f.elsewhere = "aws_cdp_mode: the package goes to s3://" + cfg.S3.Bucket + ", the record through the API"
+		case len(cfg.Shares) > 0 && !cfg.CloudDP:
+			f.elsewhere = "file shares with CLOUD_DP off: the package goes to the shares, the record through the API"
+		}
+	}
 	d.decision = decideRoute(*f)
 }
 

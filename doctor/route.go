@@ -23,6 +23,11 @@ type facts struct {
 	cdnErr     error
 	capability *jamf.UploadCapability
 	capErr     error
+
+	// elsewhere: the inputs put the package on file shares with CLOUD_DP
+	// off, or on a self-hosted S3 bucket (aws_cdp_mode): the run writes
+	// the record only, and no cloud route is needed.
+	elsewhere string
 }
 
 // decision is the route a run would take, or why none works.
@@ -50,6 +55,9 @@ type decision struct {
 //   - On the packages route, a cdnType read that fails other than with
 //     403 or 404 fails the run.
 func decideRoute(f facts) decision {
+	if f.elsewhere != "" {
+		return decision{route: jcds2.RouteElsewhere, why: f.elsewhere}
+	}
 	if f.asked == jcds2.RoutePackages {
 		if !f.modern {
 			return decision{fail: fmt.Sprintf("pkg_api_mode asks for the packages route, but Jamf Pro %s is older than 11.5 and has no packages upload endpoint: upgrade Jamf Pro, or let the route be chosen (JCDS 2.0)", f.version)}
@@ -106,7 +114,7 @@ func packagesRoute(f facts, why string) decision {
 	return decision{route: jcds2.RoutePackages, why: why}
 }
 
-var shortRouteName = map[jcds2.Route]string{jcds2.RouteJCDS2: "JCDS 2.0", jcds2.RoutePackages: "packages API"}
+var shortRouteName = map[jcds2.Route]string{jcds2.RouteJCDS2: "JCDS 2.0", jcds2.RoutePackages: "packages API", jcds2.RouteElsewhere: "distribution points only"}
 
 // routeName is a route in words.
 func routeName(r jcds2.Route, modern bool) string {

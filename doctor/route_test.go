@@ -28,6 +28,7 @@ func TestDecideRoute(t *testing.T) {
 		why   string // a part of the reason
 	}{
 		{"JCDS answers", modern, jcds2.RouteJCDS2, "", "answers"},
+		{"file shares, CLOUD_DP off, no cloud DP", with(modern, func(f *facts) { f.cdn, f.jcdsErr, f.elsewhere = "NONE", absent, "file shares with CLOUD_DP off" }), jcds2.RouteElsewhere, "", "file shares"},
 		{"JCDS answers, old server", old, jcds2.RouteJCDS2, "", "answers"},
 		{"JCDS privilege missing", with(modern, func(f *facts) { f.jcdsErr = forbidden }), jcds2.RoutePackages, "", `lacks the "Read Jamf Cloud`},
 		{"Create JCDS missing", with(modern, func(f *facts) { f.createJCDS = lacking }), jcds2.RoutePackages, "", `lacks the "Create Jamf Cloud`},
