@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "a5c85d893d03ca78db6cf9e5baee186cbb172da72b3f61f9306d483e8047c4b1",
-    "jcds2-uploader-linux-amd64": "05eca129c4ec833a993ce70ac3c15e619493ff71fd402bd937a89dc48cea3c3c",
-    "jcds2-uploader-linux-arm64": "2cb057d4a78ce49906a1872e0f95f12d1bfd797bc11a2d09799dd144766833a9",
+    "jcds2-uploader": "72aff13bf181cacb475cf0ac40d118193a7fbe6c9d448f774cc521c93dece7ba",
+    "jcds2-uploader-linux-amd64": "257c47580fb8dccd12b50d26ba21763906539966556eab0d444e17f7043fa477",
+    "jcds2-uploader-linux-arm64": "4aa5fb45b4737cc048cd66628fee4ee9bcc0284d82ebb3ec8041a53e85860d8e",
 }
 
 BINARY_NAME = "jcds2-uploader"
