@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "72aff13bf181cacb475cf0ac40d118193a7fbe6c9d448f774cc521c93dece7ba",
-    "jcds2-uploader-linux-amd64": "257c47580fb8dccd12b50d26ba21763906539966556eab0d444e17f7043fa477",
-    "jcds2-uploader-linux-arm64": "4aa5fb45b4737cc048cd66628fee4ee9bcc0284d82ebb3ec8041a53e85860d8e",
+    "jcds2-uploader": "33df3973052dac483bd47882a88427c66ca23f1285edd76cdfde471aec1229d6",
+    "jcds2-uploader-linux-amd64": "3d23f6829a463c992116599dd5cbf2d75b6933de36bf66bf3f5e03b0f635f332",
+    "jcds2-uploader-linux-arm64": "d88a007d20163d5c4424e0891aadd04de43bf0d491d0ddbc2cba7d56981321f7",
 }
 
 BINARY_NAME = "jcds2-uploader"
