@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -99,7 +100,7 @@ func TestParallelRunsOnDifferentMachinesConverge(t *testing.T) {
 			}
 			// Each run's look-up is held until all three have made it, so
 			// all three see nothing and all three write.
-			sim.Delay("GET /api/v1/packages", 2500*time.Millisecond, 3)
+			sim.Delay("GET /api/v1/packages", 5*time.Second, 3)
 			if fails := runAtOnce(t, sim, env, 3, true); len(fails) > 0 {
 				t.Fatalf("every run must succeed:\n%v", fails)
 			}
@@ -109,9 +110,9 @@ func TestParallelRunsOnDifferentMachinesConverge(t *testing.T) {
 					conflicts++
 				}
 			}
-			if conflicts == 0 {
-				t.Fatalf("the runs did not meet at the server: %v", calls(sim))
-			}
+			// On a loaded machine the starts can be seconds apart, and the
+			// later runs then find the record: also a meeting, if a milder
+			// one. TestRecordConflictMeansLookAgain makes the conflict sure.
 			t.Logf("%d record writes met another run's", conflicts)
 			if err := convergedNow(sim, "Far.pkg", pkg); err != nil {
 				t.Logf("after the parallel runs: %v; one more plain run", err)
@@ -128,4 +129,26 @@ func convergedNow(sim *jamfsim.Server, name, pkg string) error {
 		return err
 	}
 	return sim.Converged(name, sha3, size)
+}
+
+// A conflict on creating the record (409, or 400 DUPLICATE_FIELD) means
+// another run got there first: the run looks again and converges; it
+// neither fails nor undoes its upload.
+func TestRecordConflictMeansLookAgain(t *testing.T) {
+	for _, route := range []string{"", "pkg_api_mode"} {
+		t.Run("route "+route, func(t *testing.T) {
+			sim := newSim(t, jamfsim.Config{})
+			pkg := writePkg(t, t.TempDir(), "Conflict.pkg", 2<<20, 84)
+			env := baseEnv(t, sim, pkg)
+			if route != "" {
+				env[route] = "True"
+			}
+			sim.Fail("POST /api/v1/packages", 409, 1)
+			r := runEnv(t, sim, env, processor.FormatBinary)
+			if r.code != 0 || !strings.Contains(string(r.stderr), "Another run created the record for Conflict.pkg first: looking again") {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			assertConverged(t, sim, "Conflict.pkg", pkg)
+		})
+	}
 }
