@@ -170,8 +170,18 @@ func applyEndpoint(opts *s3.Options, endpoint string) {
 	}
 	opts.BaseEndpoint = aws.String(endpoint)
 	opts.UsePathStyle = true
-	opts.APIOptions = append(opts.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
+	opts.APIOptions = append(opts.APIOptions, v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware, func(st *middleware.Stack) error {
+		return st.Build.Add(unsignedPayload, middleware.After)
+	})
 }
+
+// unsignedPayload says UNSIGNED-PAYLOAD before the checksum middleware
+// (Finalize) runs: finding no payload hash yet, that middleware would
+// SHA-256 every part over http along with its CRC32, and the signature
+// would then use that hash (the swap above only fills an empty one).
+var unsignedPayload = middleware.BuildMiddlewareFunc("jcds2UnsignedPayload", func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+	return next.HandleBuild(v4.SetPayloadHash(ctx, "UNSIGNED-PAYLOAD"), in)
+})
 
 func expiredCode(code string) bool {
 	return code == "ExpiredToken" || code == "ExpiredTokenException"
