@@ -1,29 +1,29 @@
-// Command bench measures jcds2-uploader against its peers on this
-// machine, side by side, and prints a table:
+// Command bench measures jcds2-uploader the way users feel it, against
+// its peers on this machine, side by side, and prints Markdown tables:
 //
-//	go run ./bench [-sizes 256M,1G] [-runs 3]
+//	go run ./bench [-sizes 512M,1G,4G] [-runs 3] [-link-mibps 40]
 //
-// It starts MinIO and the simulator, makes the test files, and runs,
-// alternating, for each size: ours end to end (the real binary, processor
-// mode: token, lookups, credentials, upload, refresh, verify, record),
-// the bare S3 upload with our uploader and settings, boto3's upload_file
-// with its default transfer settings (what JamfPackageUploader's jcds2
-// mode did; Debian's python3-boto3) and `aws s3 cp` (Debian's awscli),
-// all to the same MinIO with the same STS credentials. Missing peers are
-// installed with apt-get when possible. Then it times the hashes.
+// It starts MinIO and the simulator (with a timestamping proxy in front
+// of its Jamf Pro API), makes incompressible test files, and runs,
+// alternating, for each size: ours end to end (the real binary, `pkg
+// --json -v`: token, lookups, credentials, upload, the waits for Jamf
+// Pro, record, refresh, verify), the bare S3 upload (jcds2.BareUpload:
+// our uploader and part plan alone), boto3's upload_file with its
+// default transfer settings (what JamfPackageUploader's jcds2 mode did;
+// Debian's python3-boto3) and `aws s3 cp` (Debian's awscli), all to the
+// same MinIO with the same STS credentials; then an unchanged re-run of
+// ours. It does it all again through a token-bucket proxy standing for
+// a 40 MiB/s uplink (the link-bound rows), measures how the
+// verification notices a server that becomes ready late (the cadence
+// rows), and times the hashes.
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -31,36 +31,62 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
-	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
+type config struct {
+	sizes, linkSizes []int64
+	runs             int
+	conc, partMB     int
+	linkMiBps        float64
+	peers, cadence   bool
+	hash, bareOnly   bool
+}
+
 func main() {
-	sizes := flag.String("sizes", "256M,1G", "file sizes to test (K, M, G suffixes)")
+	sizes := flag.String("sizes", "512M,1G,4G", "file sizes on loopback (K, M, G suffixes)")
+	linkSizes := flag.String("link-sizes", "", "file sizes through the throttled link (default: -sizes; \"none\" to skip)")
 	runs := flag.Int("runs", 3, "alternating runs per tool (the median is reported)")
-	conc := flag.Int("concurrency", 0, "jcds2_concurrency for ours (0: default)")
-	part := flag.Int("part-mb", 0, "jcds2_part_size_mb for ours (0: default)")
+	conc := flag.Int("concurrency", 0, "jcds2_concurrency for ours and the bare upload (0: default)")
+	part := flag.Int("part-mb", 0, "jcds2_part_size_mb for ours and the bare upload (0: default)")
+	link := flag.Float64("link-mibps", 40, "the link-bound rows' uplink, MiB/s")
 	peers := flag.Bool("peers", true, "also run boto3 and aws s3 cp")
-	bareOnly := flag.Bool("bare-only", false, "only the bare upload (for tuning part size and concurrency)")
+	cad := flag.Bool("cadence", true, "measure the verification's cadence (about a minute)")
+	hash := flag.Bool("hash", true, "time the hashes")
+	bareOnly := flag.Bool("bare-only", false, "only the bare upload on loopback (for tuning part size and concurrency)")
 	flag.Parse()
-	onlyBare = *bareOnly
-	if err := run(*sizes, *runs, *conc, *part, *peers && !*bareOnly); err != nil {
+	cfg := config{runs: max(*runs, 1), conc: *conc, partMB: *part, linkMiBps: *link, peers: *peers && !*bareOnly,
+		cadence: *cad && !*bareOnly, hash: *hash && !*bareOnly, bareOnly: *bareOnly}
+	var err error
+	if cfg.sizes, err = parseSizes(*sizes); err == nil {
+		switch {
+		case *bareOnly || *linkSizes == "none":
+		case *linkSizes == "":
+			cfg.linkSizes = cfg.sizes
+		default:
+			cfg.linkSizes, err = parseSizes(*linkSizes)
+		}
+	}
+	if err == nil {
+		err = run(cfg)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-var onlyBare bool
-
-type sample struct {
-	wall   time.Duration
-	ingest time.Duration // of wall, the simulated JCDS hashing the upload
-	rss    int64         // KiB, 0 if unknown
-	http   int
+func parseSizes(list string) ([]int64, error) {
+	var out []int64
+	for _, s := range strings.Split(list, ",") {
+		n, err := parseSize(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("size %q: want e.g. 512M or 4G", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func parseSize(s string) (int64, error) {
@@ -77,18 +103,46 @@ func parseSize(s string) (int64, error) {
 	return n * mult, err
 }
 
-func run(sizeList string, runs, conc, part int, withPeers bool) error {
+// The tools, in the order they run in each round.
+const (
+	toolOurs  = "ours end to end"
+	toolBare  = "bare upload (ours)"
+	toolBoto3 = "boto3 upload_file"
+	toolAWS   = "aws s3 cp"
+	toolRerun = "ours, unchanged re-run"
+)
+
+// sample is one run of one tool.
+type sample struct {
+	proc
+	ph       phases // ours only
+	requests int    // Jamf requests (ours only)
+}
+
+// own is the time that is the tool's own: for ours, the wall time less
+// the waits for Jamf Pro, plus what of them came after the server was
+// ready; for the others, the wall time.
+func (s sample) own() time.Duration {
+	if s.requests > 0 {
+		return s.ph.own
+	}
+	return s.wall
+}
+
+type results map[string][]sample // by tool
+
+func run(cfg config) error {
 	dir, err := os.MkdirTemp("", "jcds2-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "jcds2-uploader")
-	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, ".").CombinedOutput(); err != nil {
-		return fmt.Errorf("building: %v\n%s", err, out)
+	bin, err := buildBinary(dir)
+	if err != nil {
+		return err
 	}
 	py, aws := "", ""
-	if withPeers {
+	if cfg.peers {
 		py, aws = peersInstalled()
 	}
 	mp, err := jamfsim.StartMinIO()
@@ -96,137 +150,193 @@ func run(sizeList string, runs, conc, part int, withPeers bool) error {
 		return err
 	}
 	defer mp.Stop()
-	sim, err := jamfsim.New(jamfsim.Config{S3: mp.Backend(), DirectS3: true})
+	st, err := newStage(mp, jamfsim.Config{DirectS3: true})
 	if err != nil {
 		return err
 	}
-	defer sim.Close()
-
-	fmt.Printf("machine: %d cores, %s/%s, %s; MinIO at %s\n\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), mp.URL)
-	type row struct {
-		size int64
-		tool string
-		s    []sample
+	defer st.Close()
+	host, _ := url.Parse(st.sim.S3Endpoint())
+	lp, err := newLinkProxy(host.Host, cfg.linkMiBps*(1<<20))
+	if err != nil {
+		return err
 	}
-	var rows []row
-	for _, sz := range strings.Split(sizeList, ",") {
-		size, err := parseSize(sz)
-		if err != nil {
-			return fmt.Errorf("size %q: %w", sz, err)
+	defer lp.Close()
+
+	fmt.Printf("Machine: %d cores, %s/%s, %s, shared with other work; MinIO on the same machine at %s; peers: %s. %s.\n\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), st.sim.S3Endpoint(), peerVersions(py, aws), time.Now().UTC().Format("2006-01-02"))
+
+	tools := []string{toolOurs, toolBare}
+	if cfg.bareOnly {
+		tools = []string{toolBare}
+	}
+	if py != "" {
+		tools = append(tools, toolBoto3)
+	}
+	if aws != "" {
+		tools = append(tools, toolAWS)
+	}
+	files := map[int64]string{}
+	fileFor := func(size int64) (string, error) {
+		if f, ok := files[size]; ok {
+			return f, nil
 		}
-		file := filepath.Join(dir, fmt.Sprintf("bench-%s.pkg", sz))
-		if err := makeFile(file, size); err != nil {
+		f := filepath.Join(dir, "bench-"+jamfsim.HumanSize(size)+".pkg")
+		files[size] = f
+		return f, makeFile(f, size)
+	}
+	measureAll := func(label, s3 string, sizes []int64) (map[int64]results, error) {
+		out := map[int64]results{}
+		st.s3 = s3
+		for _, size := range sizes {
+			file, err := fileFor(size)
+			if err != nil {
+				return nil, err
+			}
+			res := results{}
+			for i := range cfg.runs {
+				for _, tool := range tools {
+					s, err := runTool(st, cfg, tool, bin, py, aws, file, dir, size, i, res)
+					if err != nil {
+						return nil, fmt.Errorf("%s, %s, %s: %w", label, jamfsim.HumanSize(size), tool, err)
+					}
+					fmt.Fprintf(os.Stderr, "  %s %s %s run %d: %.2f s\n", label, jamfsim.HumanSize(size), tool, i+1, s.wall.Seconds())
+				}
+			}
+			out[size] = res
+		}
+		return out, nil
+	}
+	loop, err := measureAll("loopback", st.sim.S3Endpoint(), cfg.sizes)
+	if err != nil {
+		return err
+	}
+	linked, err := measureAll(fmt.Sprintf("link %.0f MiB/s", cfg.linkMiBps), lp.URL, cfg.linkSizes)
+	if err != nil {
+		return err
+	}
+	var cads []cadence
+	if cfg.cadence {
+		if cads, err = cadences(mp, bin, dir); err != nil {
 			return err
 		}
-		tools := []string{"ours end to end", "bare S3 upload (ours)"}
-		if onlyBare {
-			tools = tools[1:]
-		}
-		if py != "" {
-			tools = append(tools, "boto3 upload_file")
-		}
-		if aws != "" {
-			tools = append(tools, "aws s3 cp")
-		}
-		results := map[string][]sample{}
-		for i := range runs {
-			for _, tool := range tools {
-				var s sample
-				var err error
-				key := fmt.Sprintf("bench-%s-%d-%d.pkg", sz, i, time.Now().UnixNano())
-				switch tool {
-				case "ours end to end":
-					s, err = runOurs(sim, bin, file, key, dir, conc, part)
-				case "bare S3 upload (ours)":
-					s, err = runBare(sim, file, key, conc, part)
-				case "boto3 upload_file":
-					s, err = runBoto3(sim, py, file, key)
-				case "aws s3 cp":
-					s, err = runAWS(sim, aws, file, key)
-				}
-				if err != nil {
-					return fmt.Errorf("%s, %s: %w", tool, sz, err)
-				}
-				if tool != "ours end to end" {
-					// Only ours is meant for JCDS; the simulator must not
-					// spend our run ingesting the peers' objects.
-					removeUploads(sim)
-				}
-				results[tool] = append(results[tool], s)
-				fmt.Fprintf(os.Stderr, "  %s %s run %d: %s\n", sz, tool, i+1, s.wall.Round(time.Millisecond))
-			}
-		}
-		var client []sample
-		for _, x := range results["ours end to end"] {
-			y := x
-			y.wall -= x.ingest
-			client = append(client, y)
-		}
-		if !onlyBare {
-			results["ours, less simulated JCDS ingest"] = client
-			tools = append(tools[:1], append([]string{"ours, less simulated JCDS ingest"}, tools[1:]...)...)
-		}
-		for _, tool := range tools {
-			rows = append(rows, row{size: size, tool: tool, s: results[tool]})
-		}
 	}
 
-	fmt.Println("| size | tool | median wall | throughput | peak RSS | vs boto3 | vs aws s3 cp | vs bare upload | Jamf HTTP calls |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
-	med := map[string]time.Duration{}
-	for _, r := range rows {
-		med[fmt.Sprint(r.size, r.tool)] = median(r.s).wall
+	printLoopback(cfg, loop, tools)
+	if !cfg.bareOnly {
+		printBreakdown(cfg, loop, "Where our own time goes, loopback")
 	}
-	for _, r := range rows {
-		m := median(r.s)
-		ratio := func(peer string) string {
-			p, ok := med[fmt.Sprint(r.size, peer)]
-			if !ok || p == 0 {
-				return "–"
-			}
-			return fmt.Sprintf("%.2f×", m.wall.Seconds()/p.Seconds())
-		}
-		rss, calls := "–", "–"
-		if m.rss > 0 {
-			rss = fmt.Sprintf("%d MiB", (maxRSS(r.s)+1023)/1024)
-		}
-		if m.http > 0 {
-			calls = strconv.Itoa(m.http)
-		}
-		fmt.Printf("| %s | %s | %.2f s | %.0f MiB/s | %s | %s | %s | %s | %s |\n", jcds2.HumanBytes(r.size), r.tool, m.wall.Seconds(),
-			float64(r.size)/(1<<20)/m.wall.Seconds(), rss, ratio("boto3 upload_file"), ratio("aws s3 cp"), ratio("bare S3 upload (ours)"), calls)
+	if len(cfg.linkSizes) > 0 {
+		printLink(cfg, linked, tools)
+		printBreakdown(cfg, linked, fmt.Sprintf("Where our own time goes, %.0f MiB/s link", cfg.linkMiBps))
 	}
-	fmt.Println()
-	if onlyBare {
-		return nil
+	if len(cads) > 0 {
+		printCadence(cads)
 	}
-	return hashTable(filepath.Join(dir, "bench-hash.bin"), runs)
+	if cfg.hash {
+		return hashTable(filepath.Join(dir, "bench-hash.bin"), cfg.runs)
+	}
+	return nil
 }
 
-// removeUploads deletes what the peers put under tmp/.
-func removeUploads(sim *jamfsim.Server) {
-	ctx := context.Background()
-	c := sim.Backend().Client()
-	bucket := aws.String(sim.Config().Bucket)
-	out, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: bucket, Prefix: aws.String("tmp/")})
+// runTool runs one tool once and files the sample under res.
+func runTool(st *stage, cfg config, tool, bin, py, aws, file, dir string, size int64, i int, res results) (sample, error) {
+	key := fmt.Sprintf("bench-%s-%d-%d.pkg", jamfsim.HumanSize(size), i, time.Now().UnixNano())
+	var s sample
+	var err error
+	switch tool {
+	case toolOurs:
+		o := oursOpts{bin: bin, file: file, name: key, cache: filepath.Join(dir, "cache-"+key), conc: cfg.conc, partMB: cfg.partMB}
+		if s, err = ours(st, o, "uploaded, verified"); err != nil {
+			return s, err
+		}
+		res[toolOurs] = append(res[toolOurs], s)
+		// The same package again, unchanged: nothing to upload.
+		var re sample
+		if re, err = ours(st, o, "unchanged"); err != nil {
+			return s, fmt.Errorf("unchanged re-run: %w", err)
+		}
+		res[toolRerun] = append(res[toolRerun], re)
+		// MinIO's disk is not infinite: the record and its file go.
+		return s, deletePackage(st.sim, s.ph.pkgID)
+	case toolBare:
+		s.proc, err = runBare(st, file, key, cfg.conc, cfg.partMB)
+	case toolBoto3:
+		s.proc, err = runBoto3(st, py, file, key)
+	case toolAWS:
+		s.proc, err = runAWS(st, aws, file, key)
+	}
+	removeUploads(st.sim)
+	res[tool] = append(res[tool], s)
+	return s, err
+}
+
+func ours(st *stage, o oursOpts, want string) (sample, error) {
+	r, err := runOurs(st, o)
 	if err != nil {
-		return
+		return sample{}, err
 	}
-	known := map[string]bool{}
-	for _, f := range sim.Files() {
-		known[f.Key] = true
+	if r.status != want {
+		return sample{}, fmt.Errorf("status %q, want %q", r.status, want)
 	}
-	for _, o := range out.Contents {
-		if !known[aws.ToString(o.Key)] {
-			c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: bucket, Key: o.Key})
-		}
+	ph, err := cut(r)
+	if err != nil {
+		return sample{}, err
 	}
+	ph.pkgID = r.pkgID
+	return sample{proc: r.proc, ph: ph, requests: len(r.stamps)}, nil
 }
 
-func median(s []sample) sample {
-	c := append([]sample(nil), s...)
-	sort.Slice(c, func(i, j int) bool { return c[i].wall < c[j].wall })
+// cadences measures the verification against servers that become
+// ready 2, 10 and 45 s after the upload, on both routes, all at once
+// (each its own simulator; the files are small).
+func cadences(mp *jamfsim.MinIOProcess, bin, dir string) ([]cadence, error) {
+	type job struct {
+		route string
+		delay time.Duration
+	}
+	var jobs []job
+	for _, route := range []string{"jcds", "packages"} {
+		for _, d := range []time.Duration{2 * time.Second, 10 * time.Second, 45 * time.Second} {
+			jobs = append(jobs, job{route, d})
+		}
+	}
+	out := make([]cadence, len(jobs))
+	errs := make(chan error, len(jobs))
+	for i, j := range jobs {
+		go func() {
+			var err error
+			out[i], err = measureCadence(mp, bin, dir, j.route, j.delay)
+			errs <- err
+		}()
+	}
+	var first error
+	for range jobs {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return out, first
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	c := append([]time.Duration(nil), ds...)
+	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
+	if len(c)%2 == 0 {
+		return (c[len(c)/2-1] + c[len(c)/2]) / 2
+	}
 	return c[len(c)/2]
+}
+
+// med is the median of f over the samples.
+func med(s []sample, f func(sample) time.Duration) time.Duration {
+	var ds []time.Duration
+	for _, x := range s {
+		ds = append(ds, f(x))
+	}
+	return medianOf(ds)
 }
 
 func maxRSS(s []sample) int64 {
@@ -237,6 +347,147 @@ func maxRSS(s []sample) int64 {
 	return m
 }
 
+func fs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+
+func ratio(a, b time.Duration) string {
+	if a == 0 || b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", a.Seconds()/b.Seconds())
+}
+
+func wallOf(x sample) time.Duration   { return x.wall }
+func ownOf(x sample) time.Duration    { return x.own() }
+func waitedOf(x sample) time.Duration { return x.ph.waited }
+
+func printLoopback(cfg config, all map[int64]results, tools []string) {
+	fmt.Printf("Loopback (MinIO on this machine), medians of %d alternating runs:\n\n", cfg.runs)
+	fmt.Println("| size | tool | wall | of it waiting for Jamf Pro | own time | own throughput | own vs aws s3 cp | own vs bare upload | peak RSS | Jamf requests |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	for _, size := range cfg.sizes {
+		res := all[size]
+		aws, bare := med(res[toolAWS], ownOf), med(res[toolBare], ownOf)
+		for _, tool := range append(tools, toolRerun) {
+			s := res[tool]
+			if len(s) == 0 {
+				continue
+			}
+			own := med(s, ownOf)
+			waiting, rss, reqs, thr := "–", "–", "–", "–"
+			if s[0].requests > 0 {
+				waiting = fs(med(s, waitedOf))
+				reqs = strconv.Itoa(medianInt(s, func(x sample) int { return x.requests }))
+			}
+			if r := maxRSS(s); r > 0 {
+				rss = fmt.Sprintf("%d MiB", (r+1023)/1024)
+			}
+			if tool != toolRerun {
+				thr = fmt.Sprintf("%.0f MiB/s", float64(size)/(1<<20)/own.Seconds())
+			}
+			vsAWS, vsBare := ratio(own, aws), ratio(own, bare)
+			if tool == toolRerun {
+				vsAWS, vsBare = "–", "–"
+				reqs += fmt.Sprintf("; read %s", humanKiB(maxRchar(s)))
+			}
+			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", jcds2.HumanBytes(size), tool, fs(med(s, wallOf)), waiting, fs(own), thr, vsAWS, vsBare, rss, reqs)
+		}
+	}
+	fmt.Println()
+}
+
+func maxRchar(s []sample) int64 {
+	m := int64(0)
+	for _, x := range s {
+		m = max(m, x.rchar)
+	}
+	return m
+}
+
+func humanKiB(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d KiB", (n+1023)/1024)
+	}
+	return jcds2.HumanBytes(n)
+}
+
+func medianInt(s []sample, f func(sample) int) int {
+	var ds []time.Duration
+	for _, x := range s {
+		ds = append(ds, time.Duration(f(x)))
+	}
+	return int(medianOf(ds))
+}
+
+func printBreakdown(cfg config, all map[int64]results, title string) {
+	fmt.Printf("%s (ours end to end, medians of each part):\n\n", title)
+	fmt.Println("| size | process start to first request | requests before the upload | the upload | requests after it, and exit | waits for Jamf Pro | of them, overshoot | own time | bare upload |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	sizes := cfg.sizes
+	if !strings.HasPrefix(title, "Where our own time goes, loopback") {
+		sizes = cfg.linkSizes
+	}
+	for _, size := range sizes {
+		s := all[size][toolOurs]
+		if len(s) == 0 {
+			continue
+		}
+		f := func(g func(phases) time.Duration) string {
+			return fs(med(s, func(x sample) time.Duration { return g(x.ph) }))
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", jcds2.HumanBytes(size),
+			f(func(p phases) time.Duration { return p.start }), f(func(p phases) time.Duration { return p.before }),
+			f(func(p phases) time.Duration { return p.upload }), f(func(p phases) time.Duration { return p.after }),
+			f(func(p phases) time.Duration { return p.waited }), f(func(p phases) time.Duration { return p.overshoot }),
+			fs(med(s, ownOf)), fs(med(all[size][toolBare], wallOf)))
+	}
+	fmt.Println()
+}
+
+func printLink(cfg config, all map[int64]results, tools []string) {
+	rate := cfg.linkMiBps * (1 << 20)
+	fmt.Printf("Link-bound: every S3 byte through a %.0f MiB/s token bucket on loopback, medians of %d alternating runs; the limit is size ÷ bandwidth, the target 1.05 × limit + 1 s:\n\n", cfg.linkMiBps, cfg.runs)
+	fmt.Println("| size | tool | wall | own time | own ÷ limit | limit | target | peak RSS |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, size := range cfg.linkSizes {
+		limit := time.Duration(float64(size) / rate * float64(time.Second))
+		target := time.Duration(float64(limit)*1.05) + time.Second
+		for _, tool := range tools {
+			s := all[size][tool]
+			if len(s) == 0 {
+				continue
+			}
+			own := med(s, ownOf)
+			rss := "–"
+			if r := maxRSS(s); r > 0 {
+				rss = fmt.Sprintf("%d MiB", (r+1023)/1024)
+			}
+			mark := ""
+			if tool == toolOurs {
+				mark = map[bool]string{true: " (met)", false: " (missed)"}[own <= target]
+			}
+			fmt.Printf("| %s | %s | %s | %s | %.3f× | %s | %s%s | %s |\n", jcds2.HumanBytes(size), tool, fs(med(s, wallOf)), fs(own),
+				own.Seconds()/limit.Seconds(), fs(limit), fs(target), mark, rss)
+		}
+	}
+	fmt.Println()
+}
+
+func printCadence(cads []cadence) {
+	fmt.Println("Verification cadence: a 1 MiB package, the simulator ready a set delay after the upload (IngestDelay); overshoot is ready to the arrival of the poll that saw it:")
+	fmt.Println()
+	fmt.Println("| route | wait for | server ready after | wait (client-timed) | overshoot | bound max(0.5 s, 10%) | requests in the wait | most in any second (±10 ms) | shortest gap after 30 s | met |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	for _, c := range cads {
+		gap := "–"
+		if c.after30 > 0 {
+			gap = fs(c.after30)
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s | %s | %d | %d | %s | %s |\n", c.route, c.wait.what, fs(c.delay), fs(c.wait.took),
+			fmt.Sprintf("%.3f s", c.wait.overshoot.Seconds()), fs(c.bound), c.requests, c.perSecond, gap, map[bool]string{true: "yes", false: "no"}[c.met()])
+	}
+	fmt.Println()
+}
+
 // makeFile writes pseudo-random bytes (incompressible, like a package).
 func makeFile(path string, size int64) error {
 	f, err := os.Create(path)
@@ -244,7 +495,7 @@ func makeFile(path string, size int64) error {
 		return err
 	}
 	defer f.Close()
-	rng := rand.NewChaCha8([32]byte{byte(size)})
+	rng := rand.NewChaCha8([32]byte{byte(size), byte(size >> 20), byte(size >> 30)})
 	buf := make([]byte, 4<<20)
 	for left := size; left > 0; {
 		n := min(int64(len(buf)), left)
@@ -255,142 +506,6 @@ func makeFile(path string, size int64) error {
 		left -= n
 	}
 	return f.Close()
-}
-
-func timed(cmd *exec.Cmd) (sample, error) {
-	var stderr bytes.Buffer
-	if cmd.Stderr == nil {
-		cmd.Stderr = &stderr
-	}
-	wall, rss, err := jamfsim.RunMeasured(cmd)
-	s := sample{wall: wall, rss: rss}
-	if err != nil {
-		return s, fmt.Errorf("%v: %s", err, lastLines(stderr.String(), 5))
-	}
-	return s, nil
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-func runOurs(sim *jamfsim.Server, bin, file, key, dir string, conc, part int) (sample, error) {
-	env := processor.Env{
-		"JSS_URL": sim.URL, "CLIENT_ID": jamfsim.DefaultClientID, "CLIENT_SECRET": jamfsim.DefaultClientSecret,
-		"pkg_path": file, "pkg_name": key, "RECIPE_CACHE_DIR": filepath.Join(dir, "cache-"+key),
-		"jcds2_concurrency": strconv.Itoa(conc), "jcds2_part_size_mb": strconv.Itoa(part), "verbose": uint64(1),
-	}
-	data, _ := processor.EncodeEnv(env, processor.FormatBinary)
-	cmd := exec.Command(bin)
-	cmd.Stdin = bytes.NewReader(data)
-	cmd.Env = append(os.Environ(), "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint())
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	sim.ResetLog()
-	ingest := sim.IngestTime()
-	s, err := timed(cmd)
-	s.ingest = sim.IngestTime() - ingest
-	if err != nil {
-		return s, fmt.Errorf("%w\n%s", err, stderr.String())
-	}
-	out, _, err := processor.DecodeEnv(stdout.Bytes())
-	if err != nil || out["pkg_upload_status"] != "uploaded, verified" {
-		return s, fmt.Errorf("not verified: %v\n%s", out["pkg_upload_status"], stderr.String())
-	}
-	s.http = len(sim.Log())
-	return s, nil
-}
-
-// credentials gets STS credentials the way every tool here does.
-func credentials(sim *jamfsim.Server) (jamf.JCDSCredentials, error) {
-	var cr jamf.JCDSCredentials
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {jamfsim.DefaultClientID}, "client_secret": {jamfsim.DefaultClientSecret}}
-	resp, err := http.PostForm(sim.URL+"/api/v1/oauth/token", form)
-	if err != nil {
-		return cr, err
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	req, _ := http.NewRequest("POST", sim.URL+"/api/v1/jcds/files", nil)
-	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	resp, err = http.DefaultClient.Do(req)
-	if err != nil {
-		return cr, err
-	}
-	defer resp.Body.Close()
-	return cr, json.NewDecoder(resp.Body).Decode(&cr)
-}
-
-func runBare(sim *jamfsim.Server, file, key string, conc, part int) (sample, error) {
-	cr, err := credentials(sim)
-	if err != nil {
-		return sample{}, err
-	}
-	start := time.Now()
-	err = jcds2.BareUpload(context.Background(), sim.S3Endpoint(), cr, cr.Path+key, file, int64(part)<<20, conc)
-	return sample{wall: time.Since(start)}, err
-}
-
-const boto3Script = `
-import sys, boto3
-ak, sk, tok, region, endpoint, bucket, key, path = sys.argv[1:9]
-s3 = boto3.client("s3", region_name=region, aws_access_key_id=ak, aws_secret_access_key=sk,
-                  aws_session_token=tok, endpoint_url=endpoint)
-s3.upload_file(path, bucket, key)  # default TransferConfig, as JamfPackageUploader's jcds2 mode
-`
-
-func runBoto3(sim *jamfsim.Server, py, file, key string) (sample, error) {
-	cr, err := credentials(sim)
-	if err != nil {
-		return sample{}, err
-	}
-	cmd := exec.Command(py, "-c", boto3Script, cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken, cr.Region, sim.S3Endpoint(), cr.BucketName, cr.Path+key, file)
-	cmd.Env = append(os.Environ(), "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-	return timed(cmd)
-}
-
-func runAWS(sim *jamfsim.Server, aws, file, key string) (sample, error) {
-	cr, err := credentials(sim)
-	if err != nil {
-		return sample{}, err
-	}
-	cmd := exec.Command(aws, "s3", "cp", "--only-show-errors", "--endpoint-url", sim.S3Endpoint(), file, "s3://"+cr.BucketName+"/"+cr.Path+key)
-	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+cr.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+cr.SecretAccessKey,
-		"AWS_SESSION_TOKEN="+cr.SessionToken, "AWS_DEFAULT_REGION="+cr.Region, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-	return timed(cmd)
-}
-
-// peersInstalled finds Debian's python3 with boto3 and Debian's aws,
-// installing them with apt-get when missing.
-func peersInstalled() (py, aws string) {
-	ok := func() (string, string) {
-		p, a := "", ""
-		if exec.Command("/usr/bin/python3", "-c", "import boto3").Run() == nil {
-			p = "/usr/bin/python3"
-		}
-		if exec.Command("/usr/bin/aws", "--version").Run() == nil {
-			a = "/usr/bin/aws"
-		}
-		return p, a
-	}
-	if py, aws = ok(); py != "" && aws != "" {
-		return py, aws
-	}
-	fmt.Fprintln(os.Stderr, "installing python3-boto3 and awscli with apt-get ...")
-	exec.Command("apt-get", "update", "-qq").Run()
-	exec.Command("apt-get", "install", "-y", "-qq", "python3-boto3", "awscli").Run()
-	py, aws = ok()
-	if py == "" || aws == "" {
-		fmt.Fprintln(os.Stderr, "warning: a peer is missing; its column stays empty")
-	}
-	return py, aws
 }
 
 // hashTable times MD5 alone, SHA3-512 alone, and both in one pass.

@@ -31,12 +31,15 @@ func (r *run) verifyReady(ctx context.Context, w *world) {
 		r.res.Verified = r.fileVerified || w.file != nil && strings.EqualFold(w.file.MD5, r.local.MD5)
 		return
 	}
-	lastRefresh := time.Now()
+	lastRefresh, lastCheck := time.Now(), time.Time{}
 	ok := r.poll(ctx, "Jamf Pro to make the record READY", func() bool {
-		if time.Since(lastRefresh) >= 10*time.Second {
+		// A refresh makes a check two requests: only a second or more
+		// after the last check, so no second sees three.
+		if time.Since(lastRefresh) >= 10*time.Second && time.Since(lastCheck) >= time.Second {
 			r.refresh(ctx)
 			lastRefresh = time.Now()
 		}
+		lastCheck = time.Now()
 		p, err := r.c.GetPackage(ctx, id)
 		if err != nil {
 			return false
@@ -67,14 +70,17 @@ func (r *run) poll(ctx context.Context, what string, check func() bool) bool {
 	}()
 	deadline := start.Add(r.req.VerifyTimeout)
 	for {
+		began := time.Now()
 		if check() {
 			return true
 		}
-		delay := min(max(500*time.Millisecond, time.Since(start)/10), 15*time.Second)
-		if time.Now().Add(delay).After(deadline) || ctx.Err() != nil {
+		// From the start of this check, so that its own round trip does
+		// not add to how late readiness is noticed.
+		next := began.Add(min(max(500*time.Millisecond, time.Since(start)/10), 15*time.Second))
+		if next.After(deadline) || ctx.Err() != nil {
 			return false
 		}
-		if wait(ctx, delay) != nil {
+		if wait(ctx, time.Until(next)) != nil {
 			return false
 		}
 	}

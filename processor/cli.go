@@ -121,7 +121,8 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 		log.Error("--pkg is missing: give the path to the package, e.g. --pkg ~/Downloads/Firefox.pkg")
 		return ExitProcessorError
 	}
-	out, err := process(ctx, up, env, log, cliNames)
+	keep := &resultKeeper{Uploader: up}
+	out, err := process(ctx, keep, env, log, cliNames)
 	if err != nil {
 		log.Error(err.Error())
 		return ExitProcessorError
@@ -133,6 +134,9 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 			if v, ok := out[o.Name]; ok {
 				view[o.Name] = v
 			}
+		}
+		if keep.res != nil {
+			view["timings"] = timingsView(keep.res)
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
