@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "33df3973052dac483bd47882a88427c66ca23f1285edd76cdfde471aec1229d6",
-    "jcds2-uploader-linux-amd64": "3d23f6829a463c992116599dd5cbf2d75b6933de36bf66bf3f5e03b0f635f332",
-    "jcds2-uploader-linux-arm64": "d88a007d20163d5c4424e0891aadd04de43bf0d491d0ddbc2cba7d56981321f7",
+    "jcds2-uploader": "e7f3a505d7023b7f082ed5868158b66850237803d409b8f4f935055ff2a579e3",
+    "jcds2-uploader-linux-amd64": "b4b6169453099cf6cc4bde805ebbee26b711625d5e2d0f5be2eb29c79894a8be",
+    "jcds2-uploader-linux-arm64": "042362ea95fe630a8f9587eef3fa231eb62170351adf64ff2380fc26d243f82d",
 }
 
 BINARY_NAME = "jcds2-uploader"
