@@ -42,7 +42,11 @@ type config struct {
 	linkMiBps        float64
 	peers, cadence   bool
 	hash, bareOnly   bool
+	tune             []plan // -tune: bare uploads only, alternating these
 }
+
+// plan is a part size (MiB) and a concurrency.
+type plan struct{ partMB, conc int }
 
 func main() {
 	sizes := flag.String("sizes", "512M,1G,4G", "file sizes on loopback (K, M, G suffixes)")
@@ -55,7 +59,11 @@ func main() {
 	cad := flag.Bool("cadence", true, "measure the verification's cadence (about a minute)")
 	hash := flag.Bool("hash", true, "time the hashes")
 	bareOnly := flag.Bool("bare-only", false, "only the bare upload on loopback (for tuning part size and concurrency)")
+	tune := flag.String("tune", "", "bare uploads only, alternating part size x concurrency plans, e.g. 8x2,8x3,8x4,16x2")
 	flag.Parse()
+	if *tune != "" {
+		*bareOnly = true
+	}
 	cfg := config{runs: max(*runs, 1), conc: *conc, partMB: *part, linkMiBps: *link, peers: *peers && !*bareOnly,
 		cadence: *cad && !*bareOnly, hash: *hash && !*bareOnly, bareOnly: *bareOnly}
 	var err error
@@ -66,6 +74,16 @@ func main() {
 			cfg.linkSizes = cfg.sizes
 		default:
 			cfg.linkSizes, err = parseSizes(*linkSizes)
+		}
+	}
+	if *tune != "" && err == nil {
+		for _, p := range strings.Split(*tune, ",") {
+			var pl plan
+			if _, e := fmt.Sscanf(p, "%dx%d", &pl.partMB, &pl.conc); e != nil || pl.partMB < 5 || pl.conc < 1 {
+				err = fmt.Errorf("-tune %q: want part MiB x concurrency, e.g. 8x3", p)
+				break
+			}
+			cfg.tune = append(cfg.tune, pl)
 		}
 	}
 	if err == nil {
@@ -205,6 +223,9 @@ func run(cfg config) error {
 			out[size] = res
 		}
 		return out, nil
+	}
+	if len(cfg.tune) > 0 {
+		return tuneTable(st, cfg, fileFor)
 	}
 	loop, err := measureAll("loopback", st.sim.S3Endpoint(), cfg.sizes)
 	if err != nil {
@@ -540,5 +561,40 @@ func hashTable(path string, runs int) error {
 		m := med(times[k.name])
 		fmt.Printf("| %s | %.2f s | %.0f MiB/s | %.2f× throughput |\n", k.name, m.Seconds(), 1024/m.Seconds(), slower.Seconds()/m.Seconds())
 	}
+	return nil
+}
+
+// tuneTable times the bare upload for each plan, alternating, and
+// prints the throughput medians (the part buffers' memory is part size
+// × (concurrency + 2): the uploader reads the first part outside its
+// pool of concurrency + 1).
+func tuneTable(st *stage, cfg config, fileFor func(int64) (string, error)) error {
+	fmt.Printf("Bare upload (jcds2.BareUpload) on loopback, medians of %d alternating runs:\n\n", cfg.runs)
+	fmt.Println("| size | part size × concurrency | median | throughput | part buffers at most |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, size := range cfg.sizes {
+		file, err := fileFor(size)
+		if err != nil {
+			return err
+		}
+		times := map[plan][]time.Duration{}
+		for i := range cfg.runs {
+			for _, p := range cfg.tune {
+				key := fmt.Sprintf("tune-%d-%dx%d-%d.pkg", i, p.partMB, p.conc, time.Now().UnixNano())
+				s, err := runBare(st, file, key, p.conc, p.partMB)
+				if err != nil {
+					return err
+				}
+				removeUploads(st.sim)
+				times[p] = append(times[p], s.wall)
+				fmt.Fprintf(os.Stderr, "  %s %d MiB x %d run %d: %.2f s\n", jamfsim.HumanSize(size), p.partMB, p.conc, i+1, s.wall.Seconds())
+			}
+		}
+		for _, p := range cfg.tune {
+			m := medianOf(times[p])
+			fmt.Printf("| %s | %d MiB × %d | %s | %.0f MiB/s | %d MiB |\n", jcds2.HumanBytes(size), p.partMB, p.conc, fs(m), float64(size)/(1<<20)/m.Seconds(), p.partMB*(p.conc+2))
+		}
+	}
+	fmt.Println()
 	return nil
 }
