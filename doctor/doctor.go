@@ -11,8 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
-	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
@@ -33,25 +31,9 @@ Exit 0 when a run would work, 1 when not, 2 for bad flags.
 Flags:
 `
 
-// verboseFlag is pkg's spelling of verbosity: -v, -vv, --vvv ...
-var verboseFlag = regexp.MustCompile(`^-{1,2}v+$`)
-
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
 // Run is the doctor command; it returns the exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	verbose := 0
-	var rest []string
-	for _, a := range args {
-		if verboseFlag.MatchString(a) {
-			verbose += strings.Count(a, "v")
-			continue
-		}
-		rest = append(rest, a)
-	}
+	verbose, rest := processor.SplitVerbose(args)
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -66,7 +48,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	insecure := fs.Bool("insecure", false, "do not verify TLS certificates (reported as a warning)")
 	prefs := fs.String("prefs", "", "AutoPkg preferences plist to read credentials and keys from")
 	asJSON := fs.Bool("json", false, "print the report as JSON: {url, checks: [{check, status, detail}], verdict}")
-	var keys, recipes listFlag
+	var keys, recipes processor.ListFlag
 	fs.Var(&keys, "key", "extra input as KEY=VALUE (repeatable), e.g. --key pkg_api_mode=True")
 	fs.Var(&recipes, "recipes", "a recipe folder to scan for the categories recipes name (repeatable)")
 	if err := fs.Parse(rest); err != nil {

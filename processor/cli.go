@@ -26,18 +26,17 @@ Flags:
 // envFromOS are the variables the pkg command reads.
 var envFromOS = []string{"JSS_URL", "CLIENT_ID", "CLIENT_SECRET", "API_USERNAME", "API_PASSWORD", "BEARER_TOKEN"}
 
-type keyFlags []string
+// ListFlag is a repeatable string flag (--key, --recipes).
+type ListFlag []string
 
-func (k *keyFlags) String() string     { return strings.Join(*k, ",") }
-func (k *keyFlags) Set(v string) error { *k = append(*k, v); return nil }
+func (k *ListFlag) String() string     { return strings.Join(*k, ",") }
+func (k *ListFlag) Set(v string) error { *k = append(*k, v); return nil }
 
 var verboseFlag = regexp.MustCompile(`^-{1,2}v+$`)
 
-// RunCLI is the pkg command. It builds an env from prefs, environment and
-// flags, and runs the same processing as processor mode.
-func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stderr io.Writer) int {
-	verbose := 0
-	var rest []string
+// SplitVerbose takes pkg's spellings of verbosity (-v, -vv, --vvv ...)
+// out of args, which the flag package cannot parse, and counts them.
+func SplitVerbose(args []string) (verbose int, rest []string) {
 	for _, a := range args {
 		if verboseFlag.MatchString(a) {
 			verbose += strings.Count(a, "v")
@@ -45,6 +44,13 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 		}
 		rest = append(rest, a)
 	}
+	return verbose, rest
+}
+
+// RunCLI is the pkg command. It builds an env from prefs, environment and
+// flags, and runs the same processing as processor mode.
+func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stderr io.Writer) int {
+	verbose, rest := SplitVerbose(args)
 	fs := flag.NewFlagSet("pkg", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -87,7 +93,7 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 	}
 	prefs := fs.String("prefs", "", "AutoPkg preferences plist to read credentials and keys from")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	var keys keyFlags
+	var keys ListFlag
 	fs.Var(&keys, "key", "extra input as KEY=VALUE (repeatable)")
 	// Aliases the reference CLI accepts.
 	fs.StringVar(str["pkg_path"], "pkg-path", "", "same as --pkg")
