@@ -9,27 +9,41 @@ import (
 	"time"
 )
 
+// Measured is what sampling a child process found.
+type Measured struct {
+	Wall     time.Duration
+	PeakKiB  int64 // peak resident set (VmHWM)
+	ReadByte int64 // bytes it read through read(2) and friends, as last sampled
+}
+
 // RunMeasured runs cmd and returns its wall time and peak resident set
-// size in KiB. The peak is the child's own VmHWM, read from /proc while
-// it runs: wait4's ru_maxrss would include the parent's memory, which
-// Linux carries across fork and exec.
+// size in KiB (see Measure).
 func RunMeasured(cmd *exec.Cmd) (time.Duration, int64, error) {
+	m, err := Measure(cmd)
+	return m.Wall, m.PeakKiB, err
+}
+
+// Measure runs cmd, sampling its own /proc entries every 10 ms: VmHWM
+// for the peak (wait4's ru_maxrss would include the parent's memory,
+// which Linux carries across fork and exec) and rchar for the bytes it
+// read (the last sample before exit: reads in its final 10 ms may be
+// missed, a whole package never is).
+func Measure(cmd *exec.Cmd) (Measured, error) {
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return 0, 0, err
+		return Measured{}, err
 	}
 	done := make(chan struct{})
-	peak := make(chan int64, 1)
+	sampled := make(chan Measured, 1)
 	go func() {
-		max := int64(0)
-		status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+		var m Measured
+		dir := fmt.Sprintf("/proc/%d/", cmd.Process.Pid)
 		for {
-			if kb := vmHWM(status); kb > max {
-				max = kb
-			}
+			m.PeakKiB = max(m.PeakKiB, procField(dir+"status", "VmHWM:"))
+			m.ReadByte = max(m.ReadByte, procField(dir+"io", "rchar:"))
 			select {
 			case <-done:
-				peak <- max
+				sampled <- m
 				return
 			case <-time.After(10 * time.Millisecond):
 			}
@@ -38,16 +52,19 @@ func RunMeasured(cmd *exec.Cmd) (time.Duration, int64, error) {
 	err := cmd.Wait()
 	wall := time.Since(start)
 	close(done)
-	return wall, <-peak, err
+	m := <-sampled
+	m.Wall = wall
+	return m, err
 }
 
-func vmHWM(status string) int64 {
-	data, err := os.ReadFile(status)
+// procField reads a number from a /proc "Name: value [kB]" file.
+func procField(path, name string) int64 {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, name); ok {
 			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return n
 		}
