@@ -141,7 +141,7 @@ func zipBundle(bundle, dir, zipName string, cache *hashCache) (string, error) {
 			return "", fmt.Errorf("zipping bundle: %w", err)
 		}
 	}
-	cache.putOwn(out, sum)
+	cache.put(out, sum, true) // the zip this run just wrote
 	return out, nil
 }
 

@@ -96,7 +96,13 @@ func (c *hashCache) Get(path string) Hashes {
 
 // Put merges h into what is known of path, unless path is no longer the
 // version Get saw. Errors only cost a re-hash.
-func (c *hashCache) Put(path string, h Hashes) {
+func (c *hashCache) Put(path string, h Hashes) { c.put(path, h, false) }
+
+// put stores h under path's stamp now. own: this run has just written
+// the file itself (a bundle's zip), so an earlier version Get saw no
+// longer counts; otherwise a file that changed since Get is refused, as
+// the hash may be of either version.
+func (c *hashCache) put(path string, h Hashes, own bool) {
 	if c == nil {
 		return
 	}
@@ -106,9 +112,10 @@ func (c *hashCache) Put(path string, h Hashes) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s, ok := c.seen[path]; ok && s != key {
-		return // changed since this run first looked: the hash may be of either version
+	if s, ok := c.seen[path]; ok && s != key && !own {
+		return
 	}
+	c.seen[path] = key
 	c.storeLocked(key, h)
 }
 
@@ -149,22 +156,6 @@ func (c *hashCache) HashAndPut(path string, wantMD5, wantSHA3 bool) (Hashes, err
 		}
 	}
 	return h, nil
-}
-
-// putOwn caches the hashes of a file this run has just written itself
-// (a bundle's zip), whose earlier version Get may have seen.
-func (c *hashCache) putOwn(path string, h Hashes) {
-	if c == nil {
-		return
-	}
-	key, err := stampOf(path)
-	if err != nil {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seen[path] = key
-	c.storeLocked(key, h)
 }
 
 func (c *hashCache) storeLocked(key fileStamp, h Hashes) {

@@ -94,7 +94,9 @@ func (l *localFile) ensure(log Logger, md5, sha3 bool) error {
 		return nil
 	}
 	start := time.Now()
-	h, err := HashFile(l.path, needMD5, needSHA3)
+	// The cache hashes and stores only a file that held still meanwhile;
+	// unchanged adds "and is still the one this run first looked at".
+	h, err := l.cache.HashAndPut(l.path, needMD5, needSHA3)
 	if err != nil {
 		return err
 	}
