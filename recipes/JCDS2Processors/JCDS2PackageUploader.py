@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "e7f3a505d7023b7f082ed5868158b66850237803d409b8f4f935055ff2a579e3",
-    "jcds2-uploader-linux-amd64": "b4b6169453099cf6cc4bde805ebbee26b711625d5e2d0f5be2eb29c79894a8be",
-    "jcds2-uploader-linux-arm64": "042362ea95fe630a8f9587eef3fa231eb62170351adf64ff2380fc26d243f82d",
+    "jcds2-uploader": "7ec76a5037a5abaf4f263be41a153626689cd54072f65080245482bc1d5696fc",
+    "jcds2-uploader-linux-amd64": "f73e951a30157a4390e62e30bcaf6b6e71a1a43dc7b3f03a9a0e9b1b5138beb5",
+    "jcds2-uploader-linux-arm64": "51bf5fcd57e0660c59630f39e80538a2c6ffacea39cc1b48d8e7d73b6d912bb1",
 }
 
 BINARY_NAME = "jcds2-uploader"
