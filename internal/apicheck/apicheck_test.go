@@ -15,6 +15,8 @@ const dir = "../../testdata/openapi"
 func (e Exception) Row() string {
 	status := "any"
 	switch {
+	case e.Patch:
+		status = "(files patched)"
 	case e.Status == -5:
 		status = "5xx"
 	case e.Status > 0:
