@@ -185,4 +185,3 @@ func (c *Client) policyPackages(ctx context.Context, id int) (map[string]Use, er
 	}
 	return uses, nil
 }
-
