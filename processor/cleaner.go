@@ -38,12 +38,12 @@ const CleanerDescription = "Deletes old versions of a title's packages from Jamf
 // the uploader.
 var CleanerInputs = []Input{
 	{Name: "pkg_name_match", Description: "The start of the package names (packageName) to clean; default: NAME followed by '-'."},
-	{Name: "versions_to_keep", Default: "5", Description: "How many of the newest matching packages to keep. Packages something installs are kept as well."},
-	{Name: "minimum_name_length", Default: "3", Description: "Failsafe: pkg_name_match must be at least this long."},
-	{Name: "maximum_allowed_packages_to_delete", Default: "20", Description: "Failsafe: stop, deleting nothing, when the plan deletes more."},
-	{Name: "dry_run", Default: "False", Description: "Print the plan, delete nothing."},
-	{Name: "prune_order", Default: "id", Description: "'id' (newest = highest package ID, as JamfPackageCleaner) or 'version' (the version after pkg_name_match)."},
-	{Name: "unused", Default: "False", Description: "JamfUnusedPackageCleaner's job: delete every matching package nothing installs (versions_to_keep is not used; pkg_name_match may be empty: every package)."},
+	{Name: "versions_to_keep", Default: "5", Kind: "int", Description: "How many of the newest matching packages to keep. Packages something installs are kept as well."},
+	{Name: "minimum_name_length", Default: "3", Kind: "int", Description: "Failsafe: pkg_name_match must be at least this long."},
+	{Name: "maximum_allowed_packages_to_delete", Default: "20", Kind: "int", Description: "Failsafe: stop, deleting nothing, when the plan deletes more."},
+	{Name: "dry_run", Default: "False", Kind: "bool", Description: "Print the plan, delete nothing."},
+	{Name: "prune_order", Default: "id", Ours: true, Description: "'id' (newest = highest package ID, as JamfPackageCleaner) or 'version' (the version after pkg_name_match)."},
+	{Name: "unused", Default: "False", Kind: "bool", Ours: true, Description: "JamfUnusedPackageCleaner's job: delete every matching package nothing installs (versions_to_keep is not used; pkg_name_match may be empty: every package)."},
 	{Name: "output_dir", Default: "", Description: "Write the plan as CSV (jcds2-prune-plan.csv) into this folder."},
 }
 
@@ -314,4 +314,29 @@ func writePlanCSV(path string, res *lifecycle.Outcome) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// cleanerConnection are the uploader's inputs the cleaner reads too:
+// the server, the credentials, and where else the files are.
+var cleanerConnection = []string{"JSS_URL", "API_USERNAME", "API_PASSWORD", "CLIENT_ID", "CLIENT_SECRET", "BEARER_TOKEN",
+	"SMB_URL", "SMB_USERNAME", "SMB_PASSWORD", "SMB_SHARES", "CLOUD_DP", "aws_cdp_mode", "S3_BUCKET_NAME",
+	"max_tries", "insecure_mode", "jcds2_s3_endpoint"}
+
+// GetCleanerManifest is JCDS2PackageCleaner's manifest (the shim's inputs).
+func GetCleanerManifest() Manifest {
+	var ins []Input
+	for _, name := range cleanerConnection {
+		if in, ok := LookupInput(name); ok {
+			ins = append(ins, in)
+		}
+	}
+	for _, in := range CleanerInputs {
+		if in.Kind == "" {
+			in.Kind = "string"
+		}
+		ins = append(ins, in)
+	}
+	return Manifest{Processor: CleanerName, Description: CleanerDescription, Inputs: ins,
+		Outputs:          []Output{{Name: CleanerSummaryKey, Description: "Summary for AutoPkg's report (JamfPackageCleaner's, and kept_in_use), written by a run that was not a dry run."}},
+		SecretKeyMarkers: SecretKeyMarkers}
 }
