@@ -34,6 +34,7 @@ Usage:
   jcds2-uploader pkg --pkg PATH [flags]     upload one package (see pkg --help)
   jcds2-uploader doctor [flags]             check, read-only, that a run would work (see doctor --help)
   jcds2-uploader prune --match PREFIX [flags]  delete old versions nothing installs, plan first (see prune --help)
+  jcds2-uploader audit [--json] [--fix]     report (and --fix) what is wrong in the package repository
   jcds2-uploader clean [key=value ...]      the JCDS2PackageCleaner AutoPkg processor (env plist on stdin)
   jcds2-uploader sim [flags]                run the Jamf Pro simulator (see sim --help)
   jcds2-uploader demo                       simulator + two uploads, explained
@@ -119,6 +120,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return doctor.Run(ctx, args[1:], stdout, stderr)
 	case "prune":
 		return processor.RunPrune(ctx, args[1:], stdout, stderr)
+	case "audit":
+		return processor.RunAudit(ctx, newUploader(), args[1:], stdout, stderr)
 	case "clean":
 		return processor.RunClean(ctx, stdin, stdout, stderr, args[1:])
 	case "sim":

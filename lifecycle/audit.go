@@ -97,7 +97,9 @@ func Audit(pkgs []jamf.Package, files []jamf.FileData, usage jamf.Usage) *Report
 			add(MissingFile, fmt.Sprintf("record %s (%s) names %s, which is not on JCDS", p.ID, p.PackageName, p.FileName),
 				"upload it again when the package is in --pkg-dir")
 		}
-		if p.CloudTransferStatus != "READY" || jamf.Deref(p.Size) == "" {
+		// A record whose file is missing is not READY either; the missing
+		// file is the finding.
+		if (onJCDS || files == nil) && (p.CloudTransferStatus != "READY" || jamf.Deref(p.Size) == "") {
 			add(NotReady, fmt.Sprintf("record %s: cloudTransferStatus %q, size %q", p.ID, p.CloudTransferStatus, jamf.Deref(p.Size)),
 				"refresh the inventory")
 		}
@@ -106,7 +108,7 @@ func Audit(pkgs []jamf.Package, files []jamf.FileData, usage jamf.Usage) *Report
 			case ht == "SHA3_512" && f.SHA3 != "" && hv != strings.ToLower(f.SHA3),
 				ht == "MD5" && f.MD5 != "" && hv != strings.ToLower(f.MD5):
 				add(HashMismatch, fmt.Sprintf("record %s: %s %.16s… but the file's is %.16s…", p.ID, ht, hv, pick(ht, f)),
-					"upload it again when the package is in --pkg-dir")
+					"refresh the inventory (Jamf Pro recomputes the hash from the file)")
 			case ht != "SHA3_512" && ht != "MD5":
 				add(UnknownHashes, fmt.Sprintf("record %s: hashType %q cannot be checked against JCDS (it lists MD5 and SHA3-512)", p.ID, ht), "")
 			}
