@@ -213,6 +213,9 @@ func cleanerClient(env Env, log *Logger) (*jamf.Client, *requestView, error) {
 	}
 	probe["pkg_path"] = self
 	delete(probe, "pkg_name")
+	// The uploader's defaults (max_tries 5, the timeouts) on the probe
+	// only: the env handed back keeps what the recipe gave.
+	ApplyDefaults(probe, NewLogger(io.Discard, 0))
 	req, warnings, err := BuildRequest(probe)
 	if err != nil {
 		return nil, nil, err
