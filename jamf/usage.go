@@ -40,9 +40,15 @@ type Usage map[string][]Use
 // asks API clients for at most 5 connections; 4 leaves one for others.
 const MaxInFlight = 4
 
-// ListPackages returns every package record, all pages, by id.
+// ListPackages returns every package record, all pages, by id, without
+// Raw (a listing is read, never merged back; thousands of maps would
+// only weigh).
 func (c *Client) ListPackages(ctx context.Context) ([]Package, error) {
-	return c.findPackages(ctx, "", "(all)")
+	pkgs, err := c.findPackages(ctx, "", "(all)")
+	for i := range pkgs {
+		pkgs[i].Raw = nil
+	}
+	return pkgs, err
 }
 
 // PackageUsage reads every policy, patch title and PreStage and says

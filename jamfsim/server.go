@@ -366,6 +366,7 @@ func (s *Server) ResetLog() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reqLog, s.s3Log = nil, nil
+	s.peakInFlight = s.inFlight // PeakInFlight counts from here
 }
 
 const stickyCookie = "jpro-ingress"

@@ -77,6 +77,7 @@ func RunAudit(ctx context.Context, up jcds2.Uploader, args []string, stdout, std
 		return fail(err)
 	}
 	defer c.Close(ctx)
+	limitMemory()
 	rep, err := readAudit(ctx, c, log)
 	if err != nil {
 		return fail(err)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -86,8 +87,21 @@ func readEnv(stdin io.Reader, args []string, stderr io.Writer) (Env, Format, err
 	return DecodeEnv(data)
 }
 
+// lifecycleMemoryLimit is the soft memory limit of prune and audit: the
+// records, the usage and the report are a few MB even at 5,000 packages;
+// without a limit the collector lets garbage from thousands of answers
+// double the heap again and again. GOMEMLIMIT overrides it.
+const lifecycleMemoryLimit = 24 << 20
+
+func limitMemory() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(lifecycleMemoryLimit)
+	}
+}
+
 // Clean prunes as the env says and returns it with the summary set.
 func Clean(ctx context.Context, env Env, log *Logger) (Env, error) {
+	limitMemory()
 	for _, s := range env.SecretValues() {
 		log.Secret(s)
 	}
