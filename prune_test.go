@@ -259,3 +259,51 @@ func TestPruneCrashesConverge(t *testing.T) {
 		})
 	}
 }
+
+// File shares named by the inputs lose the deleted packages' copies too,
+// and only those; a missing copy is no error.
+func TestPruneDeletesShareCopies(t *testing.T) {
+	sim := newCheckedSim(t, jamfsim.Config{})
+	s := seedTitle(t, sim, 5)
+	url, packages := shareDir(t)
+	for file, path := range s.files {
+		if file != "App-1.1.pkg" { // one copy already missing
+			data, _ := os.ReadFile(path)
+			os.WriteFile(filepath.Join(packages, file), data, 0o644)
+		}
+	}
+	env := cleanEnv(sim)
+	env["SMB_URL"] = url
+	env["versions_to_keep"] = "2"
+	r := runClean(t, sim, env)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	assertPruned(t, sim, s, "App-1.0.pkg", "App-1.1.pkg", "App-1.2.pkg")
+	left, _ := filepath.Glob(filepath.Join(packages, "*"))
+	var names []string
+	for _, p := range left {
+		names = append(names, filepath.Base(p))
+	}
+	if got := strings.Join(names, ","); got != "App-1.3.pkg,App-1.4.pkg,Apple-1.0.pkg,MyApp-1.0.pkg" {
+		t.Fatalf("left on the share: %s", got)
+	}
+}
+
+// An API client without a privilege the plan needs (here reading
+// PreStages) stops before any delete, naming what Jamf Pro refused.
+func TestPruneWithoutPrivilegeDeletesNothing(t *testing.T) {
+	var privs []string
+	for _, p := range jamfsim.AllPrivileges {
+		if p != jamfsim.PrivReadPreStages {
+			privs = append(privs, p)
+		}
+	}
+	sim := newCheckedSim(t, jamfsim.Config{Privileges: map[string][]string{jamfsim.DefaultClientID: privs}})
+	s := seedTitle(t, sim, 8)
+	r := runClean(t, sim, cleanEnv(sim))
+	if r.code != processor.ExitProcessorError || !strings.Contains(r.lastLine(), "reading computer PreStages") || !strings.Contains(r.lastLine(), "403") {
+		t.Fatalf("exit %d, last line %q", r.code, r.lastLine())
+	}
+	assertPruned(t, sim, s)
+}
