@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "7ec76a5037a5abaf4f263be41a153626689cd54072f65080245482bc1d5696fc",
-    "jcds2-uploader-linux-amd64": "f73e951a30157a4390e62e30bcaf6b6e71a1a43dc7b3f03a9a0e9b1b5138beb5",
-    "jcds2-uploader-linux-arm64": "51bf5fcd57e0660c59630f39e80538a2c6ffacea39cc1b48d8e7d73b6d912bb1",
+    "jcds2-uploader": "b5e676532ed646e6ba557790414d85815c50da6ac7f42aac11495768acff20f0",
+    "jcds2-uploader-linux-amd64": "8990377898800f47282f8bee2885042f12793bc89ab152bcc385e50b7049e533",
+    "jcds2-uploader-linux-arm64": "629e9188e57086491d95598d9288edb6838cb0b2d480ae99c8c29db708417605",
 }
 
 BINARY_NAME = "jcds2-uploader"
