@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
@@ -306,4 +309,45 @@ func TestPruneWithoutPrivilegeDeletesNothing(t *testing.T) {
 		t.Fatalf("exit %d, last line %q", r.code, r.lastLine())
 	}
 	assertPruned(t, sim, s)
+}
+
+// aws_cdp_mode: the deleted packages' objects leave the customer's own
+// bucket too (and on a server without JCDS 2.0 the records go through
+// the packages API).
+func TestPruneDeletesSelfHostedS3Objects(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{NoJCDS: true, CDNType: "AMAZON_S3"})
+	dir := t.TempDir()
+	awsEnv := []string{
+		"AWS_ENDPOINT_URL_S3=" + minio.URL, "AWS_ACCESS_KEY_ID=" + minio.RootUser, "AWS_SECRET_ACCESS_KEY=" + minio.RootPassword,
+		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none"),
+	}
+	for i := 0; i < 3; i++ {
+		pkg := writePkg(t, dir, fmt.Sprintf("App-1.%d.pkg", i), 1<<20, byte(i))
+		env := baseEnv(t, sim, pkg)
+		env["aws_cdp_mode"], env["S3_BUCKET_NAME"] = "True", sim.Config().Bucket
+		env["pkg_display_name"] = fmt.Sprintf("App-1.%d", i)
+		if r := runDecoded(t, sim, env, awsEnv...); r.code != 0 {
+			t.Fatalf("upload %d: exit %d\n%s", i, r.code, r.stderr)
+		}
+	}
+	env := cleanEnv(sim)
+	env["versions_to_keep"] = "1"
+	env["aws_cdp_mode"], env["S3_BUCKET_NAME"] = "True", sim.Config().Bucket
+	data, _ := processor.EncodeEnv(env, processor.FormatBinary)
+	cmd := exec.Command(binary, "clean")
+	cmd.Stdin = bytes.NewReader(data)
+	cmd.Env = append(os.Environ(), awsEnv...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	client := sim.Backend().Client()
+	for i, want := range []bool{false, false, true} {
+		_, err := client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(sim.Config().Bucket), Key: aws.String(fmt.Sprintf("App-1.%d.pkg", i))})
+		if (err == nil) != want {
+			t.Errorf("App-1.%d.pkg in the bucket: %v, want %v", i, err == nil, want)
+		}
+	}
+	if n := len(sim.Packages()); n != 1 {
+		t.Fatalf("%d records left, want 1", n)
+	}
 }
