@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -243,11 +245,32 @@ func transportError(ctx context.Context, rq *call, err error, timeout time.Durat
 	if errors.Is(err, context.Canceled) {
 		return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err), permanent: true}
 	}
+	// A host name that does not resolve, or a host that refuses
+	// connections, will not answer differently a second later: say so at
+	// once instead of after max_tries attempts. (A reset or a timeout is
+	// retried: those come and go.)
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return &sendError{err: &UnreachableError{URL: base, Reason: "the host name " + dnsErr.Name + " does not resolve", Err: err}, permanent: true}
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return &sendError{err: &UnreachableError{URL: base, Reason: "the host refuses connections (is the URL's port right, and the server up?)", Err: err}, permanent: true}
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("no answer within %s", timeout)
 	}
 	return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err)}
 }
+
+// UnreachableError is a server that cannot be reached at all: its name
+// does not resolve, or it refuses connections.
+type UnreachableError struct {
+	URL, Reason string
+	Err         error
+}
+
+func (e *UnreachableError) Error() string { return "cannot reach " + e.URL + ": " + e.Reason }
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // TLSError is a server certificate that does not verify.
 type TLSError struct {

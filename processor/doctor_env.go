@@ -36,7 +36,11 @@ func CLIEnv(prefs string, flags map[string]string, keys []string) (Env, error) {
 	for _, kv := range keys {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
-			return nil, fmt.Errorf("--key %q is not KEY=VALUE: write it as --key max_tries=3", kv)
+			return nil, &UsageError{fmt.Sprintf("--key %q is not KEY=VALUE: write it as --key max_tries=3", kv)}
+		}
+		if IsSecretKey(k) {
+			// The value is never echoed: it is the secret.
+			return nil, &UsageError{fmt.Sprintf("--key %s=... is refused: secrets never come from the command line (ps and the shell history show them); export %s, put it in the --prefs file, or on macOS in the login keychain", k, k)}
 		}
 		env[k] = v
 	}

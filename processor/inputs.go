@@ -81,21 +81,6 @@ func Verbose(env Env) int {
 	return 0
 }
 
-// LogIgnored logs, once each at verbose 1, the inputs present in env that
-// we accept but do not honour, with what we do instead.
-func LogIgnored(env Env, log *Logger) {
-	for _, in := range Inputs {
-		if in.Unsupported == "" {
-			continue
-		}
-		v, ok := env[in.Name]
-		if !ok || isEmptyish(v) {
-			continue
-		}
-		log.Logf(1, "Input %s is accepted but not used: %s.", in.Name, in.Unsupported)
-	}
-}
-
 // isEmptyish is true for values that mean "not set": "", the default
 // "False", false.
 func isEmptyish(v any) bool {

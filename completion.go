@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/jcds2-uploader/jcds2-uploader/processor"
+)
+
+// Flags of the commands whose flags are not in processor.PkgFlags.
+var otherFlags = map[string][]string{
+	"doctor":     {"--prefs", "--url", "--clientid", "--user", "--key", "--insecure", "--recipes", "--json", "-v", "--help"},
+	"sim":        {"--addr", "--version", "--no-jcds", "--s3-endpoint", "--ingest-delay", "--help"},
+	"process":    {"--format"},
+	"completion": {"bash", "zsh", "fish"},
+}
+
+func commandFlags(name string) []string {
+	if name != "pkg" {
+		return otherFlags[name]
+	}
+	var out []string
+	for _, f := range processor.PkgFlags {
+		if f.Name == "v" {
+			out = append(out, "-v")
+			continue
+		}
+		out = append(out, "--"+f.Name)
+	}
+	return out
+}
+
+func commandNames() []string {
+	var out []string
+	for _, c := range commands {
+		out = append(out, c.name)
+	}
+	return out
+}
+
+// runCompletion prints a completion script, generated from the command
+// table and the flag lists so it never falls behind them.
+func runCompletion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintln(stderr, "Usage: jcds2-uploader completion bash|zsh|fish\n\n  bash: source <(jcds2-uploader completion bash)\n  zsh:  jcds2-uploader completion zsh > \"${fpath[1]}/_jcds2-uploader\"\n  fish: jcds2-uploader completion fish > ~/.config/fish/completions/jcds2-uploader.fish")
+		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+			return exitOK
+		}
+		return exitUsage
+	}
+	switch args[0] {
+	case "bash":
+		fmt.Fprint(stdout, bashCompletion())
+	case "zsh":
+		fmt.Fprint(stdout, zshCompletion())
+	case "fish":
+		fmt.Fprint(stdout, fishCompletion())
+	case "-h", "--help":
+		return runCompletion(nil, nil, nil, stdout, stdout)
+	default:
+		fmt.Fprintf(stderr, "jcds2-uploader completion: unknown shell %q: bash, zsh or fish\n", args[0])
+		return exitUsage
+	}
+	return exitOK
+}
+
+func bashCompletion() string {
+	var cases strings.Builder
+	for _, c := range commands {
+		if fl := commandFlags(c.name); len(fl) > 0 {
+			files := ""
+			if c.name == "pkg" || c.name == "doctor" {
+				files = ` || COMPREPLY=($(compgen -f -- "$cur"))`
+			}
+			if c.name == "completion" {
+				fmt.Fprintf(&cases, "    %s) COMPREPLY=($(compgen -W %q -- \"$cur\")) ;;\n", c.name, strings.Join(fl, " "))
+				continue
+			}
+			fmt.Fprintf(&cases, "    %s) [[ $cur == -* ]] && COMPREPLY=($(compgen -W %q -- \"$cur\"))%s ;;\n", c.name, strings.Join(fl, " "), files)
+		}
+	}
+	return `# bash completion for jcds2-uploader: source <(jcds2-uploader completion bash)
+_jcds2_uploader() {
+  local cur=${COMP_WORDS[COMP_CWORD]}
+  if [[ $COMP_CWORD -eq 1 ]]; then
+    COMPREPLY=($(compgen -W "` + strings.Join(commandNames(), " ") + `" -- "$cur"))
+    return
+  fi
+  case ${COMP_WORDS[1]} in
+` + cases.String() + `  esac
+}
+complete -o default -F _jcds2_uploader jcds2-uploader
+`
+}
+
+func zshCompletion() string {
+	var cases strings.Builder
+	for _, c := range commands {
+		if fl := commandFlags(c.name); len(fl) > 0 {
+			fmt.Fprintf(&cases, "    %s) compadd -- %s; _files ;;\n", c.name, strings.Join(fl, " "))
+		}
+	}
+	return `#compdef jcds2-uploader
+# zsh completion for jcds2-uploader: save as _jcds2-uploader in a directory on $fpath
+_jcds2_uploader() {
+  if (( CURRENT == 2 )); then
+    compadd -- ` + strings.Join(commandNames(), " ") + `
+    return
+  fi
+  case $words[2] in
+` + cases.String() + `  esac
+}
+if [ "$funcstack[1]" = "_jcds2-uploader" ] || [ "$funcstack[1]" = "_jcds2_uploader" ]; then
+  _jcds2_uploader "$@"
+else
+  compdef _jcds2_uploader jcds2-uploader
+fi
+`
+}
+
+func fishCompletion() string {
+	var b strings.Builder
+	b.WriteString("# fish completion for jcds2-uploader: save as ~/.config/fish/completions/jcds2-uploader.fish\n")
+	b.WriteString("complete -c jcds2-uploader -f\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "complete -c jcds2-uploader -n __fish_use_subcommand -a %s -d %q\n", c.name, c.summary)
+	}
+	for _, f := range processor.PkgFlags {
+		if f.Name == "v" {
+			continue
+		}
+		req := ""
+		if f.Placeholder != "" {
+			req = " -r"
+		}
+		fmt.Fprintf(&b, "complete -c jcds2-uploader -n '__fish_seen_subcommand_from pkg' -l %s%s -d %q\n", f.Name, req, f.Help)
+	}
+	b.WriteString("complete -c jcds2-uploader -n '__fish_seen_subcommand_from pkg' -F\n")
+	for _, name := range []string{"doctor", "sim"} {
+		for _, fl := range otherFlags[name] {
+			if strings.HasPrefix(fl, "--") {
+				fmt.Fprintf(&b, "complete -c jcds2-uploader -n '__fish_seen_subcommand_from %s' -l %s\n", name, fl[2:])
+			}
+		}
+	}
+	b.WriteString("complete -c jcds2-uploader -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'\n")
+	return b.String()
+}
