@@ -2,9 +2,13 @@ package main
 
 import (
 	"flag"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
@@ -38,4 +42,83 @@ func TestReadmeTablesMatchTheManifest(t *testing.T) {
 		return
 	}
 	t.Fatal(inputsPage + "'s input/output tables differ from the manifest: run go test -run TestReadme -update-readme")
+}
+
+// README.md stays for users: at most 250 lines, no paths of our own
+// environment, the two set-up commands, and a by-hand quick start that
+// works verbatim against the simulator: terminal 1's block runs in the
+// background, terminal 2's in bash -e, with the binary on PATH.
+func TestReadmeQuickStart(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	if n := strings.Count(readme, "\n"); n > 250 {
+		t.Errorf("README.md has %d lines; keep it to 250 and move the rest to docs/", n)
+	}
+	for _, bad := range []string{"../shared", "issue #", "section 13"} {
+		if strings.Contains(readme, bad) {
+			t.Errorf("README.md mentions %q, which only exists for the people building it", bad)
+		}
+	}
+	block := func(marker string) string {
+		_, after, ok := strings.Cut(readme, "<!-- quickstart: "+marker+" -->\n```sh\n")
+		body, _, ok2 := strings.Cut(after, "```")
+		if !ok || !ok2 {
+			t.Fatalf("README.md lacks the %q quick start block", marker)
+		}
+		return body
+	}
+	// The two set-up commands a fresh machine with Go can run: the main
+	// job on the embedded simulator (TestDemo runs it) and the tests.
+	setup := block("set-up")
+	for _, cmd := range []string{"go run . demo", "go test ./..."} {
+		if !strings.Contains("\n"+setup, "\n"+cmd+" ") && !strings.Contains("\n"+setup, "\n"+cmd+"\n") {
+			t.Errorf("README.md's set-up block lacks the line %q:\n%s", cmd, setup)
+		}
+	}
+	sim, steps := block("terminal 1"), block("terminal 2")
+	if c, err := net.Dial("tcp", "127.0.0.1:8080"); err == nil {
+		c.Close()
+		t.Fatal("127.0.0.1:8080 is taken; the README's quick start needs it free")
+	}
+	bin := t.TempDir()
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "jcds2-uploader"), ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	work := t.TempDir()
+	path := bin + string(os.PathListSeparator) + os.Getenv("PATH")
+	environ := []string{"PATH=" + path, "HOME=" + work, "XDG_CACHE_HOME=" + filepath.Join(work, ".cache")}
+	server := exec.Command("bash", "-c", "exec "+strings.TrimSpace(sim))
+	server.Dir, server.Env = work, environ
+	var serverOut strings.Builder
+	server.Stdout, server.Stderr = &serverOut, &serverOut
+	if err := server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		server.Process.Signal(os.Interrupt)
+		server.Wait()
+	}()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", "127.0.0.1:8080"); err == nil {
+			c.Close()
+			break
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("the simulator did not listen within 30 s:\n%s", serverOut.String())
+		}
+	}
+	cmd := exec.Command("bash", "-e", "-c", steps)
+	cmd.Dir, cmd.Env = work, environ
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("terminal 2's block failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{"Example-1.0.pkg: uploaded, verified (package id 1)", `"pkg_uploaded": false`, `"pkg_upload_status": "unchanged"`} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("the quick start's output lacks %q:\n%s", want, out)
+		}
+	}
 }
