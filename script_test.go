@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -24,6 +25,9 @@ import (
 //	sim writes N       it was sent N requests other than GET (token
 //	                   requests excepted: asking for one writes nothing)
 //	sim converged NAME one READY record and one file for NAME, true hash
+//	sim hold MATCH     hold requests matching MATCH (e.g. UploadPart) for
+//	                   a minute; $WORK/arrived appears when the first one
+//	                   arrives, so a script can act while it is held
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
@@ -65,7 +69,16 @@ func cmdMkpkg(ts *testscript.TestScript, neg bool, args []string) {
 func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 	sim := ts.Value("sim").(*jamfsim.Server)
 	if len(args) != 2 {
-		ts.Fatalf("usage: sim packages|files|writes N, or sim converged NAME")
+		ts.Fatalf("usage: sim packages|files|writes N, sim converged NAME, sim hold MATCH")
+	}
+	if args[0] == "hold" {
+		arrived := sim.DelayNotify(args[1], time.Minute, 1000)
+		mark := ts.MkAbs("arrived")
+		go func() {
+			<-arrived
+			os.WriteFile(mark, nil, 0o644)
+		}()
+		return
 	}
 	if args[0] == "converged" {
 		sha3, size, err := jamfsim.FileSHA3(ts.MkAbs(args[1]))

@@ -111,17 +111,7 @@ func SplitVerbose(args []string) (verbose int, rest []string) {
 // PkgHelp is pkg's help: flags spelled as typed, with placeholders.
 func PkgHelp() string {
 	var b strings.Builder
-	b.WriteString(cliAbout + "\nFlags:\n")
-	for _, f := range PkgFlags {
-		spell := "--" + f.Name
-		if f.Name == "v" {
-			spell = "-v"
-		}
-		if f.Placeholder != "" {
-			spell += " " + f.Placeholder
-		}
-		fmt.Fprintf(&b, "  %-26s %s\n", spell, f.Help)
-	}
+	b.WriteString(cliAbout + "\nFlags:\n" + flagList(PkgFlags))
 	b.WriteString(`
 Exit status: 0 uploaded, or nothing to do; 1 the run failed (nothing is
 left half done); 2 usage error; 130 interrupted.
@@ -174,7 +164,11 @@ func parsePkgArgs(args []string) (*cliOptions, error) {
 				o.help = true
 				return o, nil
 			}
-			return nil, flagError(err)
+			names := []string{"pkg-path", "q"}
+			for _, f := range PkgFlags {
+				names = append(names, f.Name)
+			}
+			return nil, flagError(err, names)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -206,8 +200,8 @@ func parsePkgArgs(args []string) (*cliOptions, error) {
 var undefinedFlag = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
 
 // flagError renders the flag package's error in our spelling, with a
-// suggestion for a typo and a refusal for a secret.
-func flagError(err error) error {
+// suggestion for a typo (among names) and a refusal for a secret.
+func flagError(err error, names []string) error {
 	msg := err.Error()
 	m := undefinedFlag.FindStringSubmatch(msg)
 	if m == nil {
@@ -216,10 +210,6 @@ func flagError(err error) error {
 	name := m[1]
 	if key, ok := secretFlags[name]; ok {
 		return &UsageError{fmt.Sprintf("--%s is refused: secrets never come from the command line (ps and the shell history show it); export %s, put it in the --prefs file, or on macOS in the login keychain", name, key)}
-	}
-	names := []string{"pkg-path", "q"}
-	for _, f := range PkgFlags {
-		names = append(names, f.Name)
 	}
 	s := fmt.Sprintf("unknown flag --%s", name)
 	if best := Suggest(name, names); best != "" {
