@@ -48,7 +48,7 @@ type setup struct{ m *testing.M }
 
 func (s setup) Run() int {
 	flag.Parse()
-	if only := flag.Lookup("test.run").Value.String(); strings.HasPrefix(strings.TrimPrefix(only, "^"), "TestScript") || strings.HasPrefix(strings.TrimPrefix(only, "^"), "TestReadme") {
+	if only := flag.Lookup("test.run").Value.String(); strings.HasPrefix(strings.TrimPrefix(only, "^"), "TestScript") || strings.HasPrefix(strings.TrimPrefix(only, "^"), "TestReadme") || strings.HasPrefix(strings.TrimPrefix(only, "^"), "TestDocs") {
 		return s.m.Run()
 	}
 	dir, err := os.MkdirTemp("", "jcds2-bin-")

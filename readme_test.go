@@ -122,3 +122,68 @@ func TestReadmeQuickStart(t *testing.T) {
 		}
 	}
 }
+
+// docs/migration.md's tables name every input and output of
+// JamfPackageUploader's that the manifest knows, each with a verdict
+// matching what the manifest says the processor does.
+func TestDocsMigrationCoversEveryInput(t *testing.T) {
+	data, err := os.ReadFile("docs/migration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(data)
+	rows := func(marker string) map[string]string {
+		_, after, ok := strings.Cut(doc, "<!-- migration:"+marker+" -->\n")
+		table, _, ok2 := strings.Cut(after, "<!-- migration:end -->")
+		if !ok || !ok2 {
+			t.Fatalf("docs/migration.md lacks the %s table markers", marker)
+		}
+		verdicts := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(table), "\n")[2:] {
+			cells := strings.Split(line, "|")
+			if len(cells) < 4 {
+				t.Fatalf("not a table row: %q", line)
+			}
+			verdict := strings.TrimSpace(cells[2])
+			for _, part := range strings.Split(cells[1], "`")[1:] {
+				if name := strings.TrimSpace(part); name != "" && name != "," {
+					verdicts[name] = verdict
+				}
+			}
+		}
+		return verdicts
+	}
+	inputs := rows("inputs")
+	for _, in := range processor.Inputs {
+		if in.Ours {
+			continue
+		}
+		v, ok := inputs[in.Name]
+		switch {
+		case !ok:
+			t.Errorf("docs/migration.md's input table lacks %s", in.Name)
+		case in.Unsupported != "" && v != "not implemented":
+			t.Errorf("docs/migration.md says %s is %q; the manifest says it is not implemented", in.Name, v)
+		case in.Unsupported == "" && v != "same" && v != "different":
+			t.Errorf("docs/migration.md says %s is %q; want same or different", in.Name, v)
+		}
+	}
+	for name := range inputs {
+		if _, ok := processor.LookupInput(name); !ok {
+			t.Errorf("docs/migration.md's input table names %s, which the manifest does not have", name)
+		}
+	}
+	outputs := rows("outputs")
+	known := map[string]bool{}
+	for _, o := range processor.Outputs {
+		known[o.Name] = true
+		if v, ok := outputs[o.Name]; !o.Ours && (!ok || v == "not written") {
+			t.Errorf("docs/migration.md's output table lacks %s, or says it is not written", o.Name)
+		}
+	}
+	for name, v := range outputs {
+		if !known[name] && v != "not written" {
+			t.Errorf("docs/migration.md says output %s is %q, but the processor does not write it", name, v)
+		}
+	}
+}
