@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
@@ -47,7 +49,11 @@ serves until interrupted (Ctrl-C).
 	}
 	sim, err := jamfsim.New(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "jcds2-uploader sim:", err)
+		hint := ""
+		if errors.Is(err, syscall.EADDRINUSE) {
+			hint = ": something else listens there; stop it, or give another address with --addr (and use that in JSS_URL)"
+		}
+		fmt.Fprintf(stderr, "jcds2-uploader sim: %v%s\n", err, hint)
 		return 1
 	}
 	defer sim.Close()
