@@ -61,6 +61,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		d.rep.add(Fail, "inputs", "%v", err)
 	} else {
+		processor.FillFromKeychain(ctx, env, log) // on macOS, as a run does
 		env["verbose"] = uint64(verbose)
 		d.env = env
 		d.run(ctx)

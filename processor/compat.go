@@ -127,6 +127,10 @@ func fillFromKeychain(ctx context.Context, env Env, log *Logger) {
 	log.Logf(1, "%s for %s read from the login keychain (server %s).", secretKey, account, server)
 }
 
+// FillFromKeychain is the same lookup for commands that build their env
+// beside a run (doctor), so that they judge the credentials a run uses.
+func FillFromKeychain(ctx context.Context, env Env, log *Logger) { fillFromKeychain(ctx, env, log) }
+
 // keychainAccount is the account of the first internet password for
 // server, from the item's attributes (security prints them on stdout,
 // and the password only with -g, which is not given).
