@@ -370,8 +370,8 @@ func TestDoctorJSON(t *testing.T) {
 // before any request.
 func TestDoctorHelpAndBadFlags(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{})
-	if r := runDoctor(t, sim, nil, "--help"); r.code != 0 || !strings.Contains(r.stderr, "Usage: jcds2-uploader doctor") {
-		t.Fatalf("--help: exit %d\n%s", r.code, r.stderr)
+	if r := runDoctor(t, sim, nil, "--help"); r.code != 0 || !strings.Contains(r.stdout, "Usage: jcds2-uploader doctor") || r.stderr != "" {
+		t.Fatalf("--help (on stdout): exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := runDoctor(t, sim, nil, "--no-such-flag"); r.code != 2 {
 		t.Fatalf("an unknown flag: exit %d", r.code)
