@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
@@ -226,7 +227,9 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 		fmt.Fprint(stdout, PkgHelp())
 		return 0
 	}
-	asJSON := o != nil && o.asJSON
+	// A command line that does not parse still asked for JSON if it
+	// says --json anywhere.
+	asJSON := o != nil && o.asJSON || o == nil && slices.Contains(args, "--json")
 	fail := func(log *Logger, err error, code int) int {
 		msg := err.Error()
 		if log != nil {
