@@ -4,30 +4,48 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
-// Flags of the commands whose flags are not in processor.PkgFlags.
+// Words to complete after the commands that take no --flags.
 var otherFlags = map[string][]string{
-	"doctor":     {"--prefs", "--url", "--clientid", "--user", "--key", "--insecure", "--recipes", "--json", "-v", "--help"},
-	"sim":        {"--addr", "--version", "--no-jcds", "--s3-endpoint", "--ingest-delay", "--help"},
 	"process":    {"--format"},
 	"completion": {"bash", "zsh", "fish"},
 }
 
+// helpFlag is a flag as a command's --help lists it ("  --addr ADDRESS  ...").
+var helpFlag = regexp.MustCompile(`(?m)^  (--?[a-z][a-z0-9-]*)\b`)
+
+// commandFlags lists a command's flags: pkg's from its table, the other
+// commands' from their own --help, so completion never falls behind a
+// flag added to one of them.
 func commandFlags(name string) []string {
-	if name != "pkg" {
-		return otherFlags[name]
+	if fl, ok := otherFlags[name]; ok {
+		return fl
 	}
-	var out []string
-	for _, f := range processor.PkgFlags {
-		if f.Name == "v" {
-			out = append(out, "-v")
-			continue
+	if name == "pkg" {
+		var out []string
+		for _, f := range processor.PkgFlags {
+			if f.Name == "v" {
+				out = append(out, "-v")
+				continue
+			}
+			out = append(out, "--"+f.Name)
 		}
-		out = append(out, "--"+f.Name)
+		return out
+	}
+	c := lookup(name)
+	if c == nil || name == "help" || name == "version" || name == "manifest" {
+		return nil
+	}
+	var help strings.Builder
+	c.run(context.Background(), []string{"--help"}, nil, &help, io.Discard)
+	var out []string
+	for _, m := range helpFlag.FindAllStringSubmatch(help.String(), -1) {
+		out = append(out, m[1])
 	}
 	return out
 }
@@ -139,7 +157,7 @@ func fishCompletion() string {
 	}
 	b.WriteString("complete -c jcds2-uploader -n '__fish_seen_subcommand_from pkg' -F\n")
 	for _, name := range []string{"doctor", "sim"} {
-		for _, fl := range otherFlags[name] {
+		for _, fl := range commandFlags(name) {
 			if strings.HasPrefix(fl, "--") {
 				fmt.Fprintf(&b, "complete -c jcds2-uploader -n '__fish_seen_subcommand_from %s' -l %s\n", name, fl[2:])
 			}
