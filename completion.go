@@ -76,7 +76,7 @@ func runCompletion(_ context.Context, args []string, _ io.Reader, stdout, stderr
 	case "fish":
 		fmt.Fprint(stdout, fishCompletion())
 	case "-h", "--help":
-		return runCompletion(nil, nil, nil, stdout, stdout)
+		return runCompletion(context.Background(), nil, nil, stdout, stdout)
 	default:
 		fmt.Fprintf(stderr, "jcds2-uploader completion: unknown shell %q: bash, zsh or fish\n", args[0])
 		return exitUsage

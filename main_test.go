@@ -29,17 +29,17 @@ var (
 )
 
 // TestMain runs the tests, or, when a test script runs jcds2-uploader,
-// the real main in this process (testscript.RunMain).
+// the real main in this process (testscript.Main).
 func TestMain(m *testing.M) {
-	os.Exit(testscript.RunMain(setup{m}, map[string]func() int{
-		"jcds2-uploader": func() int { return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr) },
+	testscript.Main(setup{m}, map[string]func(){
+		"jcds2-uploader": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		// The same, as on a Mac whose login keychain the security tool
 		// on PATH answers for (a fake one, in the script).
-		"jcds2-uploader-on-macos": func() int {
+		"jcds2-uploader-on-macos": func() {
 			processor.UseKeychainTool("darwin", "security")
-			return run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
-	}))
+	})
 }
 
 // setup builds the binary and starts MinIO for the subprocess tests,
