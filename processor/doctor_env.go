@@ -3,8 +3,11 @@ package processor
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 )
+
+var smbPasswordVar = regexp.MustCompile(`^SMB\d*_PASSWORD$`)
 
 // CLIEnv builds an env from the sources the pkg command reads, in its
 // precedence: the prefs plist (prefs, "" for none) < the environment
@@ -25,6 +28,13 @@ func CLIEnv(prefs string, flags map[string]string, keys []string) (Env, error) {
 	}
 	for _, k := range envFromOS {
 		if v, ok := os.LookupEnv(k); ok && v != "" {
+			env[k] = v
+		}
+	}
+	// File-share passwords (SMB_PASSWORD, SMB2_PASSWORD ...) come from the
+	// environment too, since --key refuses them.
+	for _, kv := range os.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); smbPasswordVar.MatchString(k) && v != "" {
 			env[k] = v
 		}
 	}
