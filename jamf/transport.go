@@ -236,15 +236,6 @@ func transportError(ctx context.Context, rq *call, err error, timeout time.Durat
 	if errors.As(err, &cv) {
 		return &sendError{err: &TLSError{URL: base, Err: cv.Err}, permanent: true}
 	}
-	// The body's own failure (the package changed while it was sent)
-	// is not the network's: sending it again cannot help.
-	var perm interface{ Permanent() bool }
-	if errors.As(err, &perm) && perm.Permanent() {
-		return &sendError{err: err, permanent: true}
-	}
-	if errors.Is(err, context.Canceled) {
-		return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err), permanent: true}
-	}
 	// A host name that does not resolve, or a host that refuses
 	// connections, will not answer differently a second later: say so at
 	// once instead of after max_tries attempts. (A reset or a timeout is
@@ -256,21 +247,20 @@ func transportError(ctx context.Context, rq *call, err error, timeout time.Durat
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		return &sendError{err: &UnreachableError{URL: base, Reason: "the host refuses connections (is the URL's port right, and the server up?)", Err: err}, permanent: true}
 	}
+	// The body's own failure (the package changed while it was sent)
+	// is not the network's: sending it again cannot help.
+	var perm interface{ Permanent() bool }
+	if errors.As(err, &perm) && perm.Permanent() {
+		return &sendError{err: err, permanent: true}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err), permanent: true}
+	}
 	if ctx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("no answer within %s", timeout)
 	}
 	return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err)}
 }
-
-// UnreachableError is a server that cannot be reached at all: its name
-// does not resolve, or it refuses connections.
-type UnreachableError struct {
-	URL, Reason string
-	Err         error
-}
-
-func (e *UnreachableError) Error() string { return "cannot reach " + e.URL + ": " + e.Reason }
-func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // TLSError is a server certificate that does not verify.
 type TLSError struct {
@@ -315,3 +305,13 @@ func parseRetryAfter(v string) time.Duration {
 	}
 	return 0
 }
+
+// UnreachableError is a server that cannot be reached at all: its name
+// does not resolve, or it refuses connections.
+type UnreachableError struct {
+	URL, Reason string
+	Err         error
+}
+
+func (e *UnreachableError) Error() string { return "cannot reach " + e.URL + ": " + e.Reason }
+func (e *UnreachableError) Unwrap() error { return e.Err }
