@@ -61,11 +61,16 @@ func commandNames() []string {
 // runCompletion prints a completion script, generated from the command
 // table and the flag lists so it never falls behind them.
 func runCompletion(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	const help = `Usage: jcds2-uploader completion bash|zsh|fish
+
+Prints a shell completion script for jcds2-uploader's commands and flags:
+
+  bash: source <(jcds2-uploader completion bash)
+  zsh:  jcds2-uploader completion zsh > "${fpath[1]}/_jcds2-uploader"
+  fish: jcds2-uploader completion fish > ~/.config/fish/completions/jcds2-uploader.fish
+`
 	if len(args) != 1 {
-		fmt.Fprintln(stderr, "Usage: jcds2-uploader completion bash|zsh|fish\n\n  bash: source <(jcds2-uploader completion bash)\n  zsh:  jcds2-uploader completion zsh > \"${fpath[1]}/_jcds2-uploader\"\n  fish: jcds2-uploader completion fish > ~/.config/fish/completions/jcds2-uploader.fish")
-		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-			return exitOK
-		}
+		fmt.Fprint(stderr, "jcds2-uploader completion: name one shell: bash, zsh or fish\nRun 'jcds2-uploader completion --help' for usage.\n")
 		return exitUsage
 	}
 	switch args[0] {
@@ -76,7 +81,7 @@ func runCompletion(_ context.Context, args []string, _ io.Reader, stdout, stderr
 	case "fish":
 		fmt.Fprint(stdout, fishCompletion())
 	case "-h", "--help":
-		return runCompletion(context.Background(), nil, nil, stdout, stdout)
+		fmt.Fprint(stdout, help)
 	default:
 		fmt.Fprintf(stderr, "jcds2-uploader completion: unknown shell %q: bash, zsh or fish\n", args[0])
 		return exitUsage

@@ -186,6 +186,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runProcess(ctx, args, stdin, stdout, stderr)
 	}
 	if c := lookup(first); c != nil {
+		if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") && hasOwnHelp[c.name] {
+			fmt.Fprint(stdout, shortHelp(c))
+			return exitOK
+		}
 		return c.run(ctx, args[1:], stdin, stdout, stderr)
 	}
 	what := "command"
@@ -264,11 +268,29 @@ func runHelp(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	switch {
 	case c == nil:
 		return run(args, stdin, stdout, stderr) // unknown: the same "did you mean"
-	case c.name == "help" || c.name == "version" || c.name == "manifest" || c.name == "completion" || c.name == "process":
-		fmt.Fprintf(stdout, "Usage: jcds2-uploader %s %s\n\n%s.\n", c.name, c.args, upperFirst(c.summary))
+	case hasOwnHelp[c.name]:
+		fmt.Fprint(stdout, shortHelp(c))
 		return exitOK
 	}
 	return c.run(ctx, []string{"--help"}, stdin, stdout, stderr)
+}
+
+// hasOwnHelp are the commands without flags of their own, whose help is
+// the table's line (process: and what the contract is).
+var hasOwnHelp = map[string]bool{"help": true, "version": true, "manifest": true, "process": true}
+
+func shortHelp(c *command) string {
+	h := fmt.Sprintf("Usage: %s\n\n%s.\n", strings.TrimSpace("jcds2-uploader "+c.name+" "+c.args), upperFirst(c.summary))
+	if c.name == "process" {
+		h += `
+Reads AutoPkg's env plist (XML or binary) on stdin, or key=value
+arguments as AutoPkg's execute_shell takes them, and writes the updated
+env on stdout in the same format (--format forces one). Log lines go to
+stderr, filtered by the env's verbose. On failure the last line is
+"ProcessorError: ..." and the exit status is 10.
+`
+	}
+	return h
 }
 
 func upperFirst(s string) string {
