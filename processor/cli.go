@@ -350,6 +350,13 @@ var inputFlags = func() map[string]string {
 	return m
 }()
 
+// cliCredentialAdvice re-words the processor's advice on credentials.
+var cliCredentialAdvice = map[string]string{
+	"no Jamf Pro credentials: set CLIENT_ID and CLIENT_SECRET, or API_USERNAME and API_PASSWORD, or BEARER_TOKEN": "no Jamf Pro credentials: export CLIENT_ID and CLIENT_SECRET, or API_USERNAME and API_PASSWORD, or BEARER_TOKEN (--prefs reads them from an AutoPkg preferences file; on macOS the secret may be in the login keychain)",
+	"give the API client's secret": "export CLIENT_SECRET (on macOS it may instead be in the login keychain); it is never taken from the command line",
+	"give the account's password":  "export API_PASSWORD (on macOS it may instead be in the login keychain); it is never taken from the command line",
+}
+
 var inputWord = regexp.MustCompile(`\b[a-z][a-z0-9_]*[a-z0-9]\b`)
 
 // cliError re-spells an input error in the command's own terms: flags
@@ -370,6 +377,11 @@ func cliError(err error) error {
 		return w
 	})
 	msg = strings.ReplaceAll(msg, "set --", "use --")
+	// Credentials come from the environment here (or the prefs or the
+	// keychain), never from the command line: say how to give them.
+	for old, new := range cliCredentialAdvice {
+		msg = strings.ReplaceAll(msg, old, new)
+	}
 	return &InputError{Msg: msg}
 }
 
