@@ -241,6 +241,10 @@ func runProcess(ctx context.Context, args []string, stdin io.Reader, stdout, std
 		fmt.Fprintf(stderr, "ProcessorError: %v\n", err)
 		return processor.ExitProcessorError
 	}
+	if len(opts.Args) == 0 && isTerminal(stdin) {
+		// Asked for by name at a terminal: say what it waits for.
+		fmt.Fprintln(stderr, "jcds2-uploader process: reading AutoPkg's env plist from stdin (end it with Ctrl-D; Ctrl-C to stop)")
+	}
 	return processor.Run(ctx, newUploader(), stdin, stdout, stderr, opts)
 }
 
