@@ -212,8 +212,9 @@ func (w *wire) do(ctx context.Context, rq *call) (*answer, error) {
 	start := time.Now()
 	resp, err := c.http.Do(hr)
 	if err != nil {
-		return nil, transportError(ctx, rq, err, timeout, c.base)
+		return nil, c.firstContact(transportError(ctx, rq, err, timeout, c.base))
 	}
+	c.answered.Store(true)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	c.log.Logf(3, "%s %s -> %d (%d bytes, %s)", rq.method, pathOnly(rq.path), resp.StatusCode, len(data), time.Since(start).Round(time.Millisecond))
@@ -315,3 +316,16 @@ type UnreachableError struct {
 
 func (e *UnreachableError) Error() string { return "cannot reach " + e.URL + ": " + e.Reason }
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// firstContact keeps "cannot reach" final only while the server has
+// never answered this client: a wrong URL fails at once. Once it has
+// answered, a refused connection or a failed lookup is a restart or a
+// network blip, retried like a reset.
+func (c *Client) firstContact(err error) error {
+	var se *sendError
+	var ue *UnreachableError
+	if c.answered.Load() && errors.As(err, &se) && errors.As(err, &ue) {
+		se.permanent = false
+	}
+	return err
+}
