@@ -204,7 +204,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if s := suggest(strings.TrimLeft(first, "-"), names, commandSynonyms); s != "" {
 		fmt.Fprintf(stderr, "Did you mean %q?\n", s)
 	}
-	fmt.Fprintln(stderr, "Run 'jcds2-uploader help' for usage.")
+	fmt.Fprintf(stderr, "Usage: jcds2-uploader COMMAND [flags]; the commands: %s\n", strings.Join(names, ", "))
+	fmt.Fprintln(stderr, "Run 'jcds2-uploader help' for more.")
 	return exitUsage
 }
 

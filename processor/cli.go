@@ -238,7 +238,7 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 		}
 		fmt.Fprintf(stderr, "jcds2-uploader pkg: %s\n", msg)
 		if code == ExitUsage {
-			fmt.Fprintln(stderr, "Run 'jcds2-uploader pkg --help' for usage.")
+			fmt.Fprintln(stderr, "Usage: jcds2-uploader pkg [PATH] [flags]\nRun 'jcds2-uploader pkg --help' for the flags.")
 		}
 		return code
 	}

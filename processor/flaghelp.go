@@ -36,7 +36,7 @@ func ParseCommandFlags(fs *flag.FlagSet, args []string, about string, extra []Fl
 		names = append(names, f.Name)
 	}
 	fmt.Fprintf(stderr, "jcds2-uploader %s: %v\n", fs.Name(), flagError(err, names))
-	fmt.Fprintf(stderr, "Run 'jcds2-uploader %s --help' for usage.\n", fs.Name())
+	fmt.Fprintf(stderr, "%s\nRun 'jcds2-uploader %s --help' for the flags.\n", strings.SplitN(about, "\n", 2)[0], fs.Name())
 	return ExitUsage, true
 }
 
