@@ -78,6 +78,8 @@ var cliCredentialAdvice = map[string]string{
 	"give the account's password":  "export API_PASSWORD (on macOS it may instead be in the login keychain); it is never taken from the command line",
 }
 
+var switchToTrue = regexp.MustCompile(`(--[a-z0-9-]+) to True\b`)
+
 var inputWord = regexp.MustCompile(`\b[a-z][a-z0-9_]*[a-z0-9]\b`)
 
 // cliError re-spells an input error in the command's own terms: flags
@@ -98,6 +100,10 @@ func cliError(err error) error {
 		return w
 	})
 	msg = strings.ReplaceAll(msg, "set --", "use --")
+	msg = switchToTrue.ReplaceAllString(msg, "$1") // a switch needs no value
+	if rest, ok := strings.CutPrefix(msg, "JSS_URL "); ok {
+		msg = "--url (or JSS_URL) " + rest
+	}
 	// Credentials come from the environment here (or the prefs or the
 	// keychain), never from the command line: say how to give them.
 	for old, new := range cliCredentialAdvice {
