@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "999c461d1761c999251e90c71017251a2b0016d99e7e775d3c4e32279d15abb6",
-    "jcds2-uploader-linux-amd64": "2167fb7e45fb0a624fbf0219400430866bd5174be774f62abb1120cbab737622",
-    "jcds2-uploader-linux-arm64": "2c29bcf23baee91f08e9d70b6a3883f306ca1be03f89a91bddfcd86094305ce9",
+    "jcds2-uploader": "1dbc24c52ec01836c50f55fce42129983adfbf9335de752b30325749200e5050",
+    "jcds2-uploader-linux-amd64": "c2cba9b9b3616006ffac0c9f853ffaeb12f45d0cdbee5262968cf63b2f97a555",
+    "jcds2-uploader-linux-arm64": "7d19148006b5c0370e51eefd82215b917528157e159418d3430b9b963034cc34",
 }
 
 BINARY_NAME = "jcds2-uploader"
