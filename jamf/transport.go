@@ -312,6 +312,9 @@ func parseRetryAfter(v string) time.Duration {
 type UnreachableError struct {
 	URL, Reason string
 	Err         error
+	// Reached: the server had answered earlier in this run, so the run
+	// may have changed something before it went away.
+	Reached bool
 }
 
 func (e *UnreachableError) Error() string { return "cannot reach " + e.URL + ": " + e.Reason }
@@ -325,7 +328,7 @@ func (c *Client) firstContact(err error) error {
 	var se *sendError
 	var ue *UnreachableError
 	if c.answered.Load() && errors.As(err, &se) && errors.As(err, &ue) {
-		se.permanent = false
+		se.permanent, ue.Reached = false, true
 	}
 	return err
 }

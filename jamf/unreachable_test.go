@@ -65,12 +65,22 @@ func TestRefusedIsFinalOnlyBeforeFirstContact(t *testing.T) {
 		t.Skip("the port was taken in between; cannot restart the server on it")
 	}
 
+	// Gone for good after answering: retried, then reported as reached
+	// before (the run may have changed something).
+	c3 := New(Options{URL: "http://" + addr, Auth: Credentials{ClientID: "id", ClientSecret: "secret-1234"}, MaxTries: 2, Log: nopLog{}})
+	c3.answered.Store(true)
+	_, err = c3.Version(ctx)
+	var gone *UnreachableError
+	if !errors.As(err, &gone) || !gone.Reached || !strings.Contains(err.Error(), "gave up after 2 tries") {
+		t.Fatalf("want a retried UnreachableError marked Reached, got %v", err)
+	}
+
 	// A new client whose server never answered: at once, no retries.
 	c2 := New(Options{URL: "http://" + addr, Auth: Credentials{ClientID: "id", ClientSecret: "secret-1234"}, MaxTries: 5, Log: nopLog{}})
 	start := time.Now()
 	_, err = c2.Version(ctx)
 	var ue *UnreachableError
-	if !errors.As(err, &ue) || strings.Contains(err.Error(), "gave up") {
+	if !errors.As(err, &ue) || ue.Reached || strings.Contains(err.Error(), "gave up") {
 		t.Fatalf("want an immediate UnreachableError, got %v", err)
 	}
 	if took := time.Since(start); took > 2*time.Second {

@@ -34,6 +34,7 @@ func errorView(err error, msg string) map[string]any {
 		re *jamf.UnreachableError
 		ir *jcds2.InterruptedError
 		ce *jcds2.CategoryError
+		nd *jcds2.NoDistributionPointError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -47,7 +48,12 @@ func errorView(err error, msg string) map[string]any {
 	case errors.As(err, &te):
 		kind = "tls"
 	case errors.As(err, &re):
-		kind, left = "unreachable", "nothing was changed"
+		kind = "unreachable"
+		if !re.Reached {
+			left = "nothing was changed"
+		}
+	case errors.As(err, &nd):
+		kind, left = "setup", "nothing was changed"
 	case errors.As(err, &ir):
 		kind, left = "interrupted", ir.Left
 	}
