@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "1dbc24c52ec01836c50f55fce42129983adfbf9335de752b30325749200e5050",
-    "jcds2-uploader-linux-amd64": "c2cba9b9b3616006ffac0c9f853ffaeb12f45d0cdbee5262968cf63b2f97a555",
-    "jcds2-uploader-linux-arm64": "7d19148006b5c0370e51eefd82215b917528157e159418d3430b9b963034cc34",
+    "jcds2-uploader": "0977ff0d9abcaa744140d2258f7b61270b43ec7cfed499dac35c76608d63dde6",
+    "jcds2-uploader-linux-amd64": "e917bc0c890901a34332bd032ade2551363e99a002af3cdb5f933752d41e1e82",
+    "jcds2-uploader-linux-arm64": "f0a3f38ac0e11976519536f2e215ba68828d4e09d8ad493d9d98cb1858b876b7",
 }
 
 BINARY_NAME = "jcds2-uploader"
