@@ -15,7 +15,7 @@ import (
 	"github.com/jcds2-uploader/jcds2-uploader/lifecycle"
 )
 
-func runAudit(t *testing.T, sim *jamfsim.Server, args ...string) (*lifecycle.Report, string) {
+func runAuditCLI(t *testing.T, sim *jamfsim.Server, args ...string) (*lifecycle.Report, string) {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"audit", "--json", "--url", sim.URL}, args...)...)
 	cmd.Env = append(os.Environ(), "CLIENT_ID="+jamfsim.DefaultClientID, "CLIENT_SECRET="+jamfsim.DefaultClientSecret,
@@ -69,7 +69,7 @@ func TestAuditFindsAndFixes(t *testing.T) {
 	sim.AddPackage(jamfsim.Package{PackageName: "Gone-1.0", FileName: "Gone-1.0.pkg", CategoryID: "-1", Priority: 10})
 
 	sim.ResetLog()
-	r, _ := runAudit(t, sim, "--csv", filepath.Join(pkgDir, "audit.csv"))
+	r, _ := runAuditCLI(t, sim, "--csv", filepath.Join(pkgDir, "audit.csv"))
 	for _, e := range sim.Log() {
 		if e.Method != "GET" && !strings.Contains(e.Path, "/token") && !strings.Contains(e.Path, "invalidate") {
 			t.Errorf("the audit sent %s", e)
@@ -90,7 +90,7 @@ func TestAuditFindsAndFixes(t *testing.T) {
 		t.Fatalf("CSV: %v, %d rows", err, len(rows))
 	}
 
-	r, log := runAudit(t, sim, "--fix", "--pkg-dir", pkgDir, "--key", "jcds2_verify_timeout=5")
+	r, log := runAuditCLI(t, sim, "--fix", "--pkg-dir", pkgDir, "--key", "jcds2_verify_timeout=5")
 	want = map[string]int{lifecycle.OrphanFile: 1, lifecycle.Duplicate: 1, lifecycle.Unused: 4}
 	if got := counts(r); !sameCounts(got, want) {
 		t.Fatalf("after --fix: %v, want %v\n%s", got, want, log)

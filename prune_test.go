@@ -89,7 +89,7 @@ func cleanEnv(sim *jamfsim.Server) processor.Env {
 	}
 }
 
-func runClean(t *testing.T, sim *jamfsim.Server, env processor.Env) result {
+func runCleanEnv(t *testing.T, sim *jamfsim.Server, env processor.Env) result {
 	t.Helper()
 	data, err := processor.EncodeEnv(env, processor.FormatBinary)
 	if err != nil {
@@ -112,7 +112,7 @@ func TestPruneKeepsNewestAndInUse(t *testing.T) {
 
 	env := cleanEnv(sim)
 	env["dry_run"] = true
-	r := runClean(t, sim, env)
+	r := runCleanEnv(t, sim, env)
 	if r.code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", r.code, r.stderr)
 	}
@@ -121,7 +121,7 @@ func TestPruneKeepsNewestAndInUse(t *testing.T) {
 		t.Fatalf("a dry run prints the plan and writes no summary:\n%s", r.stderr)
 	}
 
-	r = runClean(t, sim, cleanEnv(sim))
+	r = runCleanEnv(t, sim, cleanEnv(sim))
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -145,7 +145,7 @@ func TestPruneKeepsNewestAndInUse(t *testing.T) {
 		t.Fatalf("summary: %v", sum)
 	}
 	// A second run has nothing left to do.
-	r = runClean(t, sim, cleanEnv(sim))
+	r = runCleanEnv(t, sim, cleanEnv(sim))
 	if r.code != 0 || !strings.Contains(string(r.stderr), "0 to delete") {
 		t.Fatalf("re-run: exit %d\n%s", r.code, r.stderr)
 	}
@@ -165,7 +165,7 @@ func TestPruneFailsafes(t *testing.T) {
 	} {
 		env := cleanEnv(sim)
 		env[tc.key] = tc.val
-		r := runClean(t, sim, env)
+		r := runCleanEnv(t, sim, env)
 		if r.code != processor.ExitProcessorError || !strings.Contains(r.lastLine(), tc.want) {
 			t.Errorf("%s=%s: exit %d, last line %q", tc.key, tc.val, r.code, r.lastLine())
 		}
@@ -255,7 +255,7 @@ func TestPruneCrashesConverge(t *testing.T) {
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
 			sim.ClearFaults()
-			if r := runClean(t, sim, cleanEnv(sim)); r.code != 0 {
+			if r := runCleanEnv(t, sim, cleanEnv(sim)); r.code != 0 {
 				t.Fatalf("the run after the crash failed: exit %d\n%s", r.code, r.stderr)
 			}
 			assertPruned(t, sim, s, "App-1.0.pkg", "App-1.2.pkg", "App-1.4.pkg")
@@ -278,7 +278,7 @@ func TestPruneDeletesShareCopies(t *testing.T) {
 	env := cleanEnv(sim)
 	env["SMB_URL"] = url
 	env["versions_to_keep"] = "2"
-	r := runClean(t, sim, env)
+	r := runCleanEnv(t, sim, env)
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
@@ -304,7 +304,7 @@ func TestPruneWithoutPrivilegeDeletesNothing(t *testing.T) {
 	}
 	sim := newCheckedSim(t, jamfsim.Config{Privileges: map[string][]string{jamfsim.DefaultClientID: privs}})
 	s := seedTitle(t, sim, 8)
-	r := runClean(t, sim, cleanEnv(sim))
+	r := runCleanEnv(t, sim, cleanEnv(sim))
 	if r.code != processor.ExitProcessorError || !strings.Contains(r.lastLine(), "reading computer PreStages") || !strings.Contains(r.lastLine(), "403") {
 		t.Fatalf("exit %d, last line %q", r.code, r.lastLine())
 	}

@@ -50,16 +50,25 @@ func RunAudit(ctx context.Context, up jcds2.Uploader, args []string, stdout, std
 		if err == flag.ErrHelp {
 			return 0
 		}
-		return 2
+		return ExitUsage
 	}
 	log := NewLogger(stderr, verbose)
 	log.SetName("audit")
-	fail := func(err error) int { log.Error(err.Error()); return ExitProcessorError }
+	// The CLI's conventions (cli.go): exit 1 for a failed run, 2 for a
+	// wrong command line.
+	failCode := func(err error, code int) int {
+		fmt.Fprintf(stderr, "jcds2-uploader audit: %s\n", log.Redact(err.Error()))
+		if code == ExitUsage {
+			fmt.Fprintln(stderr, "Run 'jcds2-uploader audit --help' for the flags.")
+		}
+		return code
+	}
+	fail := func(err error) int { return failCode(err, ExitFailed) }
 	if fs.NArg() > 0 {
-		return fail(fmt.Errorf("unexpected argument %q: audit takes flags only (see jcds2-uploader audit --help)", fs.Arg(0)))
+		return failCode(fmt.Errorf("unexpected argument %q: audit takes flags only", fs.Arg(0)), ExitUsage)
 	}
 	if *pkgDir != "" && !*fix {
-		return fail(errors.New("--pkg-dir is for --fix: add --fix, or drop --pkg-dir"))
+		return failCode(errors.New("--pkg-dir is for --fix: add --fix, or drop --pkg-dir"), ExitUsage)
 	}
 	given := map[string]string{"JSS_URL": *url, "API_USERNAME": *user, "CLIENT_ID": *clientID}
 	if *insecure {

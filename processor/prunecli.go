@@ -59,13 +59,21 @@ func RunPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if err == flag.ErrHelp {
 			return 0
 		}
-		return 2
+		return ExitUsage
 	}
 	log := NewLogger(stderr, verbose)
 	log.SetName("prune")
+	// The CLI's conventions (cli.go): "jcds2-uploader prune: ..." and
+	// exit 1 for a failed run, 2 for a wrong command line.
+	fail := func(msg string, code int) int {
+		fmt.Fprintf(stderr, "jcds2-uploader prune: %s\n", log.Redact(msg))
+		if code == ExitUsage {
+			fmt.Fprintln(stderr, "Run 'jcds2-uploader prune --help' for the flags.")
+		}
+		return code
+	}
 	if fs.NArg() > 0 {
-		log.Error(fmt.Sprintf("unexpected argument %q: prune takes flags only (see jcds2-uploader prune --help)", fs.Arg(0)))
-		return ExitProcessorError
+		return fail(fmt.Sprintf("unexpected argument %q: prune takes flags only", fs.Arg(0)), ExitUsage)
 	}
 	given := map[string]string{}
 	for k, v := range str {
@@ -78,17 +86,14 @@ func RunPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	env, err := CLIEnv(*prefs, given, keys)
 	if err != nil {
-		log.Error(err.Error())
-		return ExitProcessorError
+		return fail(err.Error(), ExitUsage)
 	}
 	if _, ok := env["pkg_name_match"]; !ok && env["unused"] == nil {
-		log.Error("--match is required (the start of the package names to clean, e.g. --match Firefox-), or --unused")
-		return ExitProcessorError
+		return fail("--match is required (the start of the package names to clean, e.g. --match Firefox-), or --unused", ExitUsage)
 	}
 	out, err := Clean(ctx, env, log)
 	if err != nil {
-		log.Error(err.Error())
-		return ExitProcessorError
+		return fail(err.Error(), ExitFailed)
 	}
 	if s, ok := out[CleanerSummaryKey].(map[string]any); ok {
 		d := s["data"].(map[string]any)

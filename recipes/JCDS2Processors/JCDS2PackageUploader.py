@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "b5e676532ed646e6ba557790414d85815c50da6ac7f42aac11495768acff20f0",
-    "jcds2-uploader-linux-amd64": "8990377898800f47282f8bee2885042f12793bc89ab152bcc385e50b7049e533",
-    "jcds2-uploader-linux-arm64": "629e9188e57086491d95598d9288edb6838cb0b2d480ae99c8c29db708417605",
+    "jcds2-uploader": "c5c4b2d449c419c8375476c0f34be2b88a388df60ee4032af9c1fb27189be084",
+    "jcds2-uploader-linux-amd64": "9e25a4c67fbcaf49a58b7b3ce1aaf2955f52101fb7b74918b225fb70978d72e7",
+    "jcds2-uploader-linux-arm64": "b8cc70e584671630727b66848360b8ba66c8c62443cc18ff1aad754dce23edb9",
 }
 
 BINARY_NAME = "jcds2-uploader"
@@ -156,7 +156,7 @@ class JCDS2PackageUploader(Processor):
         "JAMF_CLI_PROFILE": {
             "required": False,
             "default": "",
-            "description": "Accepted, not used: jamf-cli profiles are not read; give JSS_URL and credentials instead.",
+            "description": "Accepted, not used: jamf-cli profiles are not read; give JSS_URL and credentials instead, from AutoPkg's preferences, the environment or the login keychain.",
         },
         "PLATFORM_API_REGION": {
             "required": False,
@@ -261,7 +261,7 @@ class JCDS2PackageUploader(Processor):
         "jcds_mode": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: the old JCDS GUI mode is gone; the JCDS 2.0 route is used when the server has it.",
+            "description": "Accepted for old recipes: the JCDS GUI upload it named no longer exists, so True leaves the route to the automatic choice (JCDS 2.0 when the server has it, the packages upload otherwise), as JamfPackageUploader ignores it.",
         },
         "jcds2_mode": {
             "required": False,
@@ -295,7 +295,7 @@ class JCDS2PackageUploader(Processor):
         "sleep": {
             "required": False,
             "default": "0",
-            "description": "Floor, in seconds, of the wait between retries (the reference's meaning).",
+            "description": "Floor, in seconds, of the wait between retries (JamfPackageUploader's meaning).",
         },
         "max_tries": {
             "required": False,
@@ -305,7 +305,7 @@ class JCDS2PackageUploader(Processor):
         "md5": {
             "required": False,
             "default": "False",
-            "description": "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike the reference where any non-empty value enabled it.",
+            "description": "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike JamfPackageUploader, where any non-empty value enabled it.",
         },
         "insecure_mode": {
             "required": False,
@@ -314,7 +314,7 @@ class JCDS2PackageUploader(Processor):
         },
         "custom_curl_opts": {
             "required": False,
-            "description": "Accepted, not used: no curl is run; timeouts and retries are built in.",
+            "description": "Accepted, not used: no curl is run; timeouts, retries and proxies (HTTPS_PROXY) are built in, or set with jcds2_timeout and max_tries.",
         },
         "dry_run": {
             "required": False,
@@ -329,7 +329,7 @@ class JCDS2PackageUploader(Processor):
         "skip_if": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: NSPredicate evaluation is not available; use StopProcessingIf before this step.",
+            "description": "Accepted, not used: NSPredicate evaluation is not available; put a StopProcessingIf step with the same predicate before this step.",
         },
         "jcds2_s3_endpoint": {
             "required": False,
