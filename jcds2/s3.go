@@ -201,25 +201,56 @@ func expiredCode(code string) bool {
 	return code == "ExpiredToken" || code == "ExpiredTokenException"
 }
 
-// partPlan picks part size and concurrency for a file size: parts of at
-// least 8 MiB, never more than 10,000 of them.
+// The part plan. Parts are read from the file at their offsets
+// (partSource), so neither part size nor parts in flight costs memory:
+// the plan is chosen for the link alone. Over a long round trip one
+// connection carries at most its window ÷ RTT (4 MiB, macOS's default
+// send-buffer ceiling, over 200 ms: 20 MiB/s), and each part leaves its
+// connection idle for about one round trip while S3 answers, so a
+// connection spends part ÷ (part + window) of its time sending. The
+// bench (docs/performance.md) measured these over modelled links:
+const (
+	// defaultStreams parts in flight fill 1 Gbit/s at 200 ms RTT with
+	// 4 MiB windows (6 streams at least, 8 with the answers' idle time);
+	// on short round trips or slow links the extra streams only wait
+	// their turn on the shared link.
+	defaultStreams = 8
+	// roundsPerStream: each stream sends about this many parts, so the
+	// parts end together instead of one stream finishing alone.
+	roundsPerStream = 4
+	// Parts between these: 8 MiB keeps the answers' idle time to a third
+	// of a window-bound stream's time at worst; 64 MiB bounds what one
+	// failed part sends again, and how far the progress (acknowledged
+	// parts) can lag the bytes sent.
+	minPartSize = 8 << 20
+	maxPartSize = 64 << 20
+	// S3 allows 10,000 parts; keep room to spare.
+	maxParts = 9000
+)
+
+// partPlan picks part size and parts in flight for a file size; a part
+// size or concurrency asked for (non-zero) is kept, except that parts
+// grow to stay under 9,000. Parts in flight are never more than parts.
 func partPlan(size, partSize int64, concurrency int) (int64, int) {
-	if partSize == 0 {
-		partSize = 8 << 20
+	if concurrency <= 0 {
+		concurrency = defaultStreams
 	}
-	// Whole MiB, with room to spare under S3's 10,000-part limit.
-	if least := (size/9000 + 1<<20 - 1) &^ (1<<20 - 1); least > partSize {
+	if partSize <= 0 {
+		// At most roundsPerStream parts per stream, in whole MiB.
+		n := int64(concurrency * roundsPerStream)
+		partSize = (size + n - 1) / n
+		partSize = min(max(roundUpMiB(partSize), minPartSize), maxPartSize)
+	}
+	if least := roundUpMiB(size / maxParts); least > partSize {
 		partSize = least
 	}
-	if concurrency == 0 {
-		// Three, not four: the uploader reads the first part outside its
-		// pool of concurrency+1 buffers, so up to concurrency+2 parts are
-		// in memory; 8 MiB × 5 keeps the peak RSS under 64 MiB (8 MiB × 6
-		// went to 66 MiB in 2 of 10 runs), at the same speed (bench/).
-		concurrency = 3
+	if parts := (size + partSize - 1) / partSize; parts < int64(concurrency) {
+		concurrency = int(max(parts, 1))
 	}
 	return partSize, concurrency
 }
+
+func roundUpMiB(n int64) int64 { return (n + 1<<20 - 1) &^ (1<<20 - 1) }
 
 // BareUpload puts a file into S3 with the engine's uploader and part
 // plan but nothing else: no hashing, no Jamf Pro calls, no progress. It
