@@ -1,7 +1,7 @@
 // Command bench measures jcds2-uploader the way users feel it, against
 // its peers on this machine, side by side, and prints Markdown tables:
 //
-//	go run ./bench [-sizes 1G] [-links 1000x20,1000x100,1000x200,100x100] [-runs 3] [-long]
+//	go run ./bench [-sizes 1G] [-links 1000x20,1000x100,1000x200,100x100] [-runs 3] [-short | -long]
 //
 // It starts MinIO and the simulator (with a timestamping proxy in front
 // of its Jamf Pro API), makes incompressible test files, and runs,
@@ -58,6 +58,7 @@ func main() {
 	links := flag.String("links", "1000x20,1000x100,1000x200,100x100", "modelled links: Mbit/s x RTT ms, comma-separated")
 	window := flag.String("window", "4M", "the links' window per connection (throughput per connection at most window/RTT)")
 	long := flag.Bool("long", false, "4 GiB instead of 1 GiB on loopback and over the links")
+	short := flag.Bool("short", false, "512 MiB on loopback, 256 MiB over the links, no cadence, no hashing (about 10 minutes); flags given win")
 	runs := flag.Int("runs", 3, "alternating runs per tool (the median is reported)")
 	conc := flag.Int("concurrency", 0, "jcds2_concurrency for ours and the bare upload (0: default)")
 	part := flag.Int("part-mb", 0, "jcds2_part_size_mb for ours and the bare upload (0: default)")
@@ -65,8 +66,17 @@ func main() {
 	cad := flag.Bool("cadence", true, "measure the verification's cadence (about a minute)")
 	hash := flag.Bool("hash", true, "time the hashes")
 	bareOnly := flag.Bool("bare-only", false, "only the bare upload on loopback (for tuning part size and concurrency)")
-	tune := flag.String("tune", "", "bare uploads only, alternating part size x concurrency plans, e.g. 8x2,8x3,8x4,16x2")
+	tune := flag.String("tune", "", "bare uploads only, alternating part size x concurrency plans, e.g. 0x0,8x3,8x10 (0: the default rule's)")
 	flag.Parse()
+	if *short {
+		given := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		for name, v := range map[string]string{"sizes": "512M", "link-sizes": "256M", "cadence": "false", "hash": "false"} {
+			if !given[name] {
+				flag.Set(name, v)
+			}
+		}
+	}
 	if *tune != "" {
 		*bareOnly = true
 	}
@@ -94,8 +104,8 @@ func main() {
 	if *tune != "" && err == nil {
 		for _, p := range strings.Split(*tune, ",") {
 			var pl plan
-			if _, e := fmt.Sscanf(p, "%dx%d", &pl.partMB, &pl.conc); e != nil || pl.partMB < 5 || pl.conc < 1 {
-				err = fmt.Errorf("-tune %q: want part MiB x concurrency, e.g. 8x3", p)
+			if _, e := fmt.Sscanf(p, "%dx%d", &pl.partMB, &pl.conc); e != nil || (pl.partMB != 0 && pl.partMB < 5) || pl.conc < 0 {
+				err = fmt.Errorf("-tune %q: want part MiB x concurrency, e.g. 8x3 (0 for the default: 0x0)", p)
 				break
 			}
 			cfg.tune = append(cfg.tune, pl)
@@ -458,8 +468,8 @@ func hashTable(path string, runs int) error {
 // loopback and over each link, and prints the throughput medians.
 func tuneTable(st *stage, cfg config, fileFor func(int64) (string, error), s3Host string) error {
 	fmt.Printf("Bare upload (jcds2.BareUpload), medians of %d alternating runs; limit: size ÷ min(bandwidth, parts in flight × window ÷ RTT):\n\n", cfg.runs)
-	fmt.Println("| link | size | part size × parts in flight | median | throughput | limit | median ÷ limit |")
-	fmt.Println("|---|---|---|---|---|---|---|")
+	fmt.Println("| link | size | part size × parts in flight | median | throughput | limit | median ÷ limit | size ÷ bandwidth |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
 	links := append([]linkSpec{{}}, cfg.links...) // loopback first
 	for _, spec := range links {
 		name, sizes := "loopback", cfg.sizes
@@ -492,12 +502,17 @@ func tuneTable(st *stage, cfg config, fileFor func(int64) (string, error), s3Hos
 			}
 			for _, p := range cfg.tune {
 				m := medianOf(times[p])
-				limit, ofLimit := "–", "–"
-				if spec.mbit > 0 {
-					l := spec.limit(size, p.conc)
-					limit, ofLimit = fs(l), fmt.Sprintf("%.2f×", m.Seconds()/l.Seconds())
+				ps, conc := jcds2.PartPlan(size, int64(p.partMB)<<20, p.conc)
+				label := fmt.Sprintf("%d MiB × %d", ps>>20, conc)
+				if p.partMB == 0 || p.conc == 0 {
+					label = "default: " + label
 				}
-				fmt.Printf("| %s | %s | %d MiB × %d | %s | %.0f MiB/s | %s | %s |\n", name, jcds2.HumanBytes(size), p.partMB, p.conc, fs(m), float64(size)/(1<<20)/m.Seconds(), limit, ofLimit)
+				limit, ofLimit, link := "–", "–", "–"
+				if spec.mbit > 0 {
+					l := spec.limit(size, conc)
+					limit, ofLimit, link = fs(l), fmt.Sprintf("%.2f×", m.Seconds()/l.Seconds()), fs(spec.limit(size, 0))
+				}
+				fmt.Printf("| %s | %s | %s | %s | %.0f MiB/s | %s | %s | %s |\n", name, jcds2.HumanBytes(size), label, fs(m), float64(size)/(1<<20)/m.Seconds(), limit, ofLimit, link)
 			}
 		}
 	}

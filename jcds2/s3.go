@@ -250,6 +250,12 @@ func partPlan(size, partSize int64, concurrency int) (int64, int) {
 	return partSize, concurrency
 }
 
+// PartPlan is partPlan for the bench: the part size and parts in flight
+// an upload of size bytes uses, given what was asked (0: the rule's).
+func PartPlan(size, partSize int64, concurrency int) (int64, int) {
+	return partPlan(size, partSize, concurrency)
+}
+
 func roundUpMiB(n int64) int64 { return (n + 1<<20 - 1) &^ (1<<20 - 1) }
 
 // BareUpload puts a file into S3 with the engine's uploader and part
