@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "7ec76a5037a5abaf4f263be41a153626689cd54072f65080245482bc1d5696fc",
-    "jcds2-uploader-linux-amd64": "f73e951a30157a4390e62e30bcaf6b6e71a1a43dc7b3f03a9a0e9b1b5138beb5",
-    "jcds2-uploader-linux-arm64": "51bf5fcd57e0660c59630f39e80538a2c6ffacea39cc1b48d8e7d73b6d912bb1",
+    "jcds2-uploader": "0977ff0d9abcaa744140d2258f7b61270b43ec7cfed499dac35c76608d63dde6",
+    "jcds2-uploader-linux-amd64": "e917bc0c890901a34332bd032ade2551363e99a002af3cdb5f933752d41e1e82",
+    "jcds2-uploader-linux-arm64": "f0a3f38ac0e11976519536f2e215ba68828d4e09d8ad493d9d98cb1858b876b7",
 }
 
 BINARY_NAME = "jcds2-uploader"
@@ -156,7 +156,7 @@ class JCDS2PackageUploader(Processor):
         "JAMF_CLI_PROFILE": {
             "required": False,
             "default": "",
-            "description": "Accepted, not used: jamf-cli profiles are not read; give JSS_URL and credentials instead.",
+            "description": "Accepted, not used: jamf-cli profiles are not read; give JSS_URL and credentials instead, from AutoPkg's preferences, the environment or the login keychain.",
         },
         "PLATFORM_API_REGION": {
             "required": False,
@@ -261,7 +261,7 @@ class JCDS2PackageUploader(Processor):
         "jcds_mode": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: the old JCDS GUI mode is gone; the JCDS 2.0 route is used when the server has it.",
+            "description": "Accepted for old recipes: the JCDS GUI upload it named no longer exists, so True leaves the route to the automatic choice (JCDS 2.0 when the server has it, the packages upload otherwise), as JamfPackageUploader ignores it.",
         },
         "jcds2_mode": {
             "required": False,
@@ -295,7 +295,7 @@ class JCDS2PackageUploader(Processor):
         "sleep": {
             "required": False,
             "default": "0",
-            "description": "Floor, in seconds, of the wait between retries (the reference's meaning).",
+            "description": "Floor, in seconds, of the wait between retries (JamfPackageUploader's meaning).",
         },
         "max_tries": {
             "required": False,
@@ -305,7 +305,7 @@ class JCDS2PackageUploader(Processor):
         "md5": {
             "required": False,
             "default": "False",
-            "description": "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike the reference where any non-empty value enabled it.",
+            "description": "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike JamfPackageUploader, where any non-empty value enabled it.",
         },
         "insecure_mode": {
             "required": False,
@@ -314,7 +314,7 @@ class JCDS2PackageUploader(Processor):
         },
         "custom_curl_opts": {
             "required": False,
-            "description": "Accepted, not used: no curl is run; timeouts and retries are built in.",
+            "description": "Accepted, not used: no curl is run; timeouts, retries and proxies (HTTPS_PROXY) are built in, or set with jcds2_timeout and max_tries.",
         },
         "dry_run": {
             "required": False,
@@ -329,7 +329,7 @@ class JCDS2PackageUploader(Processor):
         "skip_if": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: NSPredicate evaluation is not available; use StopProcessingIf before this step.",
+            "description": "Accepted, not used: NSPredicate evaluation is not available; put a StopProcessingIf step with the same predicate before this step.",
         },
         "jcds2_s3_endpoint": {
             "required": False,
