@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "c5c4b2d449c419c8375476c0f34be2b88a388df60ee4032af9c1fb27189be084",
-    "jcds2-uploader-linux-amd64": "9e25a4c67fbcaf49a58b7b3ce1aaf2955f52101fb7b74918b225fb70978d72e7",
-    "jcds2-uploader-linux-arm64": "b8cc70e584671630727b66848360b8ba66c8c62443cc18ff1aad754dce23edb9",
+    "jcds2-uploader": "b26456b70af9b8769fecf52e8e4f61bde232f3bf09a3e7ff36ac9bb102b961c3",
+    "jcds2-uploader-linux-amd64": "fa7d6aaf328fa1cc14204da0f93172f81df4c94501f5c1d3bd20d7689e516ceb",
+    "jcds2-uploader-linux-arm64": "d40ac798299739412b2923c7032d21aa8bd1f70f621dfa4934b4ec4ebeee11f7",
 }
 
 BINARY_NAME = "jcds2-uploader"
