@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/cachefile"
 )
 
 // tokenSource holds the bearer token and renews it before it expires, so
@@ -83,7 +85,7 @@ func (t *tokenSource) invalidateLocal() {
 	defer t.mu.Unlock()
 	t.token = ""
 	if t.cache != "" {
-		os.Remove(t.cache)
+		cachefile.Remove(t.cache)
 	}
 }
 
@@ -213,7 +215,11 @@ func (t *tokenSource) Close(ctx context.Context) {
 
 // The token cache lets the processors of one recipe run share a token
 // (jcds2_reuse_auth). The file is 0600 and named by a hash of the server
-// and the account, never by the secret.
+// and the account, never by the secret. It is read only when it is ours
+// (package cachefile): a token planted by another user in a shared
+// RECIPE_CACHE_DIR, or a named pipe there, is ignored with a line at
+// verbose 1 and a token is minted (and saved over it, when the folder is
+// ours).
 type cachedToken struct {
 	Token   string    `json:"token"`
 	Expires time.Time `json:"expires"`
@@ -234,12 +240,17 @@ func (t *tokenSource) loadCache() bool {
 	if t.cache == "" {
 		return false
 	}
-	data, err := os.ReadFile(t.cache)
+	data, err := cachefile.Read(t.cache, maxTokenFile)
 	if err != nil {
+		t.c.log.Logf(1, "Token cache: %s; getting a new token", strings.TrimPrefix(err.Error(), "ignoring the cache file "))
+		return false
+	}
+	if data == nil {
 		return false
 	}
 	var ct cachedToken
 	if json.Unmarshal(data, &ct) != nil || ct.Token == "" {
+		t.c.log.Logf(1, "Token cache: %s is not a token cache; getting a new token", t.cache)
 		return false
 	}
 	t.c.log.Secret(ct.Token)
@@ -256,20 +267,15 @@ func (t *tokenSource) saveCache() {
 		return
 	}
 	data, _ := json.Marshal(cachedToken{Token: t.token, Expires: t.expires})
-	if err := os.MkdirAll(filepath.Dir(t.cache), 0o700); err != nil {
-		return
-	}
 	// A fresh, exclusively created temp file (never a predictable name a
 	// planted symlink could redirect), then an atomic rename.
-	f, err := os.CreateTemp(filepath.Dir(t.cache), ".jcds2-uploader-token-*")
-	if err != nil {
-		return
-	}
-	_, werr := f.Write(data)
-	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), t.cache) != nil {
-		os.Remove(f.Name())
+	if err := cachefile.Write(t.cache, data); err != nil {
+		t.c.log.Logf(1, "Token cache: not saved (%v)", err)
 	}
 }
+
+// maxTokenFile bounds the token cache file: ours holds one token.
+const maxTokenFile = 64 << 10
 
 // AuthMethod is how the client authenticates.
 type AuthMethod int

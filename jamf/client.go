@@ -10,8 +10,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/oneline"
 )
 
 // Version is stamped at build time (-ldflags -X) and sent as User-Agent.
@@ -107,17 +110,22 @@ func (c *Client) Timeout() time.Duration { return c.timeout }
 type RedirectError struct {
 	Method, From, To string
 	Downgrade        bool
+	SameHost         bool // the redirect stays on the server (another path)
 }
 
 func (e *RedirectError) Error() string {
-	if e.Downgrade {
+	switch {
+	case e.Downgrade:
 		return fmt.Sprintf("Jamf Pro redirected %s %s to plain http (%s); refused, credentials are never sent in clear text: use the https URL of the server", e.Method, e.From, e.To)
+	case e.SameHost:
+		return fmt.Sprintf("Jamf Pro redirected %s %s to %s on the same server; not followed, since no request is sent again on a redirect: check the path in the Jamf Pro URL (it should be the server's root), or a proxy in front of Jamf Pro that rewrites paths", e.Method, e.From, e.To)
 	}
 	return fmt.Sprintf("Jamf Pro redirected %s %s to %s; not followed, since it would carry credentials elsewhere: the Jamf Pro URL is probably wrong (try the address it points to)", e.Method, e.From, e.To)
 }
 
 func refuseRedirect(req *http.Request, via []*http.Request) error {
 	from := via[len(via)-1].URL
-	return &RedirectError{Method: via[0].Method, From: from.Redacted(), To: req.URL.Redacted(),
-		Downgrade: from.Scheme == "https" && req.URL.Scheme == "http"}
+	return &RedirectError{Method: via[0].Method, From: oneline.Escape(from.Redacted()), To: oneline.Escape(req.URL.Redacted()),
+		Downgrade: from.Scheme == "https" && req.URL.Scheme == "http",
+		SameHost:  strings.EqualFold(from.Scheme, req.URL.Scheme) && strings.EqualFold(from.Host, req.URL.Host)}
 }

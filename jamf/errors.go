@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
+
+	"github.com/jcds2-uploader/jcds2-uploader/oneline"
 )
 
 // APIError is a non-2xx answer from Jamf Pro.
@@ -102,12 +105,16 @@ func parseAPIError(method, path string, status int, data []byte) *APIError {
 	return e
 }
 
+// cleanText makes a server's text one short line: white space runs
+// become one space, and control and invisible characters (ESC, NUL, a
+// bidi override) are printed escaped, so a hostile answer can neither
+// add log lines nor rewrite the terminal.
 func cleanText(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 300 {
-		s = s[:300] + "..."
+		s = strings.ToValidUTF8(s[:300], "") + "..."
 	}
-	return s
+	return oneline.Escape(s)
 }
 
 // getJSON and sendJSON are the common shapes: send, then decode.
@@ -140,11 +147,74 @@ func (c *Client) sendJSON(ctx context.Context, method, path string, in, out any)
 
 func decodeJSON(data []byte, out any, what string) error {
 	if err := json.Unmarshal(data, out); err != nil {
-		snippet := cleanText(string(data))
+		snippet := strings.Join(strings.Fields(string(data)), " ")
 		if len(snippet) > 80 {
-			snippet = snippet[:80] + "..."
+			snippet = strings.ToValidUTF8(snippet[:80], "") + "..."
 		}
-		return fmt.Errorf("%s: Jamf Pro's answer is not the JSON expected (%v; it began %q): check that the Jamf Pro URL points at Jamf Pro", what, err, snippet)
+		began := fmt.Sprintf("it began %q", snippet)
+		if snippet == "" {
+			began = fmt.Sprintf("it is %d bytes of white space", len(data))
+			if len(data) == 0 {
+				began = "it is empty"
+			}
+		}
+		return fmt.Errorf("%s: Jamf Pro's answer is not the JSON expected (%s; %s): check that the Jamf Pro URL points at Jamf Pro", what, jsonProblem(err), began)
 	}
 	return nil
+}
+
+// jsonProblem says what is wrong with a JSON answer in JSON's words
+// (a string, a number, an object), never Go's (int64, struct field).
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		where := "the answer"
+		if te.Field != "" {
+			where = fmt.Sprintf("field %q", te.Field)
+		}
+		return fmt.Sprintf("%s holds %s where %s is expected", where, jsonValueName(te.Value), jsonKindName(te.Type.Kind()))
+	case strings.Contains(err.Error(), "unexpected end of JSON input"):
+		return "it ends before the JSON does"
+	case errors.As(err, &se):
+		return fmt.Sprintf("it is not valid JSON at byte %d", se.Offset)
+	}
+	return "it is not valid JSON"
+}
+
+func jsonValueName(v string) string {
+	switch {
+	case v == "string":
+		return "a string"
+	case v == "object":
+		return "an object"
+	case v == "array":
+		return "a list"
+	case v == "bool":
+		return "true or false"
+	case strings.HasPrefix(v, "number"):
+		return "a number"
+	}
+	return v
+}
+
+func jsonKindName(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number of 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "another kind of value"
 }

@@ -2,6 +2,7 @@ package jamf
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -39,6 +40,8 @@ type call struct {
 	expect []int
 	// tries overrides the client's max tries when not 0.
 	tries int
+	// maxAnswer overrides the cap on a successful answer's size.
+	maxAnswer int64
 	// token is set by the authorizer.
 	token string
 }
@@ -216,12 +219,21 @@ func (w *wire) do(ctx context.Context, rq *call) (*answer, error) {
 	}
 	c.answered.Store(true)
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	ok := accepted(resp.StatusCode, rq.expect)
+	limit := int64(maxErrorAnswer)
+	if ok {
+		limit = cmp.Or(rq.maxAnswer, maxAnswer)
+	}
+	data, cut, err := readCapped(resp, limit)
 	c.log.Logf(3, "%s %s -> %d (%d bytes, %s)", rq.method, pathOnly(rq.path), resp.StatusCode, len(data), time.Since(start).Round(time.Millisecond))
 	if err != nil {
-		return nil, &sendError{err: fmt.Errorf("%s %s: reading the answer: %w", rq.method, pathOnly(rq.path), err)}
+		return nil, &sendError{err: fmt.Errorf("%s %s: reading the answer: %w", rq.method, pathOnly(rq.path), transportCause(ctx, err, timeout))}
 	}
-	if accepted(resp.StatusCode, rq.expect) {
+	if ok && cut {
+		// Not retried: a server that answers this much answers it again.
+		return nil, &sendError{err: &TooLargeError{Method: rq.method, Path: pathOnly(rq.path), Limit: limit}, status: resp.StatusCode, permanent: true}
+	}
+	if ok {
 		return &answer{body: data, status: resp.StatusCode}, nil
 	}
 	return nil, &sendError{err: parseAPIError(rq.method, pathOnly(rq.path), resp.StatusCode, data),
@@ -257,10 +269,59 @@ func transportError(ctx context.Context, rq *call, err error, timeout time.Durat
 	if errors.Is(err, context.Canceled) {
 		return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err), permanent: true}
 	}
-	if ctx.Err() == context.DeadlineExceeded {
-		err = fmt.Errorf("no answer within %s", timeout)
+	return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), transportCause(ctx, err, timeout))}
+}
+
+// transportCause says which wait ended an exchange: the request's own
+// timeout, or a deadline of the caller's (doctor's --deadline), which
+// the caller names in its cause.
+func transportCause(ctx context.Context, err error, timeout time.Duration) error {
+	if ctx.Err() != context.DeadlineExceeded {
+		return err
 	}
-	return &sendError{err: fmt.Errorf("%s %s: %w", rq.method, pathOnly(rq.path), err)}
+	if cause := context.Cause(ctx); cause != nil && cause != context.DeadlineExceeded {
+		return cause
+	}
+	return fmt.Errorf("no answer within %s", timeout)
+}
+
+// Answers are read into memory, so their size is capped: an answer of
+// Jamf Pro's is at most a few MiB (the longest are file and package
+// lists); one larger is not Jamf Pro's. An error answer is read only as
+// far as its message can reach.
+const (
+	maxAnswer      = 16 << 20
+	maxErrorAnswer = 64 << 10
+)
+
+// readCapped reads at most limit bytes of the body and reports whether
+// there was more.
+func readCapped(resp *http.Response, limit int64) (data []byte, cut bool, err error) {
+	if resp.ContentLength > limit {
+		return nil, true, nil
+	}
+	var buf bytes.Buffer
+	if resp.ContentLength > 0 {
+		buf.Grow(int(resp.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, false, err
+	}
+	if n > limit {
+		return buf.Bytes()[:limit], true, nil
+	}
+	return buf.Bytes(), false, nil
+}
+
+// TooLargeError is a successful answer longer than the client reads.
+type TooLargeError struct {
+	Method, Path string
+	Limit        int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s %s: the answer is longer than %d MiB, more than Jamf Pro ever sends; it was cut there and not used: check that the Jamf Pro URL points at Jamf Pro", e.Method, e.Path, e.Limit>>20)
 }
 
 // TLSError is a server certificate that does not verify.

@@ -2,6 +2,7 @@ package jcds2
 
 import (
 	"archive/zip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -38,7 +39,10 @@ const bundleDirName = "jcds2-uploader-bundles"
 // dangling, or a loop) fails the run with an error naming it: following
 // it would upload files from outside the package, and storing it would
 // ship a link that breaks on every Mac.
-func zipBundle(bundle, dir, zipName string, cache *hashCache) (string, error) {
+//
+// An interrupt (ctx) stops the zipping between two reads: a big bundle
+// takes minutes, and the temporary zip is removed.
+func zipBundle(ctx context.Context, bundle, dir, zipName string, cache *hashCache) (string, error) {
 	if zipName == "" || zipName != filepath.Base(zipName) || zipName == "." || zipName == ".." || strings.ContainsAny(zipName, `/\`) {
 		return "", fmt.Errorf("zipping bundle %s: %q is not a file name", bundle, zipName)
 	}
@@ -64,6 +68,9 @@ func zipBundle(bundle, dir, zipName string, cache *hashCache) (string, error) {
 	}
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
 			return err
 		}
 		info, err := d.Info()
@@ -107,7 +114,7 @@ func zipBundle(bundle, dir, zipName string, cache *hashCache) (string, error) {
 				return err
 			}
 			defer f.Close()
-			_, err = io.Copy(w, f)
+			_, err = io.Copy(w, &ctxReader{ctx: ctx, r: f})
 			return err
 		}
 		return nil // sockets, devices, pipes: not part of a package
@@ -125,16 +132,19 @@ func zipBundle(bundle, dir, zipName string, cache *hashCache) (string, error) {
 	if errors.As(err, &linkErr) {
 		return "", linkErr
 	}
+	if ctx.Err() != nil {
+		return "", &InterruptedError{Step: "zipping bundle " + bundle, Left: "nothing was changed in Jamf Pro; the partial zip was removed"}
+	}
 	if err != nil {
 		return "", fmt.Errorf("zipping bundle %s: %w", bundle, err)
 	}
-	// Keep the old zip (and its cached hash) when the bytes are the same.
-	old := cache.Get(out).MD5
-	if old == "" {
-		if st, err := os.Lstat(out); err == nil && st.Mode().IsRegular() {
-			h, _ := HashFile(out, true, false)
-			old = h.MD5
-		}
+	// Keep the old zip (and its cached hash) when the bytes are the same:
+	// judged by reading the old zip, never by a cache entry, which could
+	// say anything about a file that a run did not write.
+	old := ""
+	if st, err := os.Lstat(out); err == nil && st.Mode().IsRegular() && st.Size() == zipSize(tmp.Name()) {
+		h, _ := HashFile(out, true, false)
+		old = h.MD5
 	}
 	if !SameHash(old, sum.MD5) {
 		if err := os.Rename(tmp.Name(), out); err != nil {
@@ -260,4 +270,12 @@ func checkBundleLink(bundle, root, realRoot, p, target string) error {
 		return fail("leads outside the bundle through another link", replace)
 	}
 	return nil
+}
+
+func zipSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return -1
+	}
+	return st.Size()
 }

@@ -2,6 +2,7 @@ package jcds2
 
 import (
 	"archive/zip"
+	"context"
 	"io"
 	"io/fs"
 	"os"
@@ -92,8 +93,8 @@ func TestZipBundleNeverWritesBesideTheBundle(t *testing.T) {
 		{"the cache's bundles folder (engine today)", filepath.Join(recipeCache, bundleDirName), filepath.Join(recipeCache, bundleDirName)},
 	}
 	for _, c := range cases {
-		cache := openHashCache(t.TempDir())
-		out, err := zipBundle(bundle, c.dir, "Fluffy.pkg.zip", cache)
+		cache := openHashCache(t.TempDir(), nil)
+		out, err := zipBundle(context.Background(), bundle, c.dir, "Fluffy.pkg.zip", cache)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -117,7 +118,7 @@ func TestZipBundleNeverWritesBesideTheBundle(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "../x.zip", "a/b.zip", "..", "."} {
-		if _, err := zipBundle(bundle, recipeCache, bad, nil); err == nil {
+		if _, err := zipBundle(context.Background(), bundle, recipeCache, bad, nil); err == nil {
 			t.Fatalf("zip name %q accepted", bad)
 		}
 	}
@@ -134,7 +135,7 @@ func TestZipBundleFollowsALinkToTheBundle(t *testing.T) {
 	link2 := filepath.Join(t.TempDir(), "Again.pkg") // a link to the link
 	os.Symlink(link, link2)
 	for _, p := range []string{link, link2} {
-		out, err := zipBundle(p, t.TempDir(), "Fluffy.pkg.zip", nil)
+		out, err := zipBundle(context.Background(), p, t.TempDir(), "Fluffy.pkg.zip", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +146,7 @@ func TestZipBundleFollowsALinkToTheBundle(t *testing.T) {
 	}
 	dangling := filepath.Join(t.TempDir(), "Gone.pkg")
 	os.Symlink(filepath.Join(src, "nothing"), dangling)
-	if _, err := zipBundle(dangling, t.TempDir(), "Gone.pkg.zip", nil); err == nil || !strings.Contains(err.Error(), "symbolic link that cannot be followed") {
+	if _, err := zipBundle(context.Background(), dangling, t.TempDir(), "Gone.pkg.zip", nil); err == nil || !strings.Contains(err.Error(), "symbolic link that cannot be followed") {
 		t.Fatalf("dangling root: %v", err)
 	}
 }
@@ -180,7 +181,7 @@ func TestZipBundleSymlinkRule(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			out, err := zipBundle(bundle, t.TempDir(), "Linky.pkg.zip", nil)
+			out, err := zipBundle(context.Background(), bundle, t.TempDir(), "Linky.pkg.zip", nil)
 			if c.errHas != "" {
 				if err == nil || !strings.Contains(err.Error(), c.errHas) || !strings.HasPrefix(err.Error(), `pkg_path bundle "`+bundle+`" holds a symbolic link`) {
 					t.Fatalf("got %v, want an error with %q", err, c.errHas)
@@ -210,14 +211,14 @@ func TestZipBundleSymlinkRule(t *testing.T) {
 func TestZipBundleIsReproducible(t *testing.T) {
 	bundle := makeBundle(t, t.TempDir(), "Same.pkg")
 	dir := t.TempDir()
-	cache := openHashCache(t.TempDir())
-	a, err := zipBundle(bundle, dir, "Same.pkg.zip", cache)
+	cache := openHashCache(t.TempDir(), nil)
+	a, err := zipBundle(context.Background(), bundle, dir, "Same.pkg.zip", cache)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h1, _ := HashFile(a, true, false)
 	st1, _ := os.Stat(a)
-	b, err := zipBundle(bundle, dir, "Same.pkg.zip", openHashCache(filepath.Dir(cache.path)))
+	b, err := zipBundle(context.Background(), bundle, dir, "Same.pkg.zip", openHashCache(filepath.Dir(cache.path), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +227,7 @@ func TestZipBundleIsReproducible(t *testing.T) {
 	if a != b || h1 != h2 || !os.SameFile(st1, st2) {
 		t.Fatalf("rezipping changed the zip: %s %s %v %v", a, b, h1, h2)
 	}
-	if got := openHashCache(filepath.Dir(cache.path)).Get(b); got.MD5 != h1.MD5 {
+	if got := openHashCache(filepath.Dir(cache.path), nil).Get(b); got.MD5 != h1.MD5 {
 		t.Fatalf("cached %+v, want %s", got, h1.MD5)
 	}
 }

@@ -64,7 +64,7 @@ func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result,
 		r.res.Elapsed = time.Since(start)
 		log.Logf(1, "%d HTTP requests to Jamf Pro; %s in all, %s of it waiting for Jamf Pro", r.res.HTTPCalls, r.res.Elapsed.Round(time.Millisecond), r.res.Waited().Round(time.Millisecond))
 	}()
-	local, err := prepareLocal(req, log, openHashCache(req.CacheDir))
+	local, err := prepareLocal(ctx, req, log, openHashCache(req.CacheDir, log))
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,14 @@ package jcds2
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/jcds2-uploader/jcds2-uploader/cachefile"
 )
 
 // hashCache remembers a file's hashes keyed by path, size, mtime and
@@ -24,18 +26,29 @@ import (
 //   - Put refuses a path whose stamp differs from the one Get saw.
 //
 // The cache file is written to a temporary file and renamed, mode 0600.
+// It is read only when it is ours (see package cachefile): anything else
+// at its path is ignored, said once at verbose 1, and replaced at the
+// next store when the folder is ours. An entry is a hint about the local
+// file only; what the server holds is always looked at.
 type hashCache struct {
 	path string
+	log  Logger
 	mu   sync.Mutex
 	// seen is each path's stamp when this run first looked at it.
 	seen map[string]fileStamp
+	said bool // the file's being ignored was logged
 }
 
-// maxCacheFile bounds what is read of the cache file: a damaged or
-// foreign file only costs a re-hash.
-const maxCacheFile = 16 << 20
+// The cache file's bounds: an entry is about 250 bytes, so maxEntries
+// fit well within maxCacheFile. A larger file is not ours (or a damaged
+// one) and costs only a re-hash; the file never grows past them, since
+// every store prunes it.
+const (
+	maxCacheFile = 1 << 20
+	maxEntries   = 512
+)
 
-func openHashCache(dir string) *hashCache {
+func openHashCache(dir string, log Logger) *hashCache {
 	if dir == "" {
 		d, err := os.UserCacheDir()
 		if err != nil {
@@ -43,8 +56,17 @@ func openHashCache(dir string) *hashCache {
 		}
 		dir = filepath.Join(d, "jcds2-uploader")
 	}
-	return &hashCache{path: filepath.Join(dir, "jcds2-uploader-hashes.json"), seen: map[string]fileStamp{}}
+	if log == nil {
+		log = nopLog{}
+	}
+	return &hashCache{path: filepath.Join(dir, "jcds2-uploader-hashes.json"), log: log, seen: map[string]fileStamp{}}
 }
+
+type nopLog struct{}
+
+func (nopLog) Logf(int, string, ...any) {}
+func (nopLog) Secret(string)            {}
+func (nopLog) Progress(int64, int64)    {}
 
 // fileStamp identifies one version of a file: path, size, mtime, inode.
 type fileStamp string
@@ -64,13 +86,15 @@ func stampOf(path string) (fileStamp, error) {
 
 func (c *hashCache) load() map[string]Hashes {
 	m := map[string]Hashes{}
-	f, err := os.Open(c.path)
-	if err != nil {
-		return m
+	data, err := cachefile.Read(c.path, maxCacheFile)
+	if err == nil && data != nil && json.Unmarshal(data, &m) != nil {
+		err = errors.New("it is not a hash cache")
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxCacheFile+1))
-	if err != nil || len(data) > maxCacheFile || json.Unmarshal(data, &m) != nil {
+	if err != nil {
+		if !c.said {
+			c.log.Logf(1, "Hash cache: %s; hashing the package instead", strings.TrimPrefix(err.Error(), "ignoring the cache file "))
+			c.said = true
+		}
 		return map[string]Hashes{}
 	}
 	return m
@@ -172,45 +196,57 @@ func (c *hashCache) storeLocked(key fileStamp, h Hashes) {
 		h.SHA3 = old.SHA3
 	}
 	m[string(key)] = h
-	// Keep the file small: forget entries of other versions of this path.
-	if len(m) > 200 {
-		for k := range m {
-			if k != string(key) {
-				delete(m, k)
-				break
-			}
-		}
-	}
+	prune(m, string(key))
 	data, err := json.Marshal(m)
 	if err != nil {
 		return
 	}
-	c.writeLocked(data)
+	if err := cachefile.Write(c.path, data); err != nil {
+		c.log.Logf(2, "Hash cache: not saved (%v)", err)
+	}
 }
 
-// writeLocked replaces the cache file atomically: a temporary file in
-// the same directory, 0600, renamed over it. A concurrent run reads
-// either the old file or the new one, never half of one.
-func (c *hashCache) writeLocked(data []byte) {
-	dir := filepath.Dir(c.path)
-	if os.MkdirAll(dir, 0o700) != nil {
+// prune keeps the cache small: it forgets the other versions of keep's
+// path, then files that are gone or changed, then, past maxEntries, any
+// others but keep.
+func prune(m map[string]Hashes, keep string) {
+	path := stampPath(keep)
+	for k := range m {
+		if k != keep && stampPath(k) == path {
+			delete(m, k)
+		}
+	}
+	if len(m) <= maxEntries/2 {
 		return
 	}
-	tmp, err := os.CreateTemp(dir, ".jcds2-uploader-hashes-*.tmp")
-	if err != nil {
-		return
+	for k := range m {
+		if k == keep {
+			continue
+		}
+		if now, err := stampOf(stampPath(k)); err != nil || string(now) != k {
+			delete(m, k)
+		}
 	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(0o600)
+	for k := range m {
+		if len(m) <= maxEntries {
+			break
+		}
+		if k != keep {
+			delete(m, k)
+		}
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+}
+
+// stampPath is the path a stamp is of: what precedes its last three
+// fields (a path may itself hold "|").
+func stampPath(stamp string) string {
+	s := stamp
+	for range 3 {
+		i := strings.LastIndexByte(s, '|')
+		if i < 0 {
+			return stamp
+		}
+		s = s[:i]
 	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), c.path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
+	return s
 }

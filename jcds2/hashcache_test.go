@@ -63,7 +63,7 @@ func TestHashOfAChangingFileIsNeverUsedOrCached(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "Building.pkg")
 	writeRandom(t, p, 32<<20, 1)
-	cache := openHashCache(t.TempDir())
+	cache := openHashCache(t.TempDir(), nil)
 	started, stop, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go keepChanging(p, started, stop, done)
 	<-started
@@ -75,7 +75,7 @@ func TestHashOfAChangingFileIsNeverUsedOrCached(t *testing.T) {
 	if !errors.As(err1, &ce) || !errors.As(err2, &ce) {
 		t.Fatalf("want ChangedError, got %v and %v", err1, err2)
 	}
-	if got := openHashCache(filepath.Dir(cache.path)).Get(p); got != (Hashes{}) {
+	if got := openHashCache(filepath.Dir(cache.path), nil).Get(p); got != (Hashes{}) {
 		t.Fatalf("a changing file's hash was cached: %+v", got)
 	}
 	// Once stable, the same call hashes and caches.
@@ -83,7 +83,7 @@ func TestHashOfAChangingFileIsNeverUsedOrCached(t *testing.T) {
 	if err != nil || h.MD5 == "" {
 		t.Fatalf("stable file: %+v %v", h, err)
 	}
-	if got := openHashCache(filepath.Dir(cache.path)).Get(p); got.MD5 != h.MD5 {
+	if got := openHashCache(filepath.Dir(cache.path), nil).Get(p); got.MD5 != h.MD5 {
 		t.Fatalf("stable file not cached: %+v", got)
 	}
 }
@@ -94,12 +94,12 @@ func TestHashCacheRefusesAFileThatChangedSinceItWasSeen(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "App.pkg")
 	writeRandom(t, p, 1<<20, 2)
-	cache := openHashCache(t.TempDir())
+	cache := openHashCache(t.TempDir(), nil)
 	cache.Get(p) // the engine looks first
 	old, _ := HashFile(p, true, false)
 	touch(t, p, time.Now().Add(time.Hour)) // rebuilt, same size, new bytes
 	cache.Put(p, old)                      // an upload-time hash of the old bytes
-	fresh := openHashCache(filepath.Dir(cache.path))
+	fresh := openHashCache(filepath.Dir(cache.path), nil)
 	if got := fresh.Get(p); got != (Hashes{}) {
 		t.Fatalf("the old bytes' hash was cached for the new file: %+v", got)
 	}
@@ -151,7 +151,7 @@ func TestHashCacheFileIsAtomicAnd0600(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := openHashCache(cdir)
+			c := openHashCache(cdir, nil)
 			for j := range 30 {
 				c.Put(p, Hashes{MD5: fmt.Sprintf("%032X", i*100+j)})
 			}
@@ -172,7 +172,7 @@ func TestHashCacheFileIsAtomicAnd0600(t *testing.T) {
 		t.Fatalf("temporary files left: %v", left)
 	}
 	// Hashes are stored in lower case.
-	c := openHashCache(t.TempDir())
+	c := openHashCache(t.TempDir(), nil)
 	c.Put(files[0], Hashes{MD5: "D41D8CD98F00B204E9800998ECF8427E"})
 	if got := c.Get(files[0]); got.MD5 != "d41d8cd98f00b204e9800998ecf8427e" {
 		t.Fatalf("stored %q", got.MD5)

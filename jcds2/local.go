@@ -1,6 +1,7 @@
 package jcds2
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +22,10 @@ type localFile struct {
 
 // prepareLocal resolves a symlinked pkg_path, zips a bundle into the
 // cache directory (never beside the user's files) and records the
-// file's identity.
-func prepareLocal(req *Request, log Logger, cache *hashCache) (*localFile, error) {
+// file's identity. The cached hashes are taken only without
+// replace_pkg: a run asked to replace compares the server's file with
+// the bytes on disk, hashed now, never with what a cache file says.
+func prepareLocal(ctx context.Context, req *Request, log Logger, cache *hashCache) (*localFile, error) {
 	path, err := filepath.EvalSymlinks(req.PkgPath)
 	if err != nil {
 		return nil, fmt.Errorf("the package %s: %w", req.PkgPath, err)
@@ -34,7 +37,7 @@ func prepareLocal(req *Request, log Logger, cache *hashCache) (*localFile, error
 	if st.IsDir() {
 		log.Logf(1, "Zipping bundle package %s", path)
 		// zipBundle picks our cache, never the folder beside the bundle.
-		if path, err = zipBundle(path, req.CacheDir, req.PkgName, cache); err != nil {
+		if path, err = zipBundle(ctx, path, req.CacheDir, req.PkgName, cache); err != nil {
 			return nil, err
 		}
 		if st, err = os.Stat(path); err != nil {
@@ -43,6 +46,9 @@ func prepareLocal(req *Request, log Logger, cache *hashCache) (*localFile, error
 	}
 	lf := &localFile{path: path, size: st.Size(), ident: identity(st), cache: cache}
 	lf.Hashes = cache.Get(path)
+	if req.Replace {
+		lf.Hashes = Hashes{}
+	}
 	return lf, nil
 }
 
@@ -50,8 +56,8 @@ func prepareLocal(req *Request, log Logger, cache *hashCache) (*localFile, error
 // its symlinks resolved, or a bundle's zip, built in the cache
 // directory. A caller that copies the package elsewhere first uses it
 // and hands the engine the same file.
-func PreparePackage(req *Request, log Logger) (string, error) {
-	lf, err := prepareLocal(req, log, openHashCache(req.CacheDir))
+func PreparePackage(ctx context.Context, req *Request, log Logger) (string, error) {
+	lf, err := prepareLocal(ctx, req, log, openHashCache(req.CacheDir, log))
 	if err != nil {
 		return "", err
 	}

@@ -202,7 +202,7 @@ func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jc
 		}
 		return nil, nil
 	}
-	path, err := jcds2.PreparePackage(req, log)
+	path, err := jcds2.PreparePackage(ctx, req, log)
 	if err != nil {
 		return nil, err
 	}
