@@ -26,12 +26,28 @@ import (
 // write (it is created 0700 if missing); the lock file is opened without
 // following symbolic links.
 func Acquire(ctx context.Context, dir, key string, notify func(holderInfo string)) (release func(), err error) {
+	return AcquireWithin(ctx, dir, key, 0, notify)
+}
+
+// AcquireWithin is Acquire that waits at most limit (0: as long as ctx
+// lets it): a holder that is stopped (SIGSTOP, a ^Z'd terminal, a hung
+// VM) keeps its lock for ever, since the kernel frees it only when the
+// process dies. When limit passes it returns a *WaitError naming the
+// holder, and whether the holder is stopped, where that can be seen.
+func AcquireWithin(ctx context.Context, dir, key string, limit time.Duration, notify func(holderInfo string)) (release func(), err error) {
 	if err := checkDir(dir); err != nil {
 		return nil, err
 	}
 	path := Path(dir, key)
 	notified := false
 	wait := 0
+	start := time.Now()
+	var expired <-chan time.Time
+	if limit > 0 {
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		expired = t.C
+	}
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
 		if err != nil {
@@ -65,6 +81,11 @@ func Acquire(ctx context.Context, dir, key string, notify func(holderInfo string
 				t.Stop()
 				f.Close()
 				return nil, ctx.Err()
+			case <-expired:
+				t.Stop()
+				info := holderInfo(f)
+				f.Close()
+				return nil, newWaitError(path, info, time.Since(start))
 			case <-t.C:
 			}
 		}

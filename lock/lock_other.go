@@ -2,7 +2,10 @@
 
 package lock
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Acquire is a no-op where flock(2) is missing: runs are not serialized.
 // The binary ships for macOS and Linux, which have it.
@@ -11,4 +14,9 @@ func Acquire(ctx context.Context, dir, key string, notify func(holderInfo string
 		return nil, err
 	}
 	return func() {}, nil
+}
+
+// AcquireWithin is Acquire: there is nothing to wait for.
+func AcquireWithin(ctx context.Context, dir, key string, limit time.Duration, notify func(holderInfo string)) (release func(), err error) {
+	return Acquire(ctx, dir, key, notify)
 }

@@ -186,3 +186,45 @@ func TestLockDirectoryMustBeOurs(t *testing.T) {
 		t.Fatal("no directory accepted")
 	}
 }
+
+// A stopped holder (SIGSTOP, a ^Z'd terminal) keeps its lock for ever:
+// the kernel frees it only when the process dies. AcquireWithin gives up
+// when its limit passes, naming the holder and that it is stopped.
+func TestWaitForAStoppedHolderIsBounded(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldLock$")
+	cmd.Env = append(os.Environ(), "LOCK_HELPER="+dir+"|key")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "locked\n" {
+		t.Fatalf("helper: %q", line)
+	}
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Signal(syscall.SIGCONT)
+	start := time.Now()
+	release, err := AcquireWithin(context.Background(), dir, "key", 700*time.Millisecond, nil)
+	if err == nil {
+		release()
+		t.Fatal("took a lock a stopped process holds")
+	}
+	took := time.Since(start)
+	var we *WaitError
+	if !errors.As(err, &we) || we.PID != cmd.Process.Pid || took < 700*time.Millisecond || took > 5*time.Second {
+		t.Fatalf("after %s: %v", took, err)
+	}
+	want := fmt.Sprintf("the run lock %s was still held after 1s (pid %d since ", Path(dir, "key"), cmd.Process.Pid)
+	if !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("%q, want prefix %q", err, want)
+	}
+	if _, statErr := os.Stat("/proc/self/stat"); statErr == nil && !strings.HasSuffix(err.Error(), ", stopped)") {
+		t.Fatalf("%q does not say the holder is stopped", err)
+	}
+}
