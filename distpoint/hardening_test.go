@@ -1,0 +1,96 @@
+package distpoint_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
+)
+
+// Hardening (issue #22), the self-hosted S3 distribution point.
+
+// aws_cdp_mode's client used to follow a 307 from https to plain http
+// for HeadObject, sending the signed Authorization header again in clear
+// text. Now no redirect is followed, from any request, and the message
+// says which one was not.
+func TestS3RedirectIsNeverFollowed(t *testing.T) {
+	isolateAWS(t)
+	var mu sync.Mutex
+	var plainSeen []string
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		plainSeen = append(plainSeen, r.Method+" "+r.URL.Path+" auth="+r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.WriteHeader(200)
+	}))
+	defer plain.Close()
+	for _, status := range []int{301, 302, 307, 308} {
+		var tlsSeen []string
+		front := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			tlsSeen = append(tlsSeen, r.Method+" "+r.URL.Path)
+			mu.Unlock()
+			http.Redirect(w, r, plain.URL+r.URL.Path, status)
+		}))
+		t.Setenv("AWS_ACCESS_KEY_ID", "AKIAREDIRECTTEST")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "redirect-secret-key-0123456789")
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv("AWS_ENDPOINT_URL_S3", front.URL)
+		o := distpoint.UploadS3(context.Background(), distpoint.S3Target{Bucket: "dp-bucket", Insecure: true, MaxTries: 3},
+			pkgFile(t, "Redirected.pkg", 1000, 1), distpoint.Options{Log: &recLog{}})
+		front.Close()
+		msg := ""
+		if o.Err != nil {
+			msg = o.Err.Error()
+		}
+		if o.Status != distpoint.Failed || !strings.Contains(msg, "looking for the object in bucket dp-bucket: S3 answered ") ||
+			!strings.Contains(msg, "with a redirect to "+plain.URL+"/dp-bucket/Redirected.pkg; not followed") {
+			t.Fatalf("%d: %+v", status, o)
+		}
+		if len(tlsSeen) != 1 || !strings.HasPrefix(tlsSeen[0], "HEAD ") {
+			t.Fatalf("%d: a refused redirect is not retried: %v", status, tlsSeen)
+		}
+	}
+	if len(plainSeen) != 0 {
+		t.Fatalf("requests reached the plain http server: %v", plainSeen)
+	}
+}
+
+// S3's naming rules, locally: "..." and its kin never reach a request.
+func TestBucketNamesFollowS3Rules(t *testing.T) {
+	bad := map[string]string{
+		"...":                    "begin and end with a letter or digit",
+		"a..b":                   "no two dots in a row",
+		"-bucket":                "begin and end with a letter or digit",
+		"bucket.":                "begin and end with a letter or digit",
+		"192.168.5.4":            "cannot be an IP address",
+		"xn--bucket":             "reserves the prefix xn--",
+		"sthree-bucket":          "reserves the prefix sthree-",
+		"amzn-s3-demo-bucket":    "reserves the prefix amzn-s3-demo-",
+		"bucket-s3alias":         "reserves the suffix -s3alias",
+		"bucket--ol-s3":          "reserves the suffix --ol-s3",
+		"bucket.mrap":            "reserves the suffix .mrap",
+		"bucket--x-s3":           "reserves the suffix --x-s3",
+		"bucket--table-s3":       "reserves the suffix --table-s3",
+		"Bucket":                 "only lower-case letters",
+		"ab":                     "3 to 63",
+		strings.Repeat("a", 64):  "3 to 63",
+		"s3://my-bucket/":        "only lower-case letters",
+		"bucket\r\nInjected: 1x": "only lower-case letters",
+	}
+	for name, want := range bad {
+		err := distpoint.S3Target{Bucket: name}.Validate()
+		if err == nil || !strings.Contains(err.Error(), want) || strings.ContainsAny(err.Error(), "\r\n") {
+			t.Errorf("%q: %v, want %q", name, err, want)
+		}
+	}
+	for _, good := range []string{"my-jamf-packages", "a.b.c", "abc", "123", "jamf.example.com", strings.Repeat("a", 63)} {
+		if err := (distpoint.S3Target{Bucket: good}).Validate(); err != nil {
+			t.Errorf("%q: %v", good, err)
+		}
+	}
+}
