@@ -115,11 +115,21 @@ func TestShareURLs(t *testing.T) {
 		"file://server/x":         "file:// is a local directory",
 		"file:///":                "names no directory",
 		"smb://dp/share/a*b":      "character SMB paths cannot hold",
-		"smb://dp/share\x00/more": "not a valid URL",
+		"smb://dp/share\x00/more": "contains a control character (\\x00)",
+		// Percent-encoded controls never reach a log line (#22), nor does
+		// a bidi override that would reorder the line on a terminal.
+		"smb://dp/share%0d%0aINJECTED: yes": "decodes to a control character",
+		"smb://dp/share/%00x":               "decodes to a control character",
+		"smb://dp/share/%E2%80%AEgkp.exe":   "decodes to a control character",
+		"smb://dp%0a/share":                 "not a valid URL",
+		// A query or fragment may hold anything: it is not repeated.
+		"smb://dp/s?pw=hunter22": "has a query (?...) or a fragment (#...), which a share URL cannot hold (not repeated here)",
+		"smb://dp/s#hunter22":    "\"smb://dp/s\" has a query (?...) or a fragment",
+		"smb://dp/s?":            "has a query",
 	}
 	for in, want := range bad {
 		_, err := parseShareURL(in)
-		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter22") {
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "hunter22") || strings.ContainsAny(err.Error(), "\r\n\x00\u202e") {
 			t.Errorf("%q: %v, want %q", in, err, want)
 		}
 	}

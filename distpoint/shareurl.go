@@ -7,7 +7,14 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode"
+
+	"github.com/jcds2-uploader/jcds2-uploader/oneline"
 )
+
+// isControl: C0, DEL and C1 controls, and invisible format characters
+// (bidi overrides), none of which a share path holds.
+func isControl(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
 
 // location is a parsed share URL.
 type location struct {
@@ -23,11 +30,17 @@ const smbDefaultPort = "445"
 
 // parseShareURL reads smb://server[:port]/share[/folder] or
 // file:///path. Error texts follow the input name, e.g. "SMB_URL <err>",
-// and never repeat a password given inside the URL.
+// never repeat a password given inside the URL, and never repeat a
+// query or fragment (which could hold anything). A path that decodes to
+// a control character (%0d, %0a, %00 ...) is refused: no SMB or file
+// path holds one, and it must not reach a log line raw.
 func parseShareURL(raw string) (location, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return location{}, fmt.Errorf("is empty: give smb://server/share or file:///path/to/share")
+	}
+	if i := strings.IndexFunc(s, isControl); i >= 0 {
+		return location{}, fmt.Errorf("contains a control character (%s): give smb://server/share or file:///path/to/share on one line", oneline.Escape(string([]rune(s[i:])[0])))
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Opaque != "" {
@@ -37,8 +50,13 @@ func parseShareURL(raw string) (location, error) {
 		// Do not echo it: the URL may hold a password.
 		return location{}, fmt.Errorf("contains a user name or password: give them in the user name and password inputs instead, and the URL as smb://server/share")
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return location{}, fmt.Errorf("%q has a query or fragment: give smb://server/share or file:///path/to/share", s)
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		bare := *u
+		bare.RawQuery, bare.ForceQuery, bare.Fragment, bare.RawFragment = "", false, "", ""
+		return location{}, fmt.Errorf("%q has a query (?...) or a fragment (#...), which a share URL cannot hold (not repeated here): give smb://server/share or file:///path/to/share", bare.String())
+	}
+	if p, err := url.PathUnescape(u.EscapedPath()); err == nil && strings.IndexFunc(p+u.Hostname(), isControl) >= 0 {
+		return location{}, fmt.Errorf("%q has a path that decodes to a control character (%%0d, %%0a, %%00 ...), which no share path holds: fix the share path", s)
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "smb":
@@ -68,7 +86,7 @@ func parseSMB(u *url.URL, s string) (location, error) {
 	if strings.ContainsAny(clean, `\:*?"<>|`) {
 		return location{}, fmt.Errorf("%q has a character SMB paths cannot hold (\\ : * ? \" < > |): fix the share path", s)
 	}
-	display := "smb://" + u.Host + "/" + clean
+	display := oneline.Escape("smb://" + u.Host + "/" + clean)
 	return location{scheme: "smb", addr: net.JoinHostPort(host, port), host: host, share: share, dir: dir, display: display}, nil
 }
 
@@ -80,5 +98,5 @@ func parseFile(u *url.URL, s string) (location, error) {
 		return location{}, fmt.Errorf("%q names no directory: give file:///path/to/share", s)
 	}
 	dir := path.Clean(u.Path)
-	return location{scheme: "file", dir: dir, display: "file://" + dir}, nil
+	return location{scheme: "file", dir: dir, display: oneline.Escape("file://" + dir)}, nil
 }

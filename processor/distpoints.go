@@ -164,6 +164,18 @@ func checkShare(s distpoint.Share, noCreds string) error {
 		}
 		return inputErr("%s %s (%s missing)", noCreds, "user name and password", missing)
 	}
+	// Like every credential, a share's are refused with a line break or
+	// another control character (a copied password often ends in one).
+	user, pass := s.Input+" SMB_USERNAME", s.Input+" SMB_PASSWORD"
+	if prefix, ok := strings.CutSuffix(s.Input, "_URL"); ok {
+		user, pass = prefix+"_USERNAME", prefix+"_PASSWORD"
+	}
+	if err := checkCredential(user, s.Username, false); s.Username != "" && err != nil {
+		return err
+	}
+	if err := checkCredential(pass, s.Password, true); s.Password != "" && err != nil {
+		return err
+	}
 	if err := s.Validate(); err != nil {
 		return &InputError{Msg: oneLine(err.Error())}
 	}

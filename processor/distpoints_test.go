@@ -220,3 +220,19 @@ func TestRunKeepsSharePasswordsOut(t *testing.T) {
 		}
 	}
 }
+
+// A share's credentials are refused with a line break, like every other
+// credential (#22): a copied password often ends in one. The password is
+// never shown; the user name is, escaped.
+func TestShareCredentialsWithALineBreakAreRefused(t *testing.T) {
+	const remove = ": remove it (credentials cannot hold line breaks"
+	dpErr(t, Env{"SMB_URL": "smb://dp/s", "SMB_USERNAME": "svc", "SMB_PASSWORD": "hunter22\n"}, "SMB_PASSWORD contains a line break"+remove)
+	dpErr(t, Env{"SMB_URL": "smb://dp/s", "SMB_USERNAME": "svc", "SMB_PASSWORD": "pw",
+		"SMB2_URL": "smb://dp2/s", "SMB2_USERNAME": "svc\r", "SMB2_PASSWORD": "pw"}, `SMB2_USERNAME "svc\r" contains a line break`+remove)
+	dpErr(t, Env{"SMB_SHARES": []any{map[string]any{"SMB_URL": "smb://a/s", "SMB_USERNAME": "u", "SMB_PASSWORD": "hunter22\x00"}}},
+		"SMB_SHARES item 1 SMB_PASSWORD contains a NUL byte"+remove)
+	_, _, err := DistributionPoints(Env{"SMB_URL": "smb://dp/s", "SMB_USERNAME": "svc", "SMB_PASSWORD": "hunter22\r\n"})
+	if err == nil || strings.Contains(err.Error(), "hunter22") || strings.ContainsAny(err.Error(), "\r\n") {
+		t.Fatalf("%q", err)
+	}
+}
