@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jcds2-uploader/jcds2-uploader/inflight"
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 )
 
@@ -71,7 +72,8 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	if took := time.Since(start); took > time.Second {
 		t.Fatalf("exited %s after the second signal", took)
 	}
-	if got := lastStderrLine(stderr.String()); !strings.HasPrefix(got, "ProcessorError: interrupted again: exiting at once. A multipart upload may be left open") {
+	// The run says what it leaves (#22): the upload it had open.
+	if got := lastStderrLine(stderr.String()); got != "ProcessorError: interrupted again: exiting at once. Left behind: a multipart upload of Twice.pkg open in S3 (Jamf Pro never lists it): run again to finish" {
 		t.Fatalf("last line: %q", got)
 	}
 	if cmd.ProcessState.ExitCode() != 10 {
@@ -104,4 +106,28 @@ func TestInterruptWhileWaitingForJCDS(t *testing.T) {
 		t.Fatalf("the file is there already: %v", out)
 	}
 	assertConverged(t, sim, "Wait.pkg", pkg)
+}
+
+// The second interrupt's line says what the run was doing and what it
+// leaves, as the run recorded it: a temporary file on a share, not an
+// S3 upload and a record (#22). The share's side is tested in
+// distpoint (TestSMBInterruptWhileStalledActsWithinSeconds); this is the
+// line main prints from it.
+func TestSecondInterruptLineSaysWhatIsLeft(t *testing.T) {
+	ctx, tr := inflight.With(context.Background())
+	if got := secondInterrupt(tr); !strings.Contains(got, "A multipart upload may be left open") {
+		t.Fatalf("nothing recorded: %q", got)
+	}
+	end := inflight.Step(ctx, "copying to the distribution points; nothing was sent to Jamf Pro yet")
+	done := inflight.Leave(ctx, "the temporary file Packages/.jcds2-partial-1 on smb://dp/share (a later run deletes it after an hour, or delete it by hand)")
+	want := "ProcessorError: interrupted again: exiting at once while copying to the distribution points; nothing was sent to Jamf Pro yet. " +
+		"Left behind: the temporary file Packages/.jcds2-partial-1 on smb://dp/share (a later run deletes it after an hour, or delete it by hand): run again to finish"
+	if got := secondInterrupt(tr); got != want {
+		t.Fatalf("%q\nwant %q", got, want)
+	}
+	done()
+	end()
+	if got := secondInterrupt(tr); strings.Contains(got, "temporary file") {
+		t.Fatalf("after the clean-up: %q", got)
+	}
 }

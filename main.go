@@ -19,6 +19,7 @@ import (
 	"syscall"
 
 	"github.com/jcds2-uploader/jcds2-uploader/doctor"
+	"github.com/jcds2-uploader/jcds2-uploader/inflight"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
@@ -58,9 +59,6 @@ func init() {
 	commands = []command{
 		{"pkg", "[PATH] [flags]", "upload one package", runPkg},
 		{"doctor", "[flags]", "check, without writing anything, that a run would work", doctorCmd},
-		{"prune", "--match PREFIX [flags]", "delete old versions nothing installs, printing the plan first", runPrune},
-		{"audit", "[--json] [--csv FILE] [--fix]", "report what is wrong in the package repository (--fix: what a run would converge)", runAudit},
-		{"clean", "[key=value ...]", "the JCDS2PackageCleaner AutoPkg processor (env plist on stdin)", runClean},
 		{"process", "[--format xml|binary] [key=value ...]", "AutoPkg processor mode (the default when stdin is not a terminal)", runProcess},
 		{"sim", "[flags]", "run a Jamf Pro simulator to try things offline", noStdin(runSim)},
 		{"demo", "", "simulator + two uploads, explained", noStdin(runDemo)},
@@ -142,9 +140,11 @@ var interrupted atomic.Bool
 // interrupts ends ctx at the first SIGINT or SIGTERM, so the run aborts
 // what it started (the multipart upload, on a short deadline of its
 // own) and says what it left. A second signal exits at once, saying
-// what may be left, for a user who will not wait.
+// what is left (the run keeps its step and leftovers in an
+// inflight.Tracker), for a user who will not wait.
 func interrupts(stderr io.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(context.Background())
+	base, tracker := inflight.With(context.Background())
+	ctx, cancel := context.WithCancel(base)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	done := make(chan struct{})
@@ -158,12 +158,31 @@ func interrupts(stderr io.Writer) (context.Context, func()) {
 		}
 		select {
 		case <-sigs:
-			fmt.Fprintln(stderr, "ProcessorError: interrupted again: exiting at once. A multipart upload may be left open in S3 (Jamf Pro never lists it) and a record this run wrote may not be verified yet: run again to finish")
+			fmt.Fprintln(stderr, secondInterrupt(tracker))
 			os.Exit(processor.ExitProcessorError)
 		case <-done:
 		}
 	}()
 	return ctx, func() { signal.Stop(sigs); close(done); cancel() }
+}
+
+// secondInterrupt is the last line of a run stopped at once: what it
+// was doing and what it leaves, as far as the run said (an
+// inflight.Tracker); otherwise what an upload to JCDS may leave.
+func secondInterrupt(t *inflight.Tracker) string {
+	const head = "ProcessorError: interrupted again: exiting at once"
+	step, left := t.Now()
+	if step == "" && len(left) == 0 {
+		return head + ". A multipart upload may be left open in S3 (Jamf Pro never lists it) and a record this run wrote may not be verified yet: run again to finish"
+	}
+	line := head
+	if step != "" {
+		line += " while " + step
+	}
+	if len(left) > 0 {
+		line += ". Left behind: " + strings.Join(left, "; ")
+	}
+	return line + ": run again to finish"
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -233,19 +252,6 @@ func runPkg(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return exitInterrupted
 	}
 	return code
-}
-
-// prune, audit and clean are the package lifecycle (docs/lifecycle.md).
-func runPrune(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	return processor.RunPrune(ctx, args, stdout, stderr)
-}
-
-func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
-	return processor.RunAudit(ctx, newUploader(), args, stdout, stderr)
-}
-
-func runClean(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return processor.RunClean(ctx, stdin, stdout, stderr, args)
 }
 
 func doctorCmd(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {

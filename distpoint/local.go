@@ -111,8 +111,8 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // watchdog ends a destination's work when nobody kicked it for d: a
 // share that stops answering would otherwise hang the run until TCP
 // gives up. It gives two contexts: ctx ends on the parent's cancellation
-// or a stall, and is checked between writes; ioctx ends only on a stall
-// and carries the file I/O, so that after an interrupt the last write
+// or a stall, and is checked between writes; ioctx ends on a stall (or
+// interruptGrace after an interrupt) and carries the file I/O, so that after an interrupt the last write
 // completes and the temporary file can still be closed and removed.
 type watchdog struct {
 	d     time.Duration
@@ -120,6 +120,10 @@ type watchdog struct {
 	stop  func()
 }
 
+// withWatchdog starts a watchdog of d under parent. After an interrupt
+// the write in flight gets interruptGrace to finish;
+// then ioctx ends too, so a stalled share cannot hold the run for the
+// stall timeout, and the clean-up runs on interruptCleanup.
 func withWatchdog(parent context.Context, d time.Duration) (ctx, ioctx context.Context, w *watchdog) {
 	ctx, cancel := context.WithCancelCause(parent)
 	ioctx, ioCancel := context.WithCancelCause(context.WithoutCancel(parent))
@@ -129,13 +133,31 @@ func withWatchdog(parent context.Context, d time.Duration) (ctx, ioctx context.C
 		cancel(err)
 		ioCancel(err)
 	})
+	var grace *time.Timer
+	stopGrace := context.AfterFunc(parent, func() {
+		grace = time.AfterFunc(interruptGrace, func() {
+			ioCancel(fmt.Errorf("interrupted, and the share did not finish the write in flight within %s: %w", interruptGrace, context.Canceled))
+		})
+	})
 	w.stop = func() {
 		w.timer.Stop()
+		if !stopGrace() && grace != nil {
+			grace.Stop()
+		}
 		cancel(nil)
 		ioCancel(nil)
 	}
 	return ctx, ioctx, w
 }
+
+// interruptGrace is how long the write in flight may take after an
+// interrupt; interruptCleanup bounds removing the temporary file then.
+// Together they keep an interrupt's exit within seconds even when the
+// share stopped answering (the JCDS upload's are 2 s and 5 s).
+var (
+	interruptGrace   = 2 * time.Second
+	interruptCleanup = 5 * time.Second
+)
 
 func (w *watchdog) kick() {
 	if w != nil {

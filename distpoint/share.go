@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/inflight"
 )
 
 // backend is a connected share: paths are slash-separated and relative
@@ -140,7 +142,7 @@ func copyToShare(ctx context.Context, s Share, local *localPackage, opts Options
 		}
 		log.Logf(1, "%s on the share has the same size but other bytes: replacing it", dst)
 	}
-	n, err := writeThenRename(ctx, b, dst, local, log, dog)
+	n, err := writeThenRename(ctx, b, loc.display, dst, local, log, dog)
 	if err != nil {
 		return Failed, n, err
 	}
@@ -148,7 +150,7 @@ func copyToShare(ctx context.Context, s Share, local *localPackage, opts Options
 }
 
 // writeThenRename is the copy itself; see CopyToShares.
-func writeThenRename(ctx context.Context, b backend, dst string, local *localPackage, log Logger, dog *watchdog) (written int64, err error) {
+func writeThenRename(ctx context.Context, b backend, where, dst string, local *localPackage, log Logger, dog *watchdog) (written int64, err error) {
 	f, size, err := local.open()
 	if err != nil {
 		return 0, err
@@ -159,8 +161,12 @@ func writeThenRename(ctx context.Context, b backend, dst string, local *localPac
 	if err != nil {
 		return 0, fmt.Errorf("creating a temporary file in %s: %w", packagesDir, err)
 	}
+	// Until it is renamed or removed, the temporary file is what a run
+	// stopped at once leaves on the share.
+	left := inflight.Leave(ctx, fmt.Sprintf("the temporary file %s on %s (a later run deletes it after an hour, or delete it by hand)", tmp, where))
 	defer func() {
 		if err == nil {
+			left()
 			return
 		}
 		if w != nil {
@@ -168,6 +174,8 @@ func writeThenRename(ctx context.Context, b backend, dst string, local *localPac
 		}
 		if rerr := b.Abandon(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			err = fmt.Errorf("%w; the temporary file %s could not be removed (%v): delete it by hand, or a later run deletes it after an hour", err, tmp, rerr)
+		} else {
+			left()
 		}
 	}()
 	src := &progressReader{ctx: ctx, r: io.NewSectionReader(f, 0, size), total: size, log: log, dog: dog}

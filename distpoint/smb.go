@@ -44,7 +44,7 @@ func connect(ctx, ioctx context.Context, loc location, s Share) (backend, error)
 	if loc.scheme == "file" {
 		return openDir(loc)
 	}
-	b := &smbBackend{ctx: ioctx, loc: loc, cred: s}
+	b := &smbBackend{ctx: ioctx, run: ctx, loc: loc, cred: s}
 	if err := b.dial(ctx); err != nil {
 		return nil, err
 	}
@@ -53,6 +53,7 @@ func connect(ctx, ioctx context.Context, loc location, s Share) (backend, error)
 
 type smbBackend struct {
 	ctx   context.Context
+	run   context.Context // ends on an interrupt (or a stall)
 	loc   location
 	cred  Share
 	sess  *smb2.Session
@@ -130,8 +131,17 @@ func (b *smbBackend) Remove(name string) error {
 	return b.wrap(b.share.Remove(b.full(name)))
 }
 
+// cleanupWithin is how long removing a temporary file or logging off
+// may take: short after an interrupt, when the user waits for the exit.
+func (b *smbBackend) cleanupWithin() time.Duration {
+	if b.run != nil && errors.Is(context.Cause(b.run), context.Canceled) {
+		return min(interruptCleanup, cleanupTimeout)
+	}
+	return cleanupTimeout
+}
+
 func (b *smbBackend) Abandon(name string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), cleanupTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), b.cleanupWithin())
 	defer cancel()
 	err := b.share.WithContext(ctx).Remove(b.full(name))
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
@@ -142,7 +152,7 @@ func (b *smbBackend) Abandon(name string) error {
 	// its handles, and try once over a new one.
 	b.sess.WithContext(ctx).Logoff()
 	b.ended = true
-	fresh := &smbBackend{ctx: ctx, loc: b.loc, cred: b.cred}
+	fresh := &smbBackend{ctx: ctx, run: b.run, loc: b.loc, cred: b.cred}
 	if derr := fresh.dial(ctx); derr != nil {
 		return b.wrap(err)
 	}
@@ -155,7 +165,7 @@ func (b *smbBackend) Close() error {
 		return nil
 	}
 	b.ended = true
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), cleanupTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), b.cleanupWithin())
 	defer cancel()
 	b.share.WithContext(ctx).Umount()
 	return b.sess.WithContext(ctx).Logoff()

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
@@ -234,5 +236,47 @@ func TestShareCredentialsWithALineBreakAreRefused(t *testing.T) {
 	_, _, err := DistributionPoints(Env{"SMB_URL": "smb://dp/s", "SMB_USERNAME": "svc", "SMB_PASSWORD": "hunter22\r\n"})
 	if err == nil || strings.Contains(err.Error(), "hunter22") || strings.ContainsAny(err.Error(), "\r\n") {
 		t.Fatalf("%q", err)
+	}
+}
+
+// An interrupt while copying to the shares ends the run there, saying
+// what the shares hold and that nothing was sent to Jamf Pro; it used to
+// go on to the Jamf Pro upload, whose message then spoke of S3 and
+// records (#22). The share here accepts the connection and never
+// answers, so only the interrupt ends the copy.
+func TestInterruptWhileCopyingToSharesSaysSo(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	env := baseEnvFor(t, validPkg(t))
+	env["SMB_URL"] = "smb://" + l.Addr().String() + "/Share"
+	env["SMB_USERNAME"], env["SMB_PASSWORD"] = "svc", "pw"
+	env["CLOUD_DP"] = true
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(500*time.Millisecond, cancel)
+	up := &countingUploader{}
+	var out syncBuilder
+	start := time.Now()
+	_, err = Process(ctx, up, env, NewLogger(&out, 0))
+	if err == nil || !strings.HasPrefix(err.Error(), "interrupted: ") || !strings.HasSuffix(err.Error(), "; nothing was sent to Jamf Pro") ||
+		!strings.Contains(err.Error(), "smb://"+l.Addr().String()+"/Share (SMB_URL)") {
+		t.Fatalf("%v", err)
+	}
+	t.Log(err)
+	if up.calls.Load() != 0 || time.Since(start) > 10*time.Second {
+		t.Fatalf("went on to Jamf Pro (%d calls) or took %s", up.calls.Load(), time.Since(start))
 	}
 }

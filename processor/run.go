@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
+	"github.com/jcds2-uploader/jcds2-uploader/inflight"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
@@ -208,10 +209,12 @@ func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jc
 	}
 	pkg := distpoint.Package{Path: path, Name: req.PkgName}
 	opts := distpoint.Options{Replace: req.Replace, Log: log}
+	endStep := inflight.Step(ctx, "copying to the distribution points; nothing was sent to Jamf Pro yet")
 	outcomes := distpoint.CopyToShares(ctx, cfg.Shares, pkg, opts)
 	if cfg.S3 != nil {
 		outcomes = append(outcomes, distpoint.UploadS3(ctx, *cfg.S3, pkg, opts))
 	}
+	endStep()
 	for _, o := range outcomes {
 		line := o.String()
 		switch {
@@ -224,10 +227,15 @@ func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jc
 		}
 		log.Logf(0, "%s", line)
 	}
+	failed := distpoint.Failures(outcomes)
+	if ctx.Err() != nil && failed != nil {
+		// Interrupted while copying: say what the shares hold, not that
+		// Jamf Pro was not reached.
+		return nil, fmt.Errorf("interrupted: %w; nothing was sent to Jamf Pro", failed)
+	}
 	if cfg.CloudDP && cfg.S3 == nil {
 		return outcomes, nil // the cloud upload follows, as without shares
 	}
-	failed := distpoint.Failures(outcomes)
 	if !anyHolds(outcomes) && failed != nil {
 		// Nowhere holds the package: write no record that would name it.
 		return nil, failed
