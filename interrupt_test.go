@@ -131,3 +131,35 @@ func TestSecondInterruptLineSaysWhatIsLeft(t *testing.T) {
 		t.Fatalf("after the clean-up: %q", got)
 	}
 }
+
+// The abort itself does not get an answer within its deadline: the run
+// must not say the upload "was aborted" (#22). It says the abort got no
+// answer and that the upload stays open in S3.
+func TestInterruptWhoseAbortTimesOutSaysSo(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{})
+	pkg := writePkg(t, t.TempDir(), "NoAbort.pkg", 40<<20, 73)
+	sim.Delay("AbortMultipartUpload", time.Minute, 1000)
+	cmd, stderr := startHeld(t, sim, baseEnv(t, sim, pkg), "UploadPart", 1000)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running 30 s after the interrupt:\n%s", stderr)
+	}
+	took := time.Since(start)
+	want := "ProcessorError: interrupted while uploading to JCDS: the multipart upload could not be aborted (S3 did not answer the abort within 5s): it stays open in S3"
+	if got := lastStderrLine(stderr.String()); !strings.HasPrefix(got, want) || strings.Contains(got, "was aborted") {
+		t.Fatalf("last line: %q\nwant prefix %q", got, want)
+	}
+	if cmd.ProcessState.ExitCode() != 10 || took > 15*time.Second {
+		t.Fatalf("exit %d after %s", cmd.ProcessState.ExitCode(), took)
+	}
+	sim.ClearFaults()
+	if len(sim.Packages()) != 0 {
+		t.Fatal("no record may be written")
+	}
+}

@@ -49,11 +49,27 @@ func (managerUploader) Upload(ctx context.Context, client *s3.Client, in objectU
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
 	})
 	if err != nil {
-		abortLeftover(ctx, client, in, err)
+		if aerr := abortLeftover(ctx, client, in, err); aerr != nil {
+			return &AbortError{Err: aerr, Cause: fmt.Errorf("uploading %s to S3: %w", path.Base(in.Key), s3Cause(err))}
+		}
 		return fmt.Errorf("uploading %s to S3: %w", path.Base(in.Key), s3Cause(err))
 	}
 	return nil
 }
+
+// AbortError: a failed multipart upload could not be aborted, so it is
+// still open in S3 (holding its parts until the bucket's lifecycle rule
+// removes them). Jamf Pro never lists it.
+type AbortError struct {
+	Err   error // the abort's own failure
+	Cause error // why the upload was being aborted
+}
+
+func (e *AbortError) Error() string {
+	return fmt.Sprintf("%v; the multipart upload could not be aborted (%v), so it stays open in S3", e.Cause, e.Err)
+}
+
+func (e *AbortError) Unwrap() error { return e.Cause }
 
 // beforeCompleting calls before ahead of the request that makes the
 // object (CompleteMultipartUpload, or a single PutObject); its error
@@ -73,15 +89,31 @@ func beforeCompleting(before func(context.Context) error) middleware.InitializeM
 // itself because its context had already ended (an interrupt): on a
 // short deadline of its own, so an interrupted run still leaves no
 // open upload, and still exits within seconds.
-func abortLeftover(ctx context.Context, client *s3.Client, in objectUpload, err error) {
+//
+// It returns the abort's failure, so that the run never says "aborted"
+// of an upload S3 still holds open: S3 not answering within the
+// deadline is one. An upload already gone (NoSuchUpload: the manager
+// aborted it) counts as aborted.
+func abortLeftover(ctx context.Context, client *s3.Client, in objectUpload, err error) error {
 	var mf manager.MultiUploadFailure
 	if ctx.Err() == nil || !errors.As(err, &mf) || mf.UploadID() == "" {
-		return
+		return nil
 	}
-	abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
-	client.AbortMultipartUpload(abortCtx, &s3.AbortMultipartUploadInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key), UploadId: aws.String(mf.UploadID())})
+	_, aerr := client.AbortMultipartUpload(abortCtx, &s3.AbortMultipartUploadInput{Bucket: aws.String(in.Bucket), Key: aws.String(in.Key), UploadId: aws.String(mf.UploadID())})
+	var ae smithy.APIError
+	switch {
+	case aerr == nil, errors.As(aerr, &ae) && ae.ErrorCode() == "NoSuchUpload":
+		return nil
+	case abortCtx.Err() == context.DeadlineExceeded:
+		return fmt.Errorf("S3 did not answer the abort within %s", abortTimeout)
+	}
+	return s3Cause(aerr)
 }
+
+// abortTimeout bounds the abort of an interrupted upload.
+const abortTimeout = 5 * time.Second
 
 // s3Cause keeps S3's own error code and message, which the manager's
 // error buries after the upload id.

@@ -53,9 +53,12 @@ func (r *run) uploadS3(ctx context.Context) error {
 		Bucket: cr.BucketName, Key: key, Body: body, Size: l.size, PartSize: partSize, Concurrency: conc, Before: body.hashed,
 	})
 	var changed *ChangedError
+	var notAborted *AbortError
 	switch {
 	case errors.As(err, &changed):
 		return changed
+	case err != nil && ctx.Err() != nil && errors.As(err, &notAborted):
+		return &InterruptedError{Step: "uploading to JCDS", Left: fmt.Sprintf("the multipart upload could not be aborted (%v): it stays open in S3 (Jamf Pro never lists it, and it holds no file of that name); nothing was changed in Jamf Pro", notAborted.Err)}
 	case err != nil && ctx.Err() != nil:
 		return &InterruptedError{Step: "uploading to JCDS", Left: "the multipart upload was aborted and nothing was changed in Jamf Pro"}
 	case err != nil:
