@@ -163,3 +163,42 @@ func TestInterruptWhoseAbortTimesOutSaysSo(t *testing.T) {
 		t.Fatal("no record may be written")
 	}
 }
+
+// An interrupted replace_pkg run that had already deleted the old JCDS
+// file used to say "nothing was changed"; it says the old file is gone
+// and the record names a file JCDS no longer holds until a run uploads
+// it (#22). Then a plain re-run converges on the new bytes.
+func TestInterruptedReplaceSaysTheOldFileIsGone(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{})
+	dir := t.TempDir()
+	pkg := writePkg(t, dir, "Swap.pkg", 20<<20, 74)
+	env := baseEnv(t, sim, pkg)
+	mustRun(t, sim, env)
+	writePkg(t, dir, "Swap.pkg", 40<<20, 75) // new bytes, same name
+	env["replace_pkg"] = "True"
+	env["RECIPE_CACHE_DIR"] = t.TempDir()
+	cmd, stderr := startHeld(t, sim, env, "UploadPart", 1000)
+	if _, ok := sim.Files()["Swap.pkg"]; ok {
+		t.Fatal("the old file must be gone before the new one's parts are sent")
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("still running 30 s after the interrupt:\n%s", stderr)
+	}
+	got := lastStderrLine(stderr.String())
+	want := "ProcessorError: interrupted while uploading to JCDS: the multipart upload was aborted and no record was changed in Jamf Pro; " +
+		"but the old file Swap.pkg had already been deleted from JCDS to make way for the new one, so the package record names a file JCDS no longer holds until a run uploads it: run again"
+	if got != want {
+		t.Fatalf("last line:\n%q\nwant\n%q", got, want)
+	}
+	sim.ClearFaults()
+	delete(env, "replace_pkg")
+	env["RECIPE_CACHE_DIR"] = t.TempDir()
+	mustRun(t, sim, env)
+	assertConverged(t, sim, "Swap.pkg", pkg)
+}

@@ -43,6 +43,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 				err = fmt.Errorf("the stale file must go first, so that no duplicate is made: %w", err)
 			} else {
 				r.log.Logf(1, "Deleted the stale JCDS file %s", a.name)
+				r.staleDeleted = a.name
 			}
 		case actWriteRecord, actWriteRecordAfter:
 			err = r.writeRecord(ctx, w, a)
@@ -57,10 +58,27 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 			r.verifyReady(ctx, w)
 		}
 		if err != nil {
-			return err
+			return r.afterStaleDeleted(err)
 		}
 	}
 	return nil
+}
+
+// afterStaleDeleted adds to a failure after the stale file was deleted
+// that it was: "nothing was changed" would not be true. The record still
+// names the file; a run uploads it again (replace_pkg is not needed, as
+// JCDS holds no file of that name).
+func (r *run) afterStaleDeleted(err error) error {
+	if r.staleDeleted == "" || r.res.Uploaded {
+		return err
+	}
+	gone := fmt.Sprintf("the old file %s had already been deleted from JCDS to make way for the new one, so the package record names a file JCDS no longer holds until a run uploads it", r.staleDeleted)
+	var ie *InterruptedError
+	if errors.As(err, &ie) {
+		left := strings.Replace(ie.Left, "nothing was changed in Jamf Pro", "no record was changed in Jamf Pro", 1)
+		return &InterruptedError{Step: ie.Step, Left: left + "; but " + gone + ": run again"}
+	}
+	return fmt.Errorf("%w; %s: run again", err, gone)
 }
 
 // undoUpload leaves the server as it was after a record write failed:

@@ -40,6 +40,7 @@ type run struct {
 	createdID    string // the record this run created
 	sentMD5      string // the MD5 of the bytes this run uploaded
 	uploadedNew  bool   // this run put a file where none was (JCDS)
+	staleDeleted string // the stale JCDS file this run deleted, before its upload
 	fileVerified bool   // the distribution point lists them
 }
 
@@ -173,7 +174,7 @@ func (r *run) explain(ctx context.Context, err error) error {
 	case r.res.Uploaded || r.res.MetadataUpdated:
 		left = "the file and record were written but not yet verified; run again to finish"
 	}
-	return &InterruptedError{Step: "talking to Jamf Pro", Left: left}
+	return r.afterStaleDeleted(&InterruptedError{Step: "talking to Jamf Pro", Left: left})
 }
 
 // resolveCategory checks the category before anything is written.
