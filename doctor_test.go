@@ -389,3 +389,30 @@ func TestDoctorHelpAndBadFlags(t *testing.T) {
 		t.Fatalf("bad input must fail before any request, saw %v", sim.Log())
 	}
 }
+
+// A server that stops answering mid-examination: doctor used to wait
+// each request's timeout times its tries (607 s against a server that
+// drips a byte a second). --deadline bounds the whole examination; the
+// report says which check it cut and which flag gives more time (#22).
+func TestDoctorDeadlineBoundsTheExamination(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{})
+	sim.Delay("GET /api/v1/jamf-pro-version", time.Minute, 1000)
+	defer sim.ClearFaults()
+	start := time.Now()
+	r := runDoctor(t, sim, clientVars(sim), "--deadline", "3s")
+	took := time.Since(start)
+	r.expect(t, 1, map[string][2]string{
+		"auth":     {"OK", ""},
+		"deadline": {"FAIL", "stopped after 3s (--deadline) during the version check, which was still waiting for the server (see above); checks after it did not run"},
+	})
+	if took > 15*time.Second {
+		t.Fatalf("doctor took %s with --deadline 3s", took)
+	}
+	if r.code != 1 || strings.Contains(r.stdout, "privileges: ") {
+		t.Fatalf("checks after the deadline ran:\n%s", r.stdout)
+	}
+	bad := runDoctor(t, sim, clientVars(sim), "--deadline", "0s")
+	if bad.code != 2 || !strings.Contains(bad.stderr, "--deadline 0s: give a positive duration") {
+		t.Fatalf("--deadline 0s: exit %d %s", bad.code, bad.stderr)
+	}
+}

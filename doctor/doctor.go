@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
@@ -40,12 +41,17 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	insecure := fs.Bool("insecure", false, "do not verify TLS certificates (reported as a warning)")
 	prefs := fs.String("prefs", "", "read credentials and inputs from this AutoPkg preferences `file` (a plist)")
 	asJSON := fs.Bool("json", false, "print the report as JSON: {url, checks: [{check, status, detail}], verdict}")
+	deadline := fs.Duration("deadline", DefaultDeadline, "give up on the whole examination after this long (a server that answers a byte at a time would otherwise take each request's timeout, times its tries)")
 	var keys, recipes processor.ListFlag
 	fs.Var(&keys, "key", "extra input as `KEY=VALUE` (repeatable; no secrets), e.g. --key pkg_api_mode=True")
 	fs.Var(&recipes, "recipes", "scan this recipe `folder` for the categories recipes name (repeatable)")
 	verboseDoc := []processor.FlagDoc{{Name: "v", Help: "log more to stderr: -v, -vv, -vvv (every request)"}}
 	if code, stop := processor.ParseCommandFlags(fs, rest, usage, verboseDoc, stdout, stderr); stop {
 		return code
+	}
+	if *deadline <= 0 {
+		fmt.Fprintf(stderr, "jcds2-uploader doctor: --deadline %s: give a positive duration, e.g. 90s or 5m\n", *deadline)
+		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "jcds2-uploader doctor: unexpected argument %q: doctor takes flags only (see jcds2-uploader doctor --help)\n", fs.Arg(0))
@@ -64,7 +70,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		processor.FillFromKeychain(ctx, env, log) // on macOS, as a run does
 		env["verbose"] = uint64(verbose)
 		d.env = env
-		d.run(ctx)
+		d.runWithin(ctx, *deadline)
 	}
 	route, label := "", ""
 	if d.route != jcds2.RouteAuto {
@@ -84,4 +90,24 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// DefaultDeadline bounds a whole examination: a dozen read-only
+// requests, each normally well under a second.
+const DefaultDeadline = 90 * time.Second
+
+// runWithin runs the examination under the deadline; when it passes, a
+// FAIL line says so and which check it cut.
+func (d *doctor) runWithin(ctx context.Context, deadline time.Duration) {
+	errDeadline := fmt.Errorf("the examination's deadline of %s (--deadline) passed", deadline)
+	ctx, cancel := context.WithTimeoutCause(ctx, deadline, errDeadline)
+	defer cancel()
+	d.run(ctx)
+	if context.Cause(ctx) == errDeadline {
+		what := "the examination"
+		if d.current != "" {
+			what = "the " + d.current + " check"
+		}
+		d.rep.add(Fail, "deadline", "stopped after %s (--deadline) during %s, which was still waiting for the server (see above); checks after it did not run: check the server and the network, or give a longer --deadline for a slow server", deadline, what)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
@@ -25,34 +26,67 @@ type doctor struct {
 	privs    privileges
 	decision decision
 	route    jcds2.Route // the route a run would take; RouteAuto for none
+	current  string      // the check in progress
 }
 
 // run performs the checks in order. A check that leaves nothing to build
 // on (no URL, no connection, no token, no version) ends the examination:
 // everything after it would only repeat its failure.
+//
+// The whole examination runs under ctx, which Run gives the --deadline:
+// when it passes, the step in progress fails naming the request it was
+// waiting for, no further step starts, and a "deadline" line says which
+// step the deadline cut.
 func (d *doctor) run(ctx context.Context) {
 	for _, s := range d.env.SecretValues() {
 		d.log.Secret(s)
 	}
-	if !d.checkInputs() || !d.checkTLS(ctx) {
+	if !d.checkInputs() || !d.step(ctx, "tls") || !d.checkTLS(ctx) {
 		return
 	}
 	d.c = jamf.New(jamf.Options{URL: d.req.URL, Insecure: d.req.Insecure, Auth: d.req.Auth, MaxTries: d.req.MaxTries,
 		RetryFloor: d.req.RetryFloor, Timeout: d.req.Timeout, Log: d.log})
 	// The token this examination minted is invalidated at the end, as a
-	// run's is; a given BEARER_TOKEN is left alone.
-	defer d.c.Close(ctx)
-	if !d.checkAuth(ctx) || !d.checkVersion(ctx) {
+	// run's is; a given BEARER_TOKEN is left alone (on a short deadline
+	// of its own when the examination's has passed).
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		d.c.Close(cctx)
+	}()
+	if !d.step(ctx, "auth") || !d.checkAuth(ctx) || !d.step(ctx, "version") || !d.checkVersion(ctx) {
 		return
 	}
-	d.checkClock(ctx)
-	d.learn(ctx)
-	d.checkCloudDP()
-	d.checkPrivileges()
-	d.checkJCDSEndpoints()
-	d.checkRoute()
-	d.checkFileShares(ctx)
-	d.checkCategories(ctx)
+	steps := []struct {
+		name string
+		f    func()
+	}{
+		{"clock", func() { d.checkClock(ctx) }},
+		{"privileges", func() { d.learn(ctx) }},
+		{"cloud", d.checkCloudDP},
+		{"privileges", d.checkPrivileges},
+		{"jcds", d.checkJCDSEndpoints},
+		{"route", d.checkRoute},
+		{"shares", func() { d.checkFileShares(ctx) }},
+		{"categories", func() { d.checkCategories(ctx) }},
+	}
+	for _, s := range steps {
+		if !d.step(ctx, s.name) {
+			return
+		}
+		s.f()
+	}
+	d.step(ctx, "")
+}
+
+// step notes the check about to run, and reports false when the
+// examination's deadline has passed (or it was interrupted).
+func (d *doctor) step(ctx context.Context, name string) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	d.current = name
+	return true
 }
 
 // checkInputs validates the inputs the way a run does, with the very
