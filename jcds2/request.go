@@ -96,6 +96,7 @@ type Request struct {
 	Recalculate      bool
 	RecalculateWait  time.Duration
 	VerifyTimeout    time.Duration
+	LockWait         time.Duration // for another run on this machine uploading the same file (0: no limit)
 	Timeout          time.Duration // per request, waiting for an answer
 	RemoveDuplicates bool
 	S3Endpoint       string

@@ -14,6 +14,7 @@ import (
 type Names struct {
 	Settings map[jcds2.Setting]string
 	Insecure string
+	LockWait string // the wait for another run of the same upload
 	// Credentials by method: the inputs (or variables) that hold them.
 	Password, Client, Token string
 	// URL holds the server's address.
@@ -29,6 +30,7 @@ var processorNames = Names{
 		jcds2.SetVerifyTimeout: "jcds2_verify_timeout", jcds2.SetCategory: "pkg_category",
 	},
 	Insecure: "insecure_mode",
+	LockWait: "jcds2_lock_timeout",
 	Password: "API_USERNAME and API_PASSWORD",
 	Client:   "CLIENT_ID and CLIENT_SECRET",
 	Token:    "BEARER_TOKEN",
@@ -45,6 +47,7 @@ var cliNames = Names{
 		jcds2.SetVerifyTimeout: "--key jcds2_verify_timeout=N", jcds2.SetCategory: "--category",
 	},
 	Insecure: "--insecure",
+	LockWait: "--key jcds2_lock_timeout=N",
 	Password: "--user (or API_USERNAME) and API_PASSWORD",
 	Client:   "--clientid (or CLIENT_ID) and CLIENT_SECRET",
 	Token:    "BEARER_TOKEN",

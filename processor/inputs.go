@@ -133,6 +133,7 @@ func BuildRequest(env Env) (*jcds2.Request, []string, error) {
 	req.MaxTries = b.int("max_tries", 1, 10)
 	req.VerifyTimeout = time.Duration(b.int("jcds2_verify_timeout", 0, 86400)) * time.Second
 	req.Timeout = time.Duration(b.int("jcds2_timeout", 1, 3600)) * time.Second
+	req.LockWait = time.Duration(b.int("jcds2_lock_timeout", 1, 86400)) * time.Second
 	req.RemoveDuplicates = b.bool("jcds2_remove_duplicates")
 	req.Concurrency = b.int("jcds2_concurrency", 0, 64)
 	req.PartSize = int64(b.int("jcds2_part_size_mb", 0, 5120)) << 20

@@ -103,6 +103,7 @@ var Inputs = []Input{
 	{Name: "jcds2_part_size_mb", Default: "0", Kind: "int", Ours: true, Description: "S3 multipart part size in MiB (5 to 5120); 0 picks a default from the file size."},
 	{Name: "jcds2_verify_timeout", Default: "900", Kind: "int", Ours: true, Description: "Seconds to wait for Jamf Pro to list the uploaded hash before reporting \"uploaded, not yet verified\"."},
 	{Name: "jcds2_timeout", Default: "120", Kind: "int", Ours: true, Description: "Seconds a Jamf Pro or S3 request may wait for an answer before it is retried (uploads through the packages API get longer, by size)."},
+	{Name: "jcds2_lock_timeout", Default: "3600", Kind: "int", Ours: true, Description: "Seconds to wait for another run on this machine that uploads the same file to the same server (a stopped run holds its turn until it ends); then the run stops, naming that run, and changes nothing."},
 	{Name: "jcds2_remove_duplicates", Default: "False", Kind: "bool", Ours: true, Description: "Kept for compatibility. Name_1.pkg-style copies of pkg_name with its bytes that no record names are always removed; files a record names, or with other bytes, never are."},
 	{Name: "jcds2_reuse_auth", Default: "False", Kind: "bool", Ours: true, Description: "Reuse a still-valid bearer token across processors of one recipe run through a 0600 file in RECIPE_CACHE_DIR."},
 	{Name: "JCDS2_UPLOADER_PATH", Kind: "string", Ours: true, Description: "Path to the jcds2-uploader binary (read by the shim)."},

@@ -112,7 +112,7 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 	log.ShowProgress(req.ShowProgress)
 	req.Names = names.Settings
 	if !req.DryRun { // a dry run changes nothing, so it need not wait
-		release, err := takeRunLock(ctx, req, log)
+		release, err := takeRunLock(ctx, req, log, names.LockWait)
 		if err != nil {
 			return nil, err
 		}

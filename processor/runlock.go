@@ -2,14 +2,17 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/lock"
+	"github.com/jcds2-uploader/jcds2-uploader/oneline"
 )
 
 // RunLockKey names the run lock of an upload: one server, one file name.
@@ -37,22 +40,29 @@ func RunLockDirs(cacheDir string) []string {
 }
 
 // takeRunLock waits for any other run on this machine uploading the same
-// file name to the same server, saying so, and returns the release. An
-// interrupt while waiting ends the run with nothing changed. When no
-// directory can hold a lock the run goes ahead unlocked, with a warning:
-// the lock guards against a rare race and must not stop an upload.
-func takeRunLock(ctx context.Context, req *jcds2.Request, log *Logger) (func(), error) {
+// file name to the same server, saying so, and returns the release. The
+// wait is bounded by req.LockWait (setting names it): a run that is
+// stopped (SIGSTOP, a ^Z'd terminal) holds the lock until it ends, and
+// the kernel frees it only then. An interrupt or the limit while waiting
+// ends the run with nothing changed. When no directory can hold a lock
+// the run goes ahead unlocked, with a warning: the lock guards against a
+// rare race and must not stop an upload.
+func takeRunLock(ctx context.Context, req *jcds2.Request, log *Logger, setting string) (func(), error) {
 	notify := func(holder string) {
 		log.Logf(0, "another jcds2-uploader run is uploading %s to %s (%s); waiting…", req.PkgName, req.URL, holder)
 	}
 	var firstErr error
 	for _, dir := range RunLockDirs(req.CacheDir) {
-		release, err := lock.Acquire(ctx, dir, RunLockKey(req.URL, req.PkgName), notify)
+		release, err := lock.AcquireWithin(ctx, dir, RunLockKey(req.URL, req.PkgName), req.LockWait, notify)
 		if err == nil {
 			return release, nil
 		}
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("interrupted while waiting for another jcds2-uploader run to finish uploading %s to %s: nothing was changed; run again", req.PkgName, req.URL)
+		}
+		var we *lock.WaitError
+		if errors.As(err, &we) {
+			return nil, lockWaitError(req, we, setting)
 		}
 		if firstErr == nil {
 			firstErr = err
@@ -61,4 +71,20 @@ func takeRunLock(ctx context.Context, req *jcds2.Request, log *Logger) (func(), 
 	}
 	log.Logf(0, "WARNING: no run lock could be taken (%v): another run uploading %s at the same time would not be waited for.", firstErr, req.PkgName)
 	return func() {}, nil
+}
+
+// lockWaitError says whom the run waited for, how long, and what to do:
+// a stopped run is resumed or ended; a busy one is given more time.
+func lockWaitError(req *jcds2.Request, we *lock.WaitError, setting string) error {
+	holder := we.Holder
+	if holder == "" {
+		holder = "pid unknown"
+	}
+	todo := fmt.Sprintf("let it finish and run again, or give a longer %s", setting)
+	if we.State == "stopped" {
+		holder += ", stopped"
+		todo = fmt.Sprintf("resume it (fg, or kill -CONT %d) or end it (kill %d), then run again", we.PID, we.PID)
+	}
+	return fmt.Errorf("another jcds2-uploader run (%s) was still uploading %s to %s after %s (%s): nothing was changed; %s",
+		oneline.Escape(holder), req.PkgName, req.URL, we.Waited.Round(time.Second), setting, todo)
 }

@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "b26456b70af9b8769fecf52e8e4f61bde232f3bf09a3e7ff36ac9bb102b961c3",
-    "jcds2-uploader-linux-amd64": "fa7d6aaf328fa1cc14204da0f93172f81df4c94501f5c1d3bd20d7689e516ceb",
-    "jcds2-uploader-linux-arm64": "d40ac798299739412b2923c7032d21aa8bd1f70f621dfa4934b4ec4ebeee11f7",
+    "jcds2-uploader": "73498a8a4e71cf787a5ce03da5312ef5886f5c0aadb16cbc5dcc94c2765cf73f",
+    "jcds2-uploader-linux-amd64": "6b3345da871e02dee4f09148a1ae8a76a621d4d357e2338bb4ea13a60986ea33",
+    "jcds2-uploader-linux-arm64": "ace1efe1ef7649f68c83daa8db200685fef2e54296516befeee24dc6bd0075ed",
 }
 
 BINARY_NAME = "jcds2-uploader"
@@ -355,6 +355,11 @@ class JCDS2PackageUploader(Processor):
             "required": False,
             "default": "120",
             "description": "Seconds a Jamf Pro or S3 request may wait for an answer before it is retried (uploads through the packages API get longer, by size).",
+        },
+        "jcds2_lock_timeout": {
+            "required": False,
+            "default": "3600",
+            "description": "Seconds to wait for another run on this machine that uploads the same file to the same server (a stopped run holds its turn until it ends); then the run stops, naming that run, and changes nothing.",
         },
         "jcds2_remove_duplicates": {
             "required": False,
