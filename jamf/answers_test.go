@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -140,3 +142,46 @@ func TestCallerDeadlineIsNamed(t *testing.T) {
 		t.Fatalf("took %s", took)
 	}
 }
+
+// A 200 MB answer used to be read whole (243 MB of RSS, #22). Reading
+// stops at the cap, so what the client allocates stays near the cap,
+// whatever the server sends: for the token and for an API answer.
+func TestHugeAnswerCostsLittleMemory(t *testing.T) {
+	chunk := []byte(strings.Repeat("[", 1<<20))
+	s := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/oauth/token" && huge.Load() == 0 {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"access_token":"tok","expires_in":1200,"token_type":"Bearer"}`)
+			return
+		}
+		for range 200 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	measure := func(what string, call func() error) {
+		t.Helper()
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := call()
+		runtime.ReadMemStats(&after)
+		var tl *TooLargeError
+		if !errors.As(err, &tl) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3*maxAnswer {
+			t.Fatalf("%s: %d MiB allocated for a 200 MiB answer cut at %d MiB", what, alloc>>20, maxAnswer>>20)
+		} else {
+			t.Logf("%s: %d MiB allocated", what, alloc>>20)
+		}
+	}
+	c := clientFor(s.URL)
+	measure("version", func() error { _, err := c.Version(context.Background()); return err })
+	huge.Store(1)
+	defer huge.Store(0)
+	measure("token", func() error { return clientFor(s.URL).Authenticate(context.Background()) })
+}
+
+var huge atomic.Int32

@@ -295,23 +295,45 @@ const (
 )
 
 // readCapped reads at most limit bytes of the body and reports whether
-// there was more.
+// there was more. Its buffer grows by doubling up to limit and never
+// past it (a bytes.Buffer doubles once more, to 2*limit, to read the one
+// byte that tells a cut answer): a huge answer costs about 2*limit in
+// allocations, a known-length one its length plus one byte.
 func readCapped(resp *http.Response, limit int64) (data []byte, cut bool, err error) {
 	if resp.ContentLength > limit {
 		return nil, true, nil
 	}
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 {
-		buf.Grow(int(resp.ContentLength))
+	size := int64(64 << 10)
+	if resp.ContentLength >= 0 {
+		size = resp.ContentLength + 1 // the +1 sees the end without growing
 	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		return nil, false, err
+	buf := make([]byte, 0, min(size, limit))
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) == limit {
+				var one [1]byte
+				n, err := io.ReadFull(resp.Body, one[:])
+				if n > 0 {
+					return buf, true, nil
+				}
+				if err != nil && err != io.EOF {
+					return nil, false, err
+				}
+				return buf, false, nil
+			}
+			grown := make([]byte, len(buf), min(2*int64(cap(buf))+512, limit))
+			copy(grown, buf)
+			buf = grown
+		}
+		n, err := resp.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
 	}
-	if n > limit {
-		return buf.Bytes()[:limit], true, nil
-	}
-	return buf.Bytes(), false, nil
 }
 
 // TooLargeError is a successful answer longer than the client reads.
