@@ -397,10 +397,16 @@ func TestDoctorHelpAndBadFlags(t *testing.T) {
 func TestDoctorDeadlineBoundsTheExamination(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{})
 	sim.Delay("GET /api/v1/jamf-pro-version", time.Minute, 1000)
+	// Invalidating the token at the end gets 5 s of its own once the
+	// deadline has passed, however long the server holds it.
+	sim.Delay("POST /api/v1/auth/invalidate-token", time.Minute, 1000)
 	defer sim.ClearFaults()
 	start := time.Now()
 	r := runDoctor(t, sim, clientVars(sim), "--deadline", "3s")
 	took := time.Since(start)
+	if took > 3*time.Second+5*time.Second+4*time.Second {
+		t.Fatalf("doctor took %s with --deadline 3s and the invalidation held", took)
+	}
 	r.expect(t, 1, map[string][2]string{
 		"auth":     {"OK", ""},
 		"deadline": {"FAIL", "stopped after 3s (--deadline) during the version check, which was still waiting for the server (see above); checks after it did not run"},

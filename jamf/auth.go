@@ -206,7 +206,13 @@ func (t *tokenSource) Close(ctx context.Context) {
 	if tok == "" || !minted || cached {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// Invalidating runs even after ctx ended (an interrupt), on 10 s of
+	// its own; a shorter deadline the caller set still holds.
+	limit := 10 * time.Second
+	if dl, ok := ctx.Deadline(); ok && ctx.Err() == nil {
+		limit = min(limit, time.Until(dl))
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
 	defer cancel()
 	if _, err := t.c.raw.do(ctx, &call{method: "POST", path: "/api/v1/auth/invalidate-token", bearer: tok, expect: []int{204, 200, 401}}); err != nil {
 		t.c.log.Logf(2, "Could not invalidate the token: %v", err)
