@@ -94,3 +94,48 @@ func TestBucketNamesFollowS3Rules(t *testing.T) {
 		}
 	}
 }
+
+// The rule holds for the upload itself, which carries the package and a
+// signature: S3 answering the PUT with a 307 to plain http gets no second
+// request, and the message names the redirect (#22, beyond the HeadObject
+// of the report).
+func TestS3UploadRedirectIsNeverFollowed(t *testing.T) {
+	isolateAWS(t)
+	var mu sync.Mutex
+	var plainSeen []string
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		plainSeen = append(plainSeen, r.Method+" "+r.URL.Path)
+		mu.Unlock()
+		w.WriteHeader(200)
+	}))
+	defer plain.Close()
+	var puts int
+	front := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			w.WriteHeader(404)
+			return
+		}
+		mu.Lock()
+		puts++
+		mu.Unlock()
+		http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer front.Close()
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAREDIRECTTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "redirect-secret-key-0123456789")
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ENDPOINT_URL_S3", front.URL)
+	o := distpoint.UploadS3(context.Background(), distpoint.S3Target{Bucket: "dp-bucket", Insecure: true, MaxTries: 3},
+		pkgFile(t, "Put.pkg", 1000, 2), distpoint.Options{Log: &recLog{}})
+	msg := ""
+	if o.Err != nil {
+		msg = o.Err.Error()
+	}
+	if o.Status != distpoint.Failed || !strings.Contains(msg, "S3 answered 307 with a redirect to "+plain.URL+"/dp-bucket/Put.pkg; not followed") {
+		t.Fatalf("%+v", o)
+	}
+	if puts != 1 || len(plainSeen) != 0 {
+		t.Fatalf("%d PUTs to the endpoint, %v to plain http", puts, plainSeen)
+	}
+}
