@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -417,6 +418,31 @@ func TestDoctorDeadlineBoundsTheExamination(t *testing.T) {
 	if r.code != 1 || strings.Contains(r.stdout, "privileges: ") {
 		t.Fatalf("checks after the deadline ran:\n%s", r.stdout)
 	}
+	// A server that drips its answer a byte a second, from the token on.
+	drip := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(200)
+		for range 600 {
+			if _, err := w.Write([]byte(" ")); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}))
+	defer drip.Close()
+	vars := clientVars(sim)
+	vars["JSS_URL"] = drip.URL
+	start = time.Now()
+	r = runDoctor(t, sim, vars, "--deadline", "3s")
+	if took := time.Since(start); took > 15*time.Second {
+		t.Fatalf("doctor took %s against a dripping server with --deadline 3s", took)
+	}
+	r.expect(t, 1, map[string][2]string{"deadline": {"FAIL", "stopped after 3s (--deadline) during the auth check"}})
 	bad := runDoctor(t, sim, clientVars(sim), "--deadline", "0s")
 	if bad.code != 2 || !strings.Contains(bad.stderr, "--deadline 0s: give a positive duration") {
 		t.Fatalf("--deadline 0s: exit %d %s", bad.code, bad.stderr)

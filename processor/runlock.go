@@ -49,7 +49,7 @@ func RunLockDirs(cacheDir string) []string {
 // rare race and must not stop an upload.
 func takeRunLock(ctx context.Context, req *jcds2.Request, log *Logger, setting string) (func(), error) {
 	notify := func(holder string) {
-		log.Logf(0, "another jcds2-uploader run is uploading %s to %s (%s); waiting…", req.PkgName, req.URL, holder)
+		log.Logf(0, "another jcds2-uploader run is uploading %s to %s (%s); waiting…", req.PkgName, req.URL, oneline.Escape(holder))
 	}
 	var firstErr error
 	for _, dir := range RunLockDirs(req.CacheDir) {
