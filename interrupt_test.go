@@ -202,3 +202,41 @@ func TestInterruptedReplaceSaysTheOldFileIsGone(t *testing.T) {
 	mustRun(t, sim, env)
 	assertConverged(t, sim, "Swap.pkg", pkg)
 }
+
+// On the packages route a second interrupt names what is left: the
+// record, its file not yet uploaded, not a multipart upload in S3 (#22).
+// A plain re-run finishes it.
+func TestSecondInterruptOnThePackagesRoute(t *testing.T) {
+	sim := newSim(t, jamfsim.Config{})
+	pkg := writePkg(t, t.TempDir(), "Route.pkg", 8<<20, 77)
+	env := baseEnv(t, sim, pkg)
+	env["pkg_api_mode"] = "True"
+	// The first interrupt cuts the upload and deletes the new record:
+	// that delete is held, and the second interrupt comes meanwhile.
+	deleting := sim.DelayNotify("DELETE /api/v1/packages/1", time.Minute, 1)
+	cmd, stderr := startHeld(t, sim, env, "POST /api/v1/packages/1/upload", 1000)
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-deleting:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("the record was never deleted:\n%s", stderr)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("a second signal must exit at once:\n%s", stderr)
+	}
+	want := "ProcessorError: interrupted again: exiting at once. Left behind: the package record Route.pkg (id 1), its file not yet uploaded through the packages API: run again to finish"
+	if got := lastStderrLine(stderr.String()); got != want {
+		t.Fatalf("last line:\n%q\nwant\n%q", got, want)
+	}
+	sim.ClearFaults()
+	env["RECIPE_CACHE_DIR"] = t.TempDir()
+	mustRun(t, sim, env)
+	assertConverged(t, sim, "Route.pkg", pkg)
+}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/inflight"
 )
 
 // uploadPackage streams the file through POST /api/v1/packages/{id}/upload,
@@ -27,6 +29,9 @@ func (r *run) uploadPackage(ctx context.Context, w *world) error {
 	}
 	r.log.Logf(0, "Uploading %s (%s) through the Jamf Pro packages API", r.req.PkgName, HumanBytes(l.size))
 	start := time.Now()
+	// What a run stopped at once now leaves: the record, its file not
+	// yet uploaded (a plain run finishes it).
+	defer inflight.Leave(ctx, fmt.Sprintf("the package record %s (id %s), its file not yet uploaded through the packages API", r.req.PkgName, w.rec.id))()
 	err := r.c.UploadPackage(ctx, w.rec.id, r.req.PkgName, l.size, open)
 	var sums Hashes
 	if pipe != nil {
