@@ -2,13 +2,17 @@ package distpoint_test
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
+	"github.com/jcds2-uploader/jcds2-uploader/inflight"
 )
 
 // Hardening (issue #22), the self-hosted S3 distribution point.
@@ -137,5 +141,91 @@ func TestS3UploadRedirectIsNeverFollowed(t *testing.T) {
 	}
 	if puts != 1 || len(plainSeen) != 0 {
 		t.Fatalf("%d PUTs to the endpoint, %v to plain http", puts, plainSeen)
+	}
+}
+
+// fakeS3 answers a multipart upload's requests; parts hang until the
+// client gives up, and the abort hangs when holdAbort.
+type fakeS3 struct {
+	mu        sync.Mutex
+	aborts    int
+	holdAbort bool
+	partSeen  chan struct{}
+	once      sync.Once
+}
+
+func (f *fakeS3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	switch {
+	case r.Method == http.MethodHead:
+		w.WriteHeader(404)
+	case r.Method == http.MethodPost && q.Has("uploads"):
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><InitiateMultipartUploadResult><Bucket>dp-bucket</Bucket><Key>Big.pkg</Key><UploadId>U1</UploadId></InitiateMultipartUploadResult>`)
+	case r.Method == http.MethodPut && q.Has("partNumber"):
+		f.once.Do(func() { close(f.partSeen) })
+		io.Copy(io.Discard, r.Body)
+		<-r.Context().Done()
+	case r.Method == http.MethodDelete && q.Has("uploadId"):
+		f.mu.Lock()
+		f.aborts++
+		hold := f.holdAbort
+		f.mu.Unlock()
+		if hold {
+			<-r.Context().Done()
+			return
+		}
+		w.WriteHeader(204)
+	default:
+		w.WriteHeader(400)
+	}
+}
+
+// An interrupt while the S3 distribution point's parts stall: parts get
+// 2 s (it was 30), the abort 5 s of its own, and the message says
+// whether the upload was aborted or stays open in S3; meanwhile the
+// run's tracker names the open upload (#22).
+func TestS3DistributionPointInterruptWhilePartsStall(t *testing.T) {
+	for _, holdAbort := range []bool{false, true} {
+		isolateAWS(t)
+		f := &fakeS3{holdAbort: holdAbort, partSeen: make(chan struct{})}
+		srv := httptest.NewTLSServer(f)
+		t.Setenv("AWS_ACCESS_KEY_ID", "AKIASTALLTEST")
+		t.Setenv("AWS_SECRET_ACCESS_KEY", "stall-secret-key-0123456789")
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv("AWS_ENDPOINT_URL_S3", srv.URL)
+		base, tracker := inflight.With(context.Background())
+		ctx, cancel := context.WithCancel(base)
+		var during string
+		var cancelled time.Time
+		go func() {
+			<-f.partSeen
+			time.Sleep(200 * time.Millisecond)
+			during = tracker.Describe()
+			cancelled = time.Now()
+			cancel()
+		}()
+		o := distpoint.UploadS3(ctx, distpoint.S3Target{Bucket: "dp-bucket", Insecure: true, MaxTries: 1, PartSize: 5 << 20, Concurrency: 1},
+			pkgFile(t, "Big.pkg", 12<<20, 3), distpoint.Options{Log: &recLog{}})
+		took := time.Since(cancelled)
+		srv.Close()
+		cancel()
+		msg := ""
+		if o.Err != nil {
+			msg = o.Err.Error()
+		}
+		if !strings.Contains(during, "a multipart upload of Big.pkg open in s3://dp-bucket") {
+			t.Fatalf("hold abort %v: while parts stalled the tracker said %q", holdAbort, during)
+		}
+		if o.Status != distpoint.Failed || !strings.Contains(msg, "interrupted") || took > 12*time.Second {
+			t.Fatalf("hold abort %v: after %s: %+v", holdAbort, took, o)
+		}
+		open := strings.Contains(msg, "the multipart upload could not be aborted (S3 did not answer the abort within 5s), so it stays open in s3://dp-bucket")
+		if open != holdAbort || f.aborts == 0 {
+			t.Fatalf("hold abort %v: %d aborts, %q", holdAbort, f.aborts, msg)
+		}
+		if got := tracker.Describe(); got != "" {
+			t.Fatalf("hold abort %v: after the upload the tracker still says %q", holdAbort, got)
+		}
+		t.Logf("hold abort %v: acted %s after the interrupt: %s", holdAbort, took.Round(100*time.Millisecond), msg)
 	}
 }

@@ -2,6 +2,7 @@ package distpoint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -10,11 +11,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/jcds2-uploader/jcds2-uploader/inflight"
+	"github.com/jcds2-uploader/jcds2-uploader/oneline"
 )
 
 // abortGrace is how long in-flight requests may finish after an
-// interrupt before they are cut off.
-const abortGrace = 30 * time.Second
+// interrupt before they are cut off (the JCDS upload's is the same);
+// abortTimeout bounds the abort that follows, so an interrupt acts in
+// seconds even when S3 stalls.
+var (
+	abortGrace   = 2 * time.Second
+	abortTimeout = 5 * time.Second
+)
 
 // putObject is the multipart upload, the same library and settings as
 // jcds2's managerUploader (copied, not imported, to keep this package
@@ -36,6 +46,9 @@ func putObject(ctx context.Context, client *s3.Client, t S3Target, key string, b
 		u.Concurrency = concurrency
 		u.LeavePartsOnError = false
 	})
+	if size > partSize {
+		defer inflight.Leave(ctx, fmt.Sprintf("a multipart upload of %s open in s3://%s (a lifecycle rule for incomplete uploads removes it)", key, t.Bucket))()
+	}
 	// The uploader gets a context that outlives an interrupt by
 	// abortGrace: body stops at the interrupt, and the uploader can then
 	// still abort the multipart upload instead of leaving its parts.
@@ -54,9 +67,39 @@ func putObject(ctx context.Context, client *s3.Client, t S3Target, key string, b
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return s3Error("uploading "+key, fmt.Errorf("%w (%v)", context.Cause(ctx), err), t.Bucket)
+			aerr := abortLeftover(ctx, client, t.Bucket, key, err)
+			err = s3Error("uploading "+key, fmt.Errorf("%w (%v)", context.Cause(ctx), err), t.Bucket)
+			if aerr != nil {
+				return fmt.Errorf("%w; the multipart upload could not be aborted (%v), so it stays open in s3://%s until a lifecycle rule for incomplete uploads removes it", err, aerr, t.Bucket)
+			}
+			return err
 		}
 		return s3Error("uploading "+key, err, t.Bucket)
 	}
 	return nil
+}
+
+// abortLeftover aborts, on a deadline of its own, a multipart upload the
+// uploader could not abort because its context had ended (parts stalled
+// past abortGrace). It returns the abort's failure, so that an upload
+// S3 still holds open is never reported as gone; NoSuchUpload (already
+// aborted) is no failure.
+func abortLeftover(ctx context.Context, client *s3.Client, bucket, key string, err error) error {
+	var mf manager.MultiUploadFailure
+	if !errors.As(err, &mf) || mf.UploadID() == "" {
+		return nil
+	}
+	abortCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
+	defer cancel()
+	_, aerr := client.AbortMultipartUpload(abortCtx, &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(key), UploadId: aws.String(mf.UploadID())})
+	var ae smithy.APIError
+	switch {
+	case aerr == nil, errors.As(aerr, &ae) && ae.ErrorCode() == "NoSuchUpload":
+		return nil
+	case abortCtx.Err() == context.DeadlineExceeded:
+		return fmt.Errorf("S3 did not answer the abort within %s", abortTimeout)
+	case errors.As(aerr, &ae):
+		return fmt.Errorf("S3 answered %s: %s", oneline.Escape(ae.ErrorCode()), oneline.Escape(ae.ErrorMessage()))
+	}
+	return aerr
 }
