@@ -60,7 +60,7 @@ func TestSMBInterruptWhileStalledActsWithinSeconds(t *testing.T) {
 	}
 	// The server never answered the removal: the error and the tracker
 	// both still name the temporary file.
-	if !strings.Contains(o.Err.Error(), "could not be removed") || !strings.Contains(tracker.Describe(), wantTmp) {
+	if !strings.Contains(o.Err.Error(), "could not be removed (the share did not answer within 5s)") || !strings.Contains(tracker.Describe(), wantTmp) {
 		t.Fatalf("after: %v; tracker %q", o.Err, tracker.Describe())
 	}
 	srv.Signal(syscall.SIGCONT)

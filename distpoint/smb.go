@@ -141,8 +141,18 @@ func (b *smbBackend) cleanupWithin() time.Duration {
 }
 
 func (b *smbBackend) Abandon(name string) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), b.cleanupWithin())
+	within := b.cleanupWithin()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(b.ctx), within)
 	defer cancel()
+	err := b.abandon(ctx, name)
+	if err != nil && ctx.Err() == context.DeadlineExceeded {
+		// Say what happened, not Go's "context deadline exceeded".
+		return fmt.Errorf("the share did not answer within %s", within)
+	}
+	return err
+}
+
+func (b *smbBackend) abandon(ctx context.Context, name string) error {
 	err := b.share.WithContext(ctx).Remove(b.full(name))
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		return b.wrap(err)
