@@ -111,9 +111,10 @@ func (p *progressReader) Read(b []byte) (int, error) {
 // watchdog ends a destination's work when nobody kicked it for d: a
 // share that stops answering would otherwise hang the run until TCP
 // gives up. It gives two contexts: ctx ends on the parent's cancellation
-// or a stall, and is checked between writes; ioctx ends on a stall (or
-// interruptGrace after an interrupt) and carries the file I/O, so that after an interrupt the last write
-// completes and the temporary file can still be closed and removed.
+// or a stall, and is checked between writes; ioctx ends on a stall, or
+// interruptGrace after an interrupt, and carries the file I/O, so that
+// after an interrupt the last write can complete and the temporary file
+// can still be closed and removed.
 type watchdog struct {
 	d     time.Duration
 	timer *time.Timer
@@ -121,9 +122,9 @@ type watchdog struct {
 }
 
 // withWatchdog starts a watchdog of d under parent. After an interrupt
-// the write in flight gets interruptGrace to finish;
-// then ioctx ends too, so a stalled share cannot hold the run for the
-// stall timeout, and the clean-up runs on interruptCleanup.
+// the write in flight gets interruptGrace to finish; then ioctx ends
+// too, so a stalled share cannot hold the run for the stall timeout, and
+// the clean-up runs on interruptCleanup.
 func withWatchdog(parent context.Context, d time.Duration) (ctx, ioctx context.Context, w *watchdog) {
 	ctx, cancel := context.WithCancelCause(parent)
 	ioctx, ioCancel := context.WithCancelCause(context.WithoutCancel(parent))
@@ -133,16 +134,23 @@ func withWatchdog(parent context.Context, d time.Duration) (ctx, ioctx context.C
 		cancel(err)
 		ioCancel(err)
 	})
+	var mu sync.Mutex
 	var grace *time.Timer
 	stopGrace := context.AfterFunc(parent, func() {
+		mu.Lock()
+		defer mu.Unlock()
 		grace = time.AfterFunc(interruptGrace, func() {
 			ioCancel(fmt.Errorf("interrupted, and the share did not finish the write in flight within %s: %w", interruptGrace, context.Canceled))
 		})
 	})
 	w.stop = func() {
 		w.timer.Stop()
-		if !stopGrace() && grace != nil {
-			grace.Stop()
+		if !stopGrace() {
+			mu.Lock()
+			if grace != nil {
+				grace.Stop()
+			}
+			mu.Unlock()
 		}
 		cancel(nil)
 		ioCancel(nil)
