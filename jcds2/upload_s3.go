@@ -40,7 +40,9 @@ func (r *run) uploadS3(ctx context.Context) error {
 	// The upload keeps a live context so that, when interrupted, the
 	// uploader can still abort the multipart upload; ctxReader stops
 	// feeding it as soon as ctx ends.
-	defer inflight.Leave(ctx, "a multipart upload of "+r.req.PkgName+" open in S3 (Jamf Pro never lists it)")()
+	if l.size > partSize { // smaller: one PutObject, which leaves nothing
+		defer inflight.Leave(ctx, "a multipart upload of "+r.req.PkgName+" open in S3 (Jamf Pro never lists it)")()
+	}
 	upCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
