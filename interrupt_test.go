@@ -115,7 +115,7 @@ func TestInterruptWhileWaitingForJCDS(t *testing.T) {
 // line main prints from it.
 func TestSecondInterruptLineSaysWhatIsLeft(t *testing.T) {
 	ctx, tr := inflight.With(context.Background())
-	if got := secondInterrupt(tr); !strings.Contains(got, "A multipart upload may be left open") {
+	if got := secondInterrupt(tr); !strings.Contains(got, "No upload or copy is left half-done") {
 		t.Fatalf("nothing recorded: %q", got)
 	}
 	end := inflight.Step(ctx, "copying to the distribution points; nothing was sent to Jamf Pro yet")

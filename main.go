@@ -168,12 +168,14 @@ func interrupts(stderr io.Writer) (context.Context, func()) {
 
 // secondInterrupt is the last line of a run stopped at once: what it
 // was doing and what it leaves, as far as the run said (an
-// inflight.Tracker); otherwise what an upload to JCDS may leave.
+// inflight.Tracker); otherwise what a run between its steps may leave.
 func secondInterrupt(t *inflight.Tracker) string {
 	const head = "ProcessorError: interrupted again: exiting at once"
 	step, left := t.Now()
 	if step == "" && len(left) == 0 {
-		return head + ". A multipart upload may be left open in S3 (Jamf Pro never lists it) and a record this run wrote may not be verified yet: run again to finish"
+		// Uploads and share copies that can leave something half-done say
+		// so while they run (a single PutObject leaves nothing).
+		return head + ". No upload or copy is left half-done; a file or record this run wrote may not be recorded or verified yet: run again to finish"
 	}
 	line := head
 	if step != "" {
