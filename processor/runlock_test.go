@@ -97,3 +97,34 @@ func TestInterruptWhileWaitingChangesNothing(t *testing.T) {
 		t.Fatalf("got %v, %d uploads", err, up.calls.Load())
 	}
 }
+
+// A holder that is busy (not stopped) past jcds2_lock_timeout: the run
+// stops with nothing changed, naming the wait and the input that sets
+// it; the CLI names its flag form (#22).
+func TestRunLockWaitIsBounded(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv("HOME", t.TempDir())
+	release, err := lock.Acquire(context.Background(), RunLockDirs("")[0], RunLockKey("https://x.jamfcloud.com", "Good.pkg"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	env := baseEnvFor(t, validPkg(t))
+	env["jcds2_lock_timeout"] = "1"
+	up := &countingUploader{}
+	var out syncBuilder
+	start := time.Now()
+	_, err = Process(context.Background(), up, env, NewLogger(&out, 0))
+	want := "another jcds2-uploader run (pid "
+	wantEnd := ") was still uploading Good.pkg to https://x.jamfcloud.com after 1s (jcds2_lock_timeout): nothing was changed; let it finish and run again, or give a longer jcds2_lock_timeout"
+	if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), wantEnd) || up.calls.Load() != 0 {
+		t.Fatalf("%v (%d uploads)", err, up.calls.Load())
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Fatalf("gave up after %s", took)
+	}
+	env["jcds2_lock_timeout"] = "0"
+	if _, err := Process(context.Background(), up, env, NewLogger(&out, 0)); err == nil || !strings.Contains(err.Error(), "jcds2_lock_timeout") {
+		t.Fatalf("jcds2_lock_timeout 0: %v", err)
+	}
+}
