@@ -30,7 +30,7 @@ func partFile(t *testing.T, size int) (*localFile, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &localFile{path: p, size: st.Size(), ident: identity(st), cache: openHashCache(dir)}, data
+	return &localFile{path: p, size: st.Size(), ident: identity(st), cache: openHashCache(dir, nil)}, data
 }
 
 func TestPartSourceReadsPartsAtTheirOffsets(t *testing.T) {
