@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "73498a8a4e71cf787a5ce03da5312ef5886f5c0aadb16cbc5dcc94c2765cf73f",
-    "jcds2-uploader-linux-amd64": "6b3345da871e02dee4f09148a1ae8a76a621d4d357e2338bb4ea13a60986ea33",
-    "jcds2-uploader-linux-arm64": "ace1efe1ef7649f68c83daa8db200685fef2e54296516befeee24dc6bd0075ed",
+    "jcds2-uploader": "5601455cf0252e8b7d90a9e86ac845259725a6aed1de4acf7d26eafbb9d113a0",
+    "jcds2-uploader-linux-amd64": "98e4caa7471283e7a88605f884c3940c280b585e10c7d8745550c37a38936833",
+    "jcds2-uploader-linux-arm64": "d893676195e471905e70d242da86a1e0cf4a4e4358896b2ad8783931a921361c",
 }
 
 BINARY_NAME = "jcds2-uploader"
