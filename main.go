@@ -20,7 +20,6 @@ import (
 	"syscall"
 
 	"github.com/jcds2-uploader/jcds2-uploader/doctor"
-	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
@@ -38,6 +37,22 @@ Usage:
   jcds2-uploader manifest                   print the input/output manifest as JSON
   jcds2-uploader version                    print the version
 `
+
+// Stamped by the release build (.goreleaser.yaml ldflags: -X main.version
+// etc.; date is the commit's, so builds are reproducible); a plain `go build` leaves these. Note for the #18 command-dispatch
+// rewrite: keep these three names and the `version` output below (version,
+// commit and date, one line) — the release tests and the Homebrew cask's
+// test run `jcds2-uploader version` and read it.
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+// versionLine is what `jcds2-uploader version` prints.
+func versionLine() string {
+	return fmt.Sprintf("jcds2-uploader %s (commit %s, date %s)", version, commit, date)
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -101,7 +116,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	case "version", "--version":
-		fmt.Fprintf(stdout, "jcds2-uploader %s\n", jamf.Version)
+		fmt.Fprintln(stdout, versionLine())
 		return 0
 	case "manifest":
 		enc := json.NewEncoder(stdout)
