@@ -4,6 +4,7 @@
 //
 //	go run ./release                  # regenerate the shims (after a manifest or template change)
 //	go run ./release pin --dist dist  # pin what `goreleaser release` just published
+//	go run ./release notes --version v1.2.3  # CHANGELOG.md's section: the release notes
 //
 // Pinning happens after publishing because the Mac binary is signed and
 // notarized on the way out, which changes its bytes: the shim must pin the
@@ -40,8 +41,17 @@ func runRelease(args []string) error {
 	root := fs.String("root", ".", "repository root")
 	dist := fs.String("dist", "dist", "GoReleaser's dist folder (pin)")
 	baseURL := fs.String("base-url", "", "download URL of the release's files, ending in / (pin; default: the GitHub release of the tag)")
+	version := fs.String("version", "", "the version or tag whose notes to print (notes)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if cmd == "notes" {
+		notes, err := releaseNotes(filepath.Join(*root, "CHANGELOG.md"), *version)
+		if err != nil {
+			return err
+		}
+		fmt.Print(notes)
+		return nil
 	}
 	pinsPath := filepath.Join(*root, pinsFile)
 	pins, err := loadPins(pinsPath)
@@ -60,7 +70,7 @@ func runRelease(args []string) error {
 			fmt.Printf("  %-12s %-40s %s\n", a.Platform, a.File, a.SHA256)
 		}
 	default:
-		return fmt.Errorf("unknown command %q: use shim (the default) or pin", cmd)
+		return fmt.Errorf("unknown command %q: use shim (the default), pin or notes", cmd)
 	}
 	if err := pins.save(pinsPath); err != nil {
 		return err

@@ -196,3 +196,32 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return data
 }
+
+// The release notes are CHANGELOG.md's section for the tag, and every
+// section says whether overrides need `autopkg update-trust-info`.
+func TestReleaseNotes(t *testing.T) {
+	notes, err := releaseNotes("../CHANGELOG.md", "Unreleased")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(notes, trustLine) || strings.Contains(notes, "## [") {
+		t.Fatalf("notes for Unreleased:\n%s", notes)
+	}
+	changelog := mustRead(t, "../CHANGELOG.md")
+	for _, line := range strings.Split(string(changelog), "\n") {
+		if v, ok := strings.CutPrefix(line, "## ["); ok {
+			v, _, _ = strings.Cut(v, "]")
+			if _, err := releaseNotes("../CHANGELOG.md", "v"+v); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "CHANGELOG.md"), []byte("# Changelog\n\n## [1.2.3] - 2026-12-07\n\n### Fixed\n\n- a thing\n"), 0o644)
+	if _, err := releaseNotes(filepath.Join(dir, "CHANGELOG.md"), "v1.2.3"); err == nil || !strings.Contains(err.Error(), "update-trust-info") {
+		t.Errorf("a section without the trust-info line: %v", err)
+	}
+	if _, err := releaseNotes(filepath.Join(dir, "CHANGELOG.md"), "v9.9.9"); err == nil || !strings.Contains(err.Error(), "no section") {
+		t.Errorf("a version without a section: %v", err)
+	}
+}
