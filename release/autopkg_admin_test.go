@@ -180,7 +180,7 @@ func downloadFailures(t *testing.T, w *world, chrome string, content []byte) {
 
 	t.Run("air-gapped: JCDS2_UPLOADER_PATH names the release binary, no network", func(t *testing.T) {
 		local := filepath.Join(w.root, "airgap", "jcds2-uploader")
-		copyFile(t, filepath.Join(w.dist, asset.File), local)
+		copyFile(t, distPath(t, w.dist, asset.File), local)
 		os.Chmod(local, 0o755)
 		before := w.host.requests(asset.File)
 		o := base

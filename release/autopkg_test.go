@@ -297,7 +297,7 @@ func TestAutoPkg(t *testing.T) {
 	tampered := filepath.Join(w.root, "tampered")
 	copyTree(t, filepath.Join(w.clone, "recipes"), filepath.Join(tampered, "recipes"))
 	bad := filepath.Join(tampered, "recipes", "bin", binName(w.asset(t).Platform))
-	copyFile(t, filepath.Join(w.dist, w.asset(t).File), bad)
+	copyFile(t, distPath(t, w.dist, w.asset(t).File), bad)
 	f, err := os.OpenFile(bad, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

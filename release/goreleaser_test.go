@@ -105,12 +105,13 @@ func gitCommit(t *testing.T, dir, msg string) {
 	env := append(os.Environ(), "GIT_AUTHOR_NAME=release test", "GIT_AUTHOR_EMAIL=test@example.invalid",
 		"GIT_COMMITTER_NAME=release test", "GIT_COMMITTER_EMAIL=test@example.invalid",
 		"GIT_AUTHOR_DATE=2026-12-01T12:00:00Z", "GIT_COMMITTER_DATE=2026-12-01T12:00:00Z")
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "--no-gpg-sign", "-m", msg}} {
-		if args[0] == "init" {
-			if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
-				continue
-			}
-		}
+	// GoReleaser reads the commit only from a clone with a remote (without
+	// one it stamps commit "none" and a zero date), as a real clone has.
+	steps := [][]string{{"add", "-A"}, {"commit", "-q", "--no-gpg-sign", "-m", msg}}
+	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
+		steps = append([][]string{{"init", "-q", "-b", "main"}, {"remote", "add", "origin", repoURL + ".git"}}, steps...)
+	}
+	for _, args := range steps {
 		cmd := exec.Command("git", args...)
 		cmd.Dir, cmd.Env = dir, env
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -161,6 +162,19 @@ func sharedDist(t *testing.T) string {
 	return distDir
 }
 
+// distPath is where the release file name is in dist.
+func distPath(t *testing.T, dist, name string) string {
+	t.Helper()
+	paths, err := distPaths(dist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paths[name] == "" {
+		t.Fatalf("%s holds no release file %s: %v", dist, name, paths)
+	}
+	return paths[name]
+}
+
 // distFiles are the release files checksums.txt lists: name -> SHA-256.
 func distFiles(t *testing.T, dist string) map[string]string {
 	t.Helper()
@@ -197,7 +211,7 @@ func TestSnapshotIsReproducible(t *testing.T) {
 	// And the binaries themselves, not only what checksums.txt says.
 	for _, name := range names {
 		if !strings.Contains(name, ".tar.gz") {
-			x, y := mustRead(t, filepath.Join(a, name)), mustRead(t, filepath.Join(b, name))
+			x, y := mustRead(t, distPath(t, a, name)), mustRead(t, distPath(t, b, name))
 			if !bytes.Equal(x, y) {
 				t.Errorf("%s: bytes differ", name)
 			}
@@ -222,7 +236,7 @@ func TestSnapshotHoldsTheRelease(t *testing.T) {
 		"jcds2-uploader_" + v + "_linux_arm64", "jcds2-uploader_" + v + "_linux_arm64.tar.gz",
 	}
 	for _, name := range want {
-		sum, err := sha256File(filepath.Join(dist, name))
+		sum, err := sha256File(distPath(t, dist, name))
 		if err != nil || sums[name] != sum {
 			t.Errorf("%s: SHA-256 %s (%v), checksums.txt says %q", name, sum, err, sums[name])
 		}
@@ -232,7 +246,7 @@ func TestSnapshotHoldsTheRelease(t *testing.T) {
 	}
 
 	t.Run("the Mac binary is universal", func(t *testing.T) {
-		f, err := macho.OpenFat(filepath.Join(dist, "jcds2-uploader_"+v+"_darwin_all"))
+		f, err := macho.OpenFat(distPath(t, dist, "jcds2-uploader_"+v+"_darwin_all"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -244,14 +258,44 @@ func TestSnapshotHoldsTheRelease(t *testing.T) {
 				t.Errorf("slice %v is a %v, not an executable", a.Cpu, a.Type)
 			}
 		}
-		sort.Strings(cpus)
+		// In this order whichever build finished first (fatorder.go).
 		if strings.Join(cpus, ",") != "CpuAmd64,CpuArm64" {
-			t.Fatalf("slices: %v, want amd64 and arm64", cpus)
+			t.Fatalf("slices: %v, want amd64 then arm64", cpus)
+		}
+	})
+
+	t.Run("fat-order puts the slices back in order", func(t *testing.T) {
+		path := distPath(t, dist, "jcds2-uploader_"+v+"_darwin_all")
+		want := mustRead(t, path)
+		f, err := macho.NewFatFile(bytes.NewReader(want))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var swapped []fatSlice
+		for i := len(f.Arches) - 1; i >= 0; i-- { // as if arm64 had finished first
+			a := f.Arches[i]
+			swapped = append(swapped, fatSlice{uint32(a.Cpu), a.SubCpu, want[a.Offset : a.Offset+a.Size]})
+		}
+		other := filepath.Join(t.TempDir(), "jcds2-uploader")
+		if err := os.WriteFile(other, fatBytes(swapped), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(mustRead(t, other), want) {
+			t.Fatal("the swapped file is the same bytes")
+		}
+		if err := runRelease([]string{"fat-order", other}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(mustRead(t, other), want) {
+			t.Fatal("fat-order did not give back the release's bytes")
+		}
+		if info, err := os.Stat(other); err != nil || info.Mode().Perm() != 0o755 {
+			t.Fatalf("fat-order left %v %v", info, err)
 		}
 	})
 
 	t.Run("version prints version, commit and date", func(t *testing.T) {
-		bin := filepath.Join(dist, "jcds2-uploader_"+v+"_linux_amd64")
+		bin := distPath(t, dist, "jcds2-uploader_"+v+"_linux_amd64")
 		if hostTarget() != "linux/amd64" {
 			t.Skipf("cannot run a linux/amd64 binary on %s", hostTarget())
 		}
@@ -269,7 +313,7 @@ func TestSnapshotHoldsTheRelease(t *testing.T) {
 		for _, plat := range []string{"darwin_all", "linux_amd64", "linux_arm64"} {
 			name := "jcds2-uploader_" + v + "_" + plat
 			got := tarEntries(t, filepath.Join(dist, name+".tar.gz"))
-			if !bytes.Equal(got["jcds2-uploader"], mustRead(t, filepath.Join(dist, name))) {
+			if !bytes.Equal(got["jcds2-uploader"], mustRead(t, distPath(t, dist, name))) {
 				t.Errorf("%s.tar.gz: its jcds2-uploader is not the bare %s", name, name)
 			}
 			for _, doc := range []string{"README.md", "LICENSE", "CHANGELOG.md", "docs/install.md"} {
@@ -283,7 +327,7 @@ func TestSnapshotHoldsTheRelease(t *testing.T) {
 	t.Run("a Homebrew cask for the tap", func(t *testing.T) {
 		cask := string(mustRead(t, filepath.Join(dist, "homebrew", "Casks", "jcds2-uploader.rb")))
 		for _, s := range []string{`version "` + v + `"`, sums["jcds2-uploader_"+v+"_darwin_all.tar.gz"], `binary "jcds2-uploader"`,
-			"/releases/download/v" + v + "/jcds2-uploader_" + v + "_darwin_all.tar.gz"} {
+			"/releases/download/" + meta.Tag + "/jcds2-uploader_#{version}_darwin_all.tar.gz"} {
 			if !strings.Contains(cask, s) {
 				t.Errorf("the cask lacks %q:\n%s", s, cask)
 			}

@@ -89,6 +89,42 @@ type distArtifact struct {
 	Name, Path, Goos, Goarch, Type string
 }
 
+// file is where the artifact is on disk. artifacts.json paths are
+// relative to where GoReleaser ran (dist's parent); a bare binary
+// (archives format "binary") is not copied into dist/ but stays in its
+// build folder under the build's name, so its release name is no path.
+func (a distArtifact) file(dist string) string {
+	if filepath.IsAbs(a.Path) {
+		return a.Path
+	}
+	return filepath.Join(filepath.Dir(dist), a.Path)
+}
+
+// distPaths maps the names of the files a release uploads (those
+// checksums.txt lists) to their paths in dist.
+func distPaths(dist string) (map[string]string, error) {
+	var arts []distArtifact
+	if err := readJSON(filepath.Join(dist, "artifacts.json"), &arts); err != nil {
+		return nil, err
+	}
+	sums, err := readChecksums(filepath.Join(dist, "checksums.txt"))
+	if err != nil {
+		return nil, err
+	}
+	paths := map[string]string{}
+	for _, a := range arts {
+		if _, ok := sums[a.Name]; ok {
+			paths[a.Name] = a.file(dist)
+		}
+	}
+	for name := range sums {
+		if paths[name] == "" {
+			return nil, fmt.Errorf("%s: checksums.txt lists %s, artifacts.json does not", dist, name)
+		}
+	}
+	return paths, nil
+}
+
 // pinDist pins the bare binaries of a GoReleaser dist folder: their
 // SHA-256 (checked against checksums.txt), the version from
 // metadata.json and the manifests of the code that built them (this
@@ -126,11 +162,9 @@ func pinDist(dist, baseURL string) (*Pins, error) {
 			}
 			plat = "darwin"
 		}
-		sum, err := sha256File(filepath.Join(filepath.Dir(dist), a.Path))
+		sum, err := sha256File(a.file(dist))
 		if err != nil {
-			if sum, err = sha256File(a.Path); err != nil {
-				return nil, err
-			}
+			return nil, err
 		}
 		if sums[a.Name] != sum {
 			return nil, fmt.Errorf("%s: SHA-256 %s, but checksums.txt says %q", a.Name, sum, sums[a.Name])
