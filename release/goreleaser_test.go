@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/release/fat"
 )
 
 // goreleaserModule is the GoReleaser tools/go.mod pins; .ci/run installs
@@ -258,39 +260,44 @@ func TestSnapshotHoldsTheRelease(t *testing.T) {
 				t.Errorf("slice %v is a %v, not an executable", a.Cpu, a.Type)
 			}
 		}
-		// In this order whichever build finished first (fatorder.go).
+		// In this order whichever build finished first (release/fat).
 		if strings.Join(cpus, ",") != "CpuAmd64,CpuArm64" {
 			t.Fatalf("slices: %v, want amd64 then arm64", cpus)
 		}
 	})
 
-	t.Run("fat-order puts the slices back in order", func(t *testing.T) {
+	t.Run("fatorder puts the slices back in order", func(t *testing.T) {
 		path := distPath(t, dist, "jcds2-uploader_"+v+"_darwin_all")
 		want := mustRead(t, path)
 		f, err := macho.NewFatFile(bytes.NewReader(want))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var swapped []fatSlice
+		var swapped []fat.Slice
 		for i := len(f.Arches) - 1; i >= 0; i-- { // as if arm64 had finished first
 			a := f.Arches[i]
-			swapped = append(swapped, fatSlice{uint32(a.Cpu), a.SubCpu, want[a.Offset : a.Offset+a.Size]})
+			swapped = append(swapped, fat.Slice{CPU: uint32(a.Cpu), SubCPU: a.SubCpu, Data: want[a.Offset : a.Offset+a.Size]})
 		}
 		other := filepath.Join(t.TempDir(), "jcds2-uploader")
-		if err := os.WriteFile(other, fatBytes(swapped), 0o755); err != nil {
+		if err := os.WriteFile(other, fat.Bytes(swapped), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		if bytes.Equal(mustRead(t, other), want) {
 			t.Fatal("the swapped file is the same bytes")
 		}
-		if err := runRelease([]string{"fat-order", other}); err != nil {
+		// As the universal binary's post hook runs it.
+		cmd := exec.Command("go", "run", "./fatorder", other)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go run ./release/fatorder: %v\n%s", err, out)
+		}
+		if err := fat.Order(other); err != nil { // a second time: nothing to do
 			t.Fatal(err)
 		}
 		if !bytes.Equal(mustRead(t, other), want) {
-			t.Fatal("fat-order did not give back the release's bytes")
+			t.Fatal("fatorder did not give back the release's bytes")
 		}
 		if info, err := os.Stat(other); err != nil || info.Mode().Perm() != 0o755 {
-			t.Fatalf("fat-order left %v %v", info, err)
+			t.Fatalf("fatorder left %v %v", info, err)
 		}
 	})
 

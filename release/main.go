@@ -5,7 +5,6 @@
 //	go run ./release                  # regenerate the shims (after a manifest or template change)
 //	go run ./release pin --dist dist  # pin what `goreleaser release` just published
 //	go run ./release notes --version v1.2.3  # CHANGELOG.md's section: the release notes
-//	go run ./release fat-order PATH   # GoReleaser's universal binary hook (fatorder.go)
 //
 // Pinning happens after publishing because the Mac binary is signed and
 // notarized on the way out, which changes its bytes: the shim must pin the
@@ -46,12 +45,6 @@ func runRelease(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if cmd == "fat-order" {
-		if fs.NArg() != 1 {
-			return fmt.Errorf("fat-order takes one universal binary, got %q", fs.Args())
-		}
-		return fatOrder(fs.Arg(0))
-	}
 	if cmd == "notes" {
 		notes, err := releaseNotes(filepath.Join(*root, "CHANGELOG.md"), *version)
 		if err != nil {
@@ -77,7 +70,7 @@ func runRelease(args []string) error {
 			fmt.Printf("  %-12s %-40s %s\n", a.Platform, a.File, a.SHA256)
 		}
 	default:
-		return fmt.Errorf("unknown command %q: use shim (the default), pin, notes or fat-order", cmd)
+		return fmt.Errorf("unknown command %q: use shim (the default), pin or notes", cmd)
 	}
 	if err := pins.save(pinsPath); err != nil {
 		return err
