@@ -16,6 +16,8 @@ type Names struct {
 	Insecure string
 	// Credentials by method: the inputs (or variables) that hold them.
 	Password, Client, Token string
+	// URL holds the server's address.
+	URL string
 }
 
 // processorNames are AutoPkg's input names.
@@ -30,6 +32,7 @@ var processorNames = Names{
 	Password: "API_USERNAME and API_PASSWORD",
 	Client:   "CLIENT_ID and CLIENT_SECRET",
 	Token:    "BEARER_TOKEN",
+	URL:      "JSS_URL",
 }
 
 // cliNames are the pkg command's flags (credentials come from the
@@ -45,13 +48,19 @@ var cliNames = Names{
 	Password: "--user (or API_USERNAME) and API_PASSWORD",
 	Client:   "--clientid (or CLIENT_ID) and CLIENT_SECRET",
 	Token:    "BEARER_TOKEN",
+	URL:      "--url (or JSS_URL)",
 }
 
 // hint adds the edge's names to an engine error.
 func (n Names) hint(err error) error {
 	var tlsErr *jamf.TLSError
 	var authErr *jamf.AuthError
+	var unreachable *jamf.UnreachableError
 	switch {
+	case errors.As(err, &unreachable):
+		// Before the credentials: a server that cannot be reached says
+		// nothing about them, even when the token request found out.
+		return fmt.Errorf("%s: %w", n.URL, unreachable)
 	case errors.As(err, &tlsErr):
 		return fmt.Errorf("%w (to skip the check for a server you trust, set %s)", err, n.Insecure)
 	case errors.As(err, &authErr):

@@ -252,7 +252,7 @@ class JCDS2PackageUploader(Processor):
         "JAMF_CLI_PROFILE": {
             "required": False,
             "default": "",
-            "description": "Accepted, not used: jamf-cli profiles are not read; give JSS_URL and credentials instead.",
+            "description": "Accepted, not used: jamf-cli profiles are not read; give JSS_URL and credentials instead, from AutoPkg's preferences, the environment or the login keychain.",
         },
         "PLATFORM_API_REGION": {
             "required": False,
@@ -357,7 +357,7 @@ class JCDS2PackageUploader(Processor):
         "jcds_mode": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: the old JCDS GUI mode is gone; the JCDS 2.0 route is used when the server has it.",
+            "description": "Accepted for old recipes: the JCDS GUI upload it named no longer exists, so True leaves the route to the automatic choice (JCDS 2.0 when the server has it, the packages upload otherwise), as JamfPackageUploader ignores it.",
         },
         "jcds2_mode": {
             "required": False,
@@ -391,7 +391,7 @@ class JCDS2PackageUploader(Processor):
         "sleep": {
             "required": False,
             "default": "0",
-            "description": "Floor, in seconds, of the wait between retries (the reference's meaning).",
+            "description": "Floor, in seconds, of the wait between retries (JamfPackageUploader's meaning).",
         },
         "max_tries": {
             "required": False,
@@ -401,7 +401,7 @@ class JCDS2PackageUploader(Processor):
         "md5": {
             "required": False,
             "default": "False",
-            "description": "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike the reference where any non-empty value enabled it.",
+            "description": "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike JamfPackageUploader, where any non-empty value enabled it.",
         },
         "insecure_mode": {
             "required": False,
@@ -410,7 +410,7 @@ class JCDS2PackageUploader(Processor):
         },
         "custom_curl_opts": {
             "required": False,
-            "description": "Accepted, not used: no curl is run; timeouts and retries are built in.",
+            "description": "Accepted, not used: no curl is run; timeouts, retries and proxies (HTTPS_PROXY) are built in, or set with jcds2_timeout and max_tries.",
         },
         "dry_run": {
             "required": False,
@@ -425,7 +425,7 @@ class JCDS2PackageUploader(Processor):
         "skip_if": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: NSPredicate evaluation is not available; use StopProcessingIf before this step.",
+            "description": "Accepted, not used: NSPredicate evaluation is not available; put a StopProcessingIf step with the same predicate before this step.",
         },
         "jcds2_s3_endpoint": {
             "required": False,
