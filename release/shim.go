@@ -23,10 +23,10 @@ type spec struct {
 	Manifest       func() processor.Manifest
 }
 
-// processors are rendered from the same template, one shim each. The
-// lifecycle work (#20) adds JCDS2PackageCleaner here: one more entry.
+// processors are rendered from the same template, one shim each.
 var processors = []spec{
 	{Class: processor.Name, Command: "process", Manifest: processor.GetManifest},
+	{Class: processor.CleanerName, Command: "clean", Manifest: processor.GetCleanerManifest},
 }
 
 // writeShims renders every processor's shim into dir for pins and
