@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -74,7 +73,7 @@ func (r *run) undoUpload(ctx context.Context, cause error) error {
 		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
 	}
 	f := findFile(r.req.PkgName, files)
-	if f == nil || !strings.EqualFold(f.MD5, r.local.MD5) {
+	if f == nil || !SameHash(f.MD5, r.local.MD5) {
 		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
 	}
 	if err := r.c.DeleteJCDS(cleanup, r.req.PkgName); err != nil {

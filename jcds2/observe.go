@@ -45,9 +45,9 @@ func (r *record) ready() bool {
 func (r *record) describes(h Hashes) bool {
 	switch strings.ToUpper(r.hashType) {
 	case "SHA3_512":
-		return h.SHA3 != "" && strings.EqualFold(r.hashValue, h.SHA3)
+		return SameHash(h.SHA3, r.hashValue)
 	case "MD5":
-		return h.MD5 != "" && strings.EqualFold(r.hashValue, h.MD5)
+		return SameHash(h.MD5, r.hashValue)
 	}
 	return false
 }
@@ -92,7 +92,7 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 		if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && strings.EqualFold(rec.hashType, "SHA3_512")); err != nil {
 			return nil, err
 		}
-		if w.file != nil && strings.EqualFold(w.file.MD5, r.local.MD5) && len(w.file.SHA3) == 128 && r.local.SHA3 == "" {
+		if w.file != nil && SameHash(w.file.MD5, r.local.MD5) && len(w.file.SHA3) == 128 && r.local.SHA3 == "" {
 			// JCDS hashed these very bytes.
 			r.local.learn(Hashes{SHA3: w.file.SHA3})
 		}

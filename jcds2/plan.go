@@ -149,7 +149,7 @@ func planJCDS(w *world, req *Request, p *Plan) {
 		} else if rec != nil {
 			p.note("Package record %s exists but JCDS holds no %s (an earlier run did not finish, or the file was removed): uploading it", rec.id, name)
 		}
-	case strings.EqualFold(f.MD5, w.local.MD5):
+	case SameHash(f.MD5, w.local.MD5):
 		p.info("%s is already on JCDS with the same bytes (md5 %s): nothing to upload", name, w.local.MD5)
 	case f.MD5 == "" && f.Length == w.local.size && !req.Replace:
 		p.Unhashed = true
@@ -169,7 +169,7 @@ func planJCDS(w *world, req *Request, p *Plan) {
 	if upload {
 		p.add(action{kind: actUpload, name: name})
 	}
-	holdsOurs := upload || f != nil && strings.EqualFold(f.MD5, w.local.MD5)
+	holdsOurs := upload || f != nil && SameHash(f.MD5, w.local.MD5)
 	if a, ok := recordWrite(w, req, upload, holdsOurs, p); ok {
 		a.kind, a.setHash = actWriteRecordAfter, holdsOurs
 		p.add(a)
@@ -179,7 +179,7 @@ func planJCDS(w *world, req *Request, p *Plan) {
 	// policy can reach it, and the converged state has no duplicate, so
 	// it goes. A file with other bytes is not ours and is never touched.
 	for _, d := range w.dups {
-		ours := w.local.MD5 != "" && strings.EqualFold(d.MD5, w.local.MD5) || f != nil && strings.EqualFold(d.MD5, f.MD5)
+		ours := SameHash(d.MD5, w.local.MD5) || f != nil && SameHash(d.MD5, f.MD5)
 		if !ours {
 			p.info("JCDS also holds %s, which no record names and which holds other bytes: left alone", d.FileName)
 			continue

@@ -151,6 +151,15 @@ func TestPlanTable(t *testing.T) {
 		{J, "ok", "unhashed", "", "?"},
 		{J, "ok", "unhashed", "r", "D U Wmh F V"},
 		{J, "case", "none", "r", "U Wmh F V"},
+		// A Name_1 copy that no record names goes only when its bytes are
+		// known to be ours (or the file's): two unknown hashes are not
+		// the same bytes.
+		// file "F+C": the file is F and a Name_1 copy is C.
+		{J, "ok", "same+same", "", "X:Firefox-120_1.pkg F V"},
+		{J, "ok", "same+other", "", ""},
+		{J, "ok", "unhashed+unhashed", "", "?"},
+		{J, "ok", "same+unhashed", "", ""},
+		{J, "ok", "other+other", "", "!X:Firefox-120_1.pkg F"}, // a copy of the file there, whoever's it is
 
 		// Packages route: the record is the only view of the file.
 		{P, "none", "none", "", "C U F V"},
@@ -198,7 +207,13 @@ func TestPlanTable(t *testing.T) {
 			HashUnknown: strings.Contains(c.flags, "u")}
 		w := &world{route: c.route, rec: rec(c.rec), local: &localFile{size: 1 << 20, Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}}}
 		if c.route == RouteJCDS2 {
-			w.file = file(c.file)
+			f, dup, _ := strings.Cut(c.file, "+")
+			w.file = file(f)
+			if dup != "" {
+				d := *file(dup)
+				d.FileName = "Firefox-120_1.pkg"
+				w.dups = []jamf.FileData{d}
+			}
 		}
 		got := summary(plan(w, req))
 		if got != c.want {

@@ -3,7 +3,6 @@ package jcds2
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/classicxml"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
@@ -12,7 +11,7 @@ import (
 // writeRecord creates or updates the package record as a says. A
 // conflict on create means another run got there first: look again.
 func (r *run) writeRecord(ctx context.Context, w *world, a action) error {
-	if a.setHash && !r.fileVerified && (w.file == nil || !strings.EqualFold(w.file.MD5, r.local.MD5)) {
+	if a.setHash && !r.fileVerified && (w.file == nil || !SameHash(w.file.MD5, r.local.MD5)) {
 		a.setHash = false // the distribution point has not shown our bytes
 	}
 	if !r.v.ModernPackages() {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -94,13 +93,13 @@ func (r *run) awaitFile(ctx context.Context, w *world) error {
 			return false
 		}
 		f := findFile(name, files)
-		if f == nil || !strings.EqualFold(f.MD5, want) {
+		if f == nil || !SameHash(f.MD5, want) {
 			return false
 		}
 		got = f
 		var ours []jamf.FileData
 		for _, d := range duplicatesOf(name, files) {
-			if strings.EqualFold(d.MD5, want) && !w.listed[d.FileName] {
+			if SameHash(d.MD5, want) && !w.listed[d.FileName] {
 				ours = append(ours, d) // born during this run, with our bytes
 			}
 		}
@@ -153,7 +152,7 @@ func (r *run) awaitEarlier(ctx context.Context, w *world) bool {
 		return false
 	}
 	w.file = got
-	if err := r.local.ensure(r.log, true, false); err != nil || !strings.EqualFold(got.MD5, r.local.MD5) {
+	if err := r.local.ensure(r.log, true, false); err != nil || !SameHash(got.MD5, r.local.MD5) {
 		r.log.Logf(0, "JCDS now lists %s with other bytes than the local package; not uploading over it: run again to decide", r.req.PkgName)
 		return true
 	}

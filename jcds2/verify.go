@@ -2,7 +2,6 @@ package jcds2
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
@@ -28,7 +27,7 @@ func (r *run) verifyReady(ctx context.Context, w *world) {
 	if !r.v.ModernPackages() {
 		// The Classic API shows no status or size; the JCDS listing
 		// already verified the bytes.
-		r.res.Verified = r.fileVerified || w.file != nil && strings.EqualFold(w.file.MD5, r.local.MD5)
+		r.res.Verified = r.fileVerified || w.file != nil && SameHash(w.file.MD5, r.local.MD5)
 		return
 	}
 	lastRefresh, lastCheck := time.Now(), time.Time{}
