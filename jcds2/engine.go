@@ -31,8 +31,8 @@ type run struct {
 	local *localFile
 	res   *Result
 
-	forced    Route // the route after a JCDS refusal
-	forcedWhy string
+	route     RouteFacts // what the route rule needs, as learned so far
+	announced bool       // the switch to the packages route was logged
 
 	categoryID  string
 	catResolved bool

@@ -17,19 +17,6 @@ func (e *NoDistributionPointError) Error() string {
 	return fmt.Sprintf("%s has no cloud distribution point (cdnType NONE): configure one in Jamf Pro (Settings > Server > Cloud distribution point) or upload to a file share distribution point", e.URL)
 }
 
-// JCDSPrivilegeError: JCDS 2.0 was asked for, and the role may not use it.
-type JCDSPrivilegeError struct {
-	Err  error
-	Mode string // how the user asked for JCDS (the input or flag name)
-}
-
-func (e *JCDSPrivilegeError) Error() string {
-	return fmt.Sprintf("%s asks for JCDS 2.0, but %v: give the API role the %q, %q and %q privileges, or leave the route to the uploader (it then uses the packages upload)",
-		e.Mode, e.Err, jamf.PrivReadJCDS, jamf.PrivCreateJCDS, jamf.PrivDeleteJCDS)
-}
-
-func (e *JCDSPrivilegeError) Unwrap() error { return e.Err }
-
 // ChangedError: the package changed while it was read or uploaded, so
 // what was sent is not a file that ever existed as a whole.
 type ChangedError struct {

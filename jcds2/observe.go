@@ -59,7 +59,8 @@ func fileHashes(f *jamf.FileData) Hashes { return Hashes{MD5: f.MD5, SHA3: f.SHA
 // and at the local file's hashes when there is something to compare.
 func (r *run) observe(ctx context.Context) (*world, error) {
 	w := &world{version: r.v, local: r.local}
-	if err := r.chooseRoute(ctx, w); err != nil {
+	files, err := r.chooseRoute(ctx, w)
+	if err != nil {
 		return nil, err
 	}
 	rec, err := r.findRecord(ctx)
@@ -68,10 +69,6 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 	}
 	w.rec = rec
 	if w.route == RouteJCDS2 {
-		files, err := r.c.ListJCDS(ctx)
-		if err != nil {
-			return nil, r.jcdsFailure(ctx, err)
-		}
 		w.file = findFile(r.req.PkgName, files)
 		w.listed = make(map[string]bool, len(files))
 		for _, f := range files {
@@ -100,80 +97,70 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 	return w, nil
 }
 
-// chooseRoute picks the upload route. Auto: JCDS 2.0 when the cloud
-// distribution point is Jamf Cloud (cdnType, else JamfSync's probe) and
-// the role may use it; otherwise the packages upload. A JCDS 403 or 404
-// switches to the packages route at once (jcdsFailure).
-func (r *run) chooseRoute(ctx context.Context, w *world) error {
+// chooseRoute learns what the route rule (DecideRoute, route.go) needs,
+// and follows it. The JCDS listing is the detection (one request the
+// run needs anyway, and the file list on that route); cdnType is read
+// only on the way to the packages route. A refusal met in an earlier
+// round (r.route.Refused) stays a fact for the rest of the run.
+func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error) {
 	if r.req.RecordOnly {
 		w.route, w.why = RouteElsewhere, "the package is on the distribution points the inputs name"
-		return nil
+		return nil, nil
 	}
-	if r.forced != 0 {
-		w.route, w.why = r.forced, r.forcedWhy
-		return nil
+	f := &r.route
+	f.Asked, f.Modern, f.Version, f.URL = r.req.Route, r.v.ModernPackages(), r.v.Raw, r.c.URL()
+	var files []jamf.FileData
+	f.JCDS = nil
+	if f.Asked != RoutePackages && f.Refused == nil {
+		files, f.JCDS = r.c.ListJCDS(ctx)
 	}
-	modern := r.v.ModernPackages()
-	if r.req.Route == RoutePackages {
-		if !modern {
-			return fmt.Errorf("Jamf Pro %s is older than 11.5 and has no packages upload endpoint: upgrade Jamf Pro, or let the route be chosen (JCDS 2.0)", r.v.Raw)
+	d := DecideRoute(*f)
+	if d.NeedCDN {
+		f.CDN, f.CDNErr = r.c.CDNType(ctx)
+		f.CDNRead = true
+		if f.CDNErr != nil && jamf.IsStatus(f.CDNErr, 403, 404) {
+			r.log.Logf(2, "Could not read the cloud distribution point (%v); going on", f.CDNErr)
 		}
-		w.route, w.why = RoutePackages, "asked for"
-		return r.cdnAllowsUpload(ctx)
+		d = DecideRoute(*f)
 	}
-	// Auto and JCDS: the JCDS listing is the detection (one request the
-	// run needs anyway); cdnType is asked only when it refuses.
-	w.route, w.why = RouteJCDS2, "Jamf Cloud distribution point"
-	if r.req.Route == RouteJCDS2 {
+	if d.Err != nil {
+		return nil, d.Err
+	}
+	w.route = d.Route
+	switch d.Reason {
+	case ReasonAsked:
 		w.why = "asked for"
+	case ReasonJCDSAnswers:
+		w.why = "Jamf Cloud distribution point"
+		if f.Asked == RouteJCDS2 {
+			w.why = "asked for"
+		}
+	case ReasonJCDSRefused:
+		w.why = Lacked(d.Refusal, f.CDN)
+		if !r.announced {
+			// One line, at every verbosity: the run goes on, on the
+			// supported route.
+			r.announced = true
+			if f.Asked == RouteJCDS2 {
+				r.log.Logf(0, "JCDS 2.0 was asked for, but %s: using the packages upload route instead", w.why)
+			} else {
+				r.log.Logf(0, "Using the packages upload route: %s", w.why)
+			}
+		}
 	}
-	return nil
+	return files, nil
 }
 
-// cdnAllowsUpload refuses a server without a cloud distribution point
-// before anything is written (jamfplatform provider, SDK v2).
-func (r *run) cdnAllowsUpload(ctx context.Context) error {
-	cdn, err := r.c.CDNType(ctx)
-	switch {
-	case err == nil && cdn == "NONE":
-		return &NoDistributionPointError{URL: r.c.URL()}
-	case err != nil && !jamf.IsStatus(err, 403, 404):
-		return err
-	case err != nil:
-		r.log.Logf(2, "Could not read the cloud distribution point (%v); going on", err)
-	}
-	return nil
-}
-
-// jcdsFailure handles an error from a JCDS endpoint: in auto mode on a
-// server with the packages route, "no JCDS for this role or server"
-// switches route; otherwise it is the run's error.
-func (r *run) jcdsFailure(ctx context.Context, err error) error {
+// refused records a JCDS endpoint's refusal met while applying (the
+// upload credentials): the route rule then decides again, next round.
+// Other errors are the run's.
+func (r *run) refused(err error) error {
 	var nj *jamf.NoJCDSError
 	if !errors.As(err, &nj) {
 		return err
 	}
-	if r.req.Route == RouteAuto && r.v.ModernPackages() {
-		if err := r.cdnAllowsUpload(ctx); err != nil {
-			return err
-		}
-		why := "JCDS 2.0 is not available here"
-		if nj.Privilege != "" {
-			why = fmt.Sprintf("the account lacks the %q privilege", nj.Privilege)
-		} else if nj.Status == 404 {
-			why = "the JCDS endpoints are gone (404)"
-		}
-		r.log.Logf(0, "Using the packages upload route: %s", why)
-		r.forced, r.forcedWhy = RoutePackages, why
-		return errReobserve
-	}
-	if nj.Privilege != "" {
-		return &JCDSPrivilegeError{Err: err, Mode: r.req.name(SetJCDSMode)}
-	}
-	if r.req.Route == RouteJCDS2 {
-		return fmt.Errorf("%s asks for JCDS 2.0, but %s has none (%v): set %s instead, or leave the route to the uploader", r.req.name(SetJCDSMode), r.c.URL(), err, r.req.name(SetPackagesMode))
-	}
-	return fmt.Errorf("Jamf Pro %s has no JCDS 2.0 and is older than 11.5, so it has no packages upload endpoint: upgrade Jamf Pro or upload by hand (%v)", r.v.Raw, err)
+	r.route.Refused = nj
+	return errReobserve
 }
 
 // errReobserve makes the reconciler look again (the route changed, or

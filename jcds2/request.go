@@ -16,7 +16,9 @@ type Route int
 const (
 	// RouteAuto uses JCDS 2.0 when the server has it, the packages upload otherwise.
 	RouteAuto Route = iota
-	// RouteJCDS2 uploads straight to S3 with credentials from /api/v1/jcds/files.
+	// RouteJCDS2 uploads straight to S3 with credentials from
+	// /api/v1/jcds/files. Asked for, it is a preference: where JCDS
+	// refuses, the packages route is taken (DecideRoute).
 	RouteJCDS2
 	// RoutePackages uploads through POST /api/v1/packages/{id}/upload.
 	RoutePackages
@@ -50,9 +52,6 @@ const (
 	SetReplace Setting = iota
 	SetReplaceMetadata
 	SetSkipMetadata
-	SetRoute
-	SetJCDSMode
-	SetPackagesMode
 	SetRemoveDuplicates
 	SetVerifyTimeout
 	SetCategory
@@ -60,7 +59,6 @@ const (
 
 var defaultNames = map[Setting]string{
 	SetReplace: "replace_pkg", SetReplaceMetadata: "replace_pkg_metadata", SetSkipMetadata: "skip_metadata_upload",
-	SetRoute: "the upload route", SetJCDSMode: "jcds2_mode", SetPackagesMode: "pkg_api_mode",
 	SetRemoveDuplicates: "jcds2_remove_duplicates", SetVerifyTimeout: "jcds2_verify_timeout", SetCategory: "pkg_category",
 }
 

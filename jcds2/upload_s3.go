@@ -17,7 +17,7 @@ import (
 func (r *run) uploadS3(ctx context.Context) error {
 	cr, err := r.c.NewJCDSUpload(ctx)
 	if err != nil {
-		return r.jcdsFailure(ctx, err)
+		return r.refused(err)
 	}
 	l := r.local
 	var acked atomic.Int64

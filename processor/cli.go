@@ -84,7 +84,7 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 		{"skip-metadata-upload", "skip_metadata_upload", "do not update an existing record"},
 		{"md5", "md5", "record the hash as MD5"},
 		{"api", "pkg_api_mode", "use the packages upload route"},
-		{"jcds2", "jcds2_mode", "use the JCDS 2.0 route"},
+		{"jcds2", "jcds2_mode", "prefer the JCDS 2.0 route (the packages route where JCDS refuses)"},
 		{"recalculate", "recalculate", "refresh the whole distribution point inventory"},
 		{"dry-run", "dry_run", "look up and print the plan, change nothing"},
 		{"insecure", "insecure_mode", "do not verify TLS certificates"},

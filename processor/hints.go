@@ -22,8 +22,7 @@ type Names struct {
 var processorNames = Names{
 	Settings: map[jcds2.Setting]string{
 		jcds2.SetReplace: "replace_pkg", jcds2.SetReplaceMetadata: "replace_pkg_metadata",
-		jcds2.SetSkipMetadata: "skip_metadata_upload", jcds2.SetJCDSMode: "jcds2_mode",
-		jcds2.SetPackagesMode: "pkg_api_mode", jcds2.SetRemoveDuplicates: "jcds2_remove_duplicates",
+		jcds2.SetSkipMetadata: "skip_metadata_upload", jcds2.SetRemoveDuplicates: "jcds2_remove_duplicates",
 		jcds2.SetVerifyTimeout: "jcds2_verify_timeout", jcds2.SetCategory: "pkg_category",
 	},
 	Insecure: "insecure_mode",
@@ -37,8 +36,7 @@ var processorNames = Names{
 var cliNames = Names{
 	Settings: map[jcds2.Setting]string{
 		jcds2.SetReplace: "--replace", jcds2.SetReplaceMetadata: "--replace-pkg-metadata",
-		jcds2.SetSkipMetadata: "--skip-metadata-upload", jcds2.SetJCDSMode: "--jcds2",
-		jcds2.SetPackagesMode: "--api", jcds2.SetRemoveDuplicates: "--key jcds2_remove_duplicates=True",
+		jcds2.SetSkipMetadata: "--skip-metadata-upload", jcds2.SetRemoveDuplicates: "--key jcds2_remove_duplicates=True",
 		jcds2.SetVerifyTimeout: "--key jcds2_verify_timeout=N", jcds2.SetCategory: "--category",
 	},
 	Insecure: "--insecure",
