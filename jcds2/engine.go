@@ -41,6 +41,7 @@ type run struct {
 	sentMD5      string // the MD5 of the bytes this run uploaded
 	uploadedNew  bool   // this run put a file where none was (JCDS)
 	fileVerified bool   // the distribution point lists them
+	lostTo       string // the MD5 of another run's upload that took the name from ours
 }
 
 // maxRounds bounds the reconciler: a round that meets another run's
@@ -107,7 +108,7 @@ func (r *run) reconcile(ctx context.Context) error {
 		}
 		p := plan(w, r.req)
 		for _, n := range p.Notes {
-			r.log.Logf(n.Level, "%s", n.Text)
+			r.log.Note(n)
 		}
 		if r.req.DryRun {
 			r.res.Plan, r.res.Status = p.Describe(r.req, w), "dry run"
@@ -150,6 +151,8 @@ func (r *run) status(p *Plan) string {
 		return "metadata updated"
 	case res.MetadataUpdated:
 		return "metadata updated, not yet verified"
+	case p.Lost:
+		return "unchanged (another run's upload of other bytes won)"
 	case p.Diverged:
 		return "unchanged (the server holds other bytes)"
 	case p.Unhashed:
@@ -191,7 +194,7 @@ func (r *run) resolveCategory(ctx context.Context) (string, error) {
 	}
 	var nf *jamf.CategoryNotFoundError
 	if errors.As(err, &nf) {
-		return "", &CategoryError{Err: nf, Setting: r.req.name(SetCategory)}
+		return "", &CategoryError{Err: nf}
 	}
 	if err != nil {
 		return "", err

@@ -46,13 +46,13 @@ func (e *InterruptedError) Error() string {
 	return fmt.Sprintf("interrupted while %s: %s", e.Step, e.Left)
 }
 
-// CategoryError: the category the package asks for does not exist.
+// CategoryError: the category the package asks for does not exist. The
+// edge names the setting that asked for it.
 type CategoryError struct {
-	Err     *jamf.CategoryNotFoundError
-	Setting string
+	Err *jamf.CategoryNotFoundError
 }
 
-func (e *CategoryError) Error() string { return e.Setting + ": " + e.Err.Error() }
+func (e *CategoryError) Error() string { return e.Err.Error() }
 func (e *CategoryError) Unwrap() error { return e.Err }
 
 func hashWord(h string) string { return strings.ToLower(strings.ReplaceAll(h, "_", "-")) }

@@ -20,6 +20,7 @@ type world struct {
 	file    *jamf.FileData  // the JCDS file named pkg_name (JCDS route)
 	dups    []jamf.FileData // Name_N.pkg files no record names (JCDS route)
 	listed  map[string]bool // every JCDS file name seen when observing
+	lostTo  string          // MD5 of another run's upload that won the name over this run's
 	local   *localFile
 }
 
@@ -58,7 +59,7 @@ func fileHashes(f *jamf.FileData) Hashes { return Hashes{MD5: f.MD5, SHA3: f.SHA
 // observe looks at the server: version, route, record, file, duplicates;
 // and at the local file's hashes when there is something to compare.
 func (r *run) observe(ctx context.Context) (*world, error) {
-	w := &world{version: r.v, local: r.local}
+	w := &world{version: r.v, local: r.local, lostTo: r.lostTo}
 	files, err := r.chooseRoute(ctx, w)
 	if err != nil {
 		return nil, err

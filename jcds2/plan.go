@@ -41,9 +41,14 @@ type action struct {
 type Plan struct {
 	actions []action
 	Notes   []Note // lines for the log: why, and what was left alone
-	// Diverged: the server holds other bytes and replace_pkg is not set,
+	// Diverged: the server holds other bytes and Request.Replace is off,
 	// so the converged state cannot be reached by this run.
 	Diverged bool
+	// Lost: during this run another run's upload of other bytes took the
+	// name from ours; Request.Replace allowed replacing what was there when
+	// the run began, not a concurrent run's result: this run converges on
+	// the winner and writes nothing.
+	Lost bool
 	// Unhashed: Jamf Pro lists the file READY but computed no hash for
 	// it (it does not for very large packages: jamf-upload #399, jamf-cli's
 	// "unverified"): re-sending gigabytes every run would not change that.
@@ -55,18 +60,42 @@ func (p *Plan) Empty() bool { return len(p.actions) == 0 }
 
 func (p *Plan) add(a action) { p.actions = append(p.actions, a) }
 
-// Note is a line for the log at a verbosity level.
+// Note is a line for the log at a verbosity level. Text states what
+// was found and done in the engine's words; Hint, when set, is what the
+// edge adds in the words of its own inputs or flags.
 type Note struct {
 	Level int
 	Text  string
+	Hint  Hint
+}
+
+// Hint is why the engine acted as it did, or what the user could change,
+// as a value: the edge (processor, the pkg command) renders it.
+type Hint int
+
+const (
+	NoHint Hint = iota
+	// NeedsReplace: the run left other bytes alone; allowing replacement
+	// would upload the local package.
+	NeedsReplace
+	// ReplaceAllowed: other bytes are replaced because replacement was
+	// allowed.
+	ReplaceAllowed
+	// MetadataSkipped: metadata updates are off, so the record is left
+	// as it is (or only its hash corrected).
+	MetadataSkipped
+)
+
+func (p *Plan) hint(h Hint, format string, args ...any) {
+	p.Notes = append(p.Notes, Note{0, fmt.Sprintf(format, args...), h})
 }
 
 func (p *Plan) note(format string, args ...any) {
-	p.Notes = append(p.Notes, Note{0, fmt.Sprintf(format, args...)})
+	p.Notes = append(p.Notes, Note{0, fmt.Sprintf(format, args...), NoHint})
 }
 
 func (p *Plan) info(format string, args ...any) {
-	p.Notes = append(p.Notes, Note{1, fmt.Sprintf(format, args...)})
+	p.Notes = append(p.Notes, Note{1, fmt.Sprintf(format, args...), NoHint})
 }
 
 func (p *Plan) has(k actionKind) bool {
@@ -137,6 +166,11 @@ func short(h string) string {
 func planJCDS(w *world, req *Request, p *Plan) {
 	name, rec, f := req.PkgName, w.rec, w.file
 	upload := false
+	if f != nil && SameHash(f.MD5, w.lostTo) && !SameHash(f.MD5, w.local.MD5) {
+		p.Lost, p.Diverged = true, true
+		p.note("%s on JCDS holds another run's upload (md5 %s), which won over this run's: leaving it, and its record, to that run", name, f.MD5)
+		return
+	}
 	switch {
 	case f == nil:
 		upload = true
@@ -153,18 +187,18 @@ func planJCDS(w *world, req *Request, p *Plan) {
 		p.info("%s is already on JCDS with the same bytes (md5 %s): nothing to upload", name, w.local.MD5)
 	case f.MD5 == "" && f.Length == w.local.size && !req.Replace:
 		p.Unhashed = true
-		p.note("%s is on JCDS with the local package's size but JCDS computed no hash for it, as it does not for very large packages: not uploading it again, and not verified. Set %s to True to upload anyway.", name, req.name(SetReplace))
-	case rec == nil || req.Replace:
-		why := req.name(SetReplace) + " is True"
-		if rec == nil {
-			why = "no package record names it"
-		}
-		p.note("%s on JCDS holds other bytes and %s: replacing it", name, why)
+		p.hint(NeedsReplace, "%s is on JCDS with the local package's size but JCDS computed no hash for it, as it does not for very large packages: not uploading it again, and not verified.", name)
+	case rec == nil:
+		p.note("%s on JCDS holds other bytes and no package record names it: replacing it", name)
+		p.add(action{kind: actDeleteStale, name: name})
+		upload = true
+	case req.Replace:
+		p.hint(ReplaceAllowed, "%s on JCDS holds other bytes: replacing it", name)
 		p.add(action{kind: actDeleteStale, name: name})
 		upload = true
 	default:
 		p.Diverged = true
-		p.note("%s on JCDS holds other bytes than the local package; not replacing them. Set %s to True to upload it.", name, req.name(SetReplace))
+		p.hint(NeedsReplace, "%s on JCDS holds other bytes than the local package; not replacing them.", name)
 	}
 	if upload {
 		p.add(action{kind: actUpload, name: name})
@@ -197,7 +231,7 @@ func planPackages(w *world, req *Request, p *Plan) {
 		upload = true
 	case rec.hashValue == "" && rec.ready() && !req.Replace && rec.fileName == req.PkgName:
 		p.Unhashed = true
-		p.note("Package record %s is READY (%s) but Jamf Pro computed no hash for its file, as it does not for very large packages: not uploading it again, and not verified. Set %s to True to upload anyway.", rec.id, rec.size, req.name(SetReplace))
+		p.hint(NeedsReplace, "Package record %s is READY (%s) but Jamf Pro computed no hash for its file, as it does not for very large packages: not uploading it again, and not verified.", rec.id, rec.size)
 	case rec.hashValue == "":
 		p.note("Package record %s has no file hash (its file is missing or was never processed): uploading %s", rec.id, req.PkgName)
 		upload = true
@@ -207,14 +241,14 @@ func planPackages(w *world, req *Request, p *Plan) {
 	case rec.describes(w.local.Hashes):
 		p.info("Package record %s already holds these bytes (%s): nothing to upload", rec.id, hashWord(rec.hashType))
 	case req.Replace:
-		p.note("Package record %s holds other bytes and %s is True: replacing the file", rec.id, req.name(SetReplace))
+		p.hint(ReplaceAllowed, "Package record %s holds other bytes: replacing the file", rec.id)
 		upload = true
 	case !rec.describes(w.local.Hashes) && !knownHash(rec.hashType):
 		p.Diverged = true
-		p.note("Package record %s has a %s hash that cannot be compared; set %s to True to upload anyway", rec.id, rec.hashType, req.name(SetReplace))
+		p.hint(NeedsReplace, "Package record %s has a %s hash that cannot be compared.", rec.id, rec.hashType)
 	case !rec.describes(w.local.Hashes):
 		p.Diverged = true
-		p.note("Package record %s holds other bytes than the local package; not replacing them. Set %s to True to upload.", rec.id, req.name(SetReplace))
+		p.hint(NeedsReplace, "Package record %s holds other bytes than the local package; not replacing them.", rec.id)
 	}
 	if a, ok := recordWrite(w, req, upload, false, p); ok {
 		a.kind, a.clearHash = actWriteRecord, upload && rec != nil
@@ -232,9 +266,9 @@ func knownHash(t string) bool {
 
 // recordWrite decides the record write. A record is created when none
 // exists; written when the file changes or the metadata is asked for
-// (not with skip_metadata_upload); and, on the JCDS route, when its hash
+// (not with Request.SkipMetadata); and, on the JCDS route, when its hash
 // does not describe the bytes the distribution point now holds. With
-// skip_metadata_upload the refresh alone makes the hash true; where no
+// SkipMetadata the refresh alone makes the hash true; where no
 // refresh can (file shares only), the hash alone is written: no flag
 // allows a record whose hash lies.
 func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (action, bool) {
@@ -243,12 +277,12 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 		return action{create: true, metadata: true, why: "no record names " + req.PkgName}, true
 	}
 	if req.SkipMetadata && w.route == RouteElsewhere && !req.Refresh && !rec.describes(w.local.Hashes) {
-		p.note("Package record %s has a hash that does not describe the file on the distribution points: correcting the hash only (%s is set)", rec.id, req.name(SetSkipMetadata))
+		p.hint(MetadataSkipped, "Package record %s has a hash that does not describe the file on the distribution points: correcting the hash only", rec.id)
 		return action{why: "hash"}, true
 	}
 	if req.SkipMetadata {
 		if upload && rec.fileName != req.PkgName {
-			p.note("WARNING: record %s names file %s, not %s, and %s is set: the record will not point at the upload", rec.id, rec.fileName, req.PkgName, req.name(SetSkipMetadata))
+			p.hint(MetadataSkipped, "WARNING: record %s names file %s, not %s: the record will not point at the upload", rec.id, rec.fileName, req.PkgName)
 		}
 		return action{}, false
 	}

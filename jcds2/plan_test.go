@@ -111,7 +111,7 @@ func TestPlanTable(t *testing.T) {
 	type cell struct {
 		route       Route
 		rec, file   string
-		flags, want string // flags: r replace, m replace metadata, s skip metadata; c file changed, f refresh, u hash unknown (RecordOnly)
+		flags, want string // flags: r replace, m replace metadata, s skip metadata; l lost to the file's bytes; c file changed, f refresh, u hash unknown (RecordOnly)
 	}
 	J, P, E := RouteJCDS2, RoutePackages, RouteElsewhere
 	cells := []cell{
@@ -151,6 +151,11 @@ func TestPlanTable(t *testing.T) {
 		{J, "ok", "unhashed", "", "?"},
 		{J, "ok", "unhashed", "r", "D U Wmh F V"},
 		{J, "case", "none", "r", "U Wmh F V"},
+		// Another run's upload took the name from this run's (l): replace_pkg
+		// or not, no record for it, the winner's bytes are left alone.
+		{J, "ok", "other", "rl", "!F"},
+		{J, "none", "other", "rl", "!"},
+		{J, "ok", "same", "rl", ""},
 		// A Name_1 copy that no record names goes only when its bytes are
 		// known to be ours (or the file's): two unknown hashes are not
 		// the same bytes.
@@ -206,6 +211,9 @@ func TestPlanTable(t *testing.T) {
 			RecordOnly: c.route == RouteElsewhere, FileChanged: strings.Contains(c.flags, "c"), Refresh: strings.Contains(c.flags, "f"),
 			HashUnknown: strings.Contains(c.flags, "u")}
 		w := &world{route: c.route, rec: rec(c.rec), local: &localFile{size: 1 << 20, Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}}}
+		if strings.Contains(c.flags, "l") {
+			w.lostTo = otherMD5
+		}
 		if c.route == RouteJCDS2 {
 			f, dup, _ := strings.Cut(c.file, "+")
 			w.file = file(f)
@@ -247,16 +255,25 @@ func TestPlanDuplicates(t *testing.T) {
 	}
 }
 
-// The names a user sees are the edge's.
-func TestPlanNamesComeFromTheEdge(t *testing.T) {
+// The engine's notes name no setting: what the user could change is a
+// typed Hint, which the edge says in its own words.
+func TestPlanNotesCarryHintsNotNames(t *testing.T) {
 	w := &world{route: RoutePackages, rec: rec("stale"), local: &localFile{Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}}}
-	p := plan(w, &Request{PkgName: name, DisplayName: name, Names: map[Setting]string{SetReplace: "--replace"}})
-	text := ""
-	for _, n := range p.Notes {
-		text += n.Text
-	}
-	if !strings.Contains(text, "--replace") || strings.Contains(text, "replace_pkg") {
-		t.Errorf("notes %q should name --replace only", text)
+	for _, c := range []struct {
+		flags string
+		hint  Hint
+	}{{"", NeedsReplace}, {"r", ReplaceAllowed}} {
+		p := plan(w, &Request{PkgName: name, DisplayName: name, Replace: c.flags == "r"})
+		if len(p.Notes) != 1 || p.Notes[0].Hint != c.hint {
+			t.Errorf("flags %q: notes %+v, want one with hint %v", c.flags, p.Notes, c.hint)
+		}
+		for _, n := range p.Notes {
+			for _, input := range []string{"replace_pkg", "--replace", "skip_metadata", "pkg_"} {
+				if strings.Contains(n.Text, input) {
+					t.Errorf("note %q names %s", n.Text, input)
+				}
+			}
+		}
 	}
 }
 

@@ -97,7 +97,7 @@ func (r *run) recordFields(a action) map[string]any {
 }
 
 // hashFields picks what the record says of the file: MD5 when asked
-// (the md5 input), else SHA3-512 when known, else MD5.
+// (Request.UseMD5), else SHA3-512 when known, else MD5.
 func (r *run) hashFields() (typ, val string) {
 	switch l := r.local; {
 	case r.req.UseMD5 && l.MD5 != "":

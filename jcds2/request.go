@@ -43,25 +43,6 @@ func (r Route) String() string {
 // Credentials to mint (or use) a bearer token.
 type Credentials = jamf.Credentials
 
-// Setting names a user-facing setting in messages. The library never
-// spells an AutoPkg input or a flag: the edge (processor, pkg command)
-// says how its users call each setting.
-type Setting int
-
-const (
-	SetReplace Setting = iota
-	SetReplaceMetadata
-	SetSkipMetadata
-	SetRemoveDuplicates
-	SetVerifyTimeout
-	SetCategory
-)
-
-var defaultNames = map[Setting]string{
-	SetReplace: "replace_pkg", SetReplaceMetadata: "replace_pkg_metadata", SetSkipMetadata: "skip_metadata_upload",
-	SetRemoveDuplicates: "jcds2_remove_duplicates", SetVerifyTimeout: "jcds2_verify_timeout", SetCategory: "pkg_category",
-}
-
 // Request is everything the engine needs, validated by the processor.
 type Request struct {
 	URL      string // base URL, no trailing slash
@@ -104,14 +85,11 @@ type Request struct {
 	CacheDir   string // where hash and token caches live ("" = user cache dir)
 	ReuseToken bool
 
-	// Names spells each Setting for this run's users; unset ones fall
-	// back to the AutoPkg input names.
-	Names map[Setting]string
 	// NoLock skips the per-machine run lock (tests of the lock's absence).
 	NoLock bool
 
 	// RecordOnly: the caller has put the package on its distribution
-	// points (file shares with CLOUD_DP off, or a self-hosted S3 one), so
+	// points (file shares without the cloud one, or a self-hosted S3 one), so
 	// the run writes the record, with the local hash, and uploads nothing.
 	// FileChanged says the caller wrote new bytes there (the metadata is
 	// then rewritten, as after an upload); Refresh asks Jamf Pro to take
@@ -120,17 +98,9 @@ type Request struct {
 	FileChanged bool
 	Refresh     bool
 	// HashUnknown: no distribution point is known to hold the local
-	// bytes (they kept a file of that name, replace_pkg off): a new
+	// bytes (they kept a file of that name, replacing not allowed): a new
 	// record claims no hash, an existing one is left alone.
 	HashUnknown bool
-}
-
-// name spells s for messages.
-func (r *Request) name(s Setting) string {
-	if n, ok := r.Names[s]; ok {
-		return n
-	}
-	return defaultNames[s]
 }
 
 // Result says what a run did.
@@ -179,6 +149,9 @@ type Logger interface {
 	Secret(value string)
 	// Progress reports bytes sent so far for a long transfer.
 	Progress(done, total int64)
+	// Note says a plan's note; the edge renders its Hint in the words
+	// of its own inputs or flags.
+	Note(n Note)
 }
 
 // Uploader is what the processor calls.

@@ -14,7 +14,7 @@ import (
 //   - Packages asked for: the packages route; before 11.5 there is none,
 //     and cdnType NONE refuses it.
 //   - Auto, or JCDS 2.0 asked for (which is a preference, not a demand:
-//     JamfPackageUploader treats jcds2_mode as no longer functional and
+//     JamfPackageUploader treats its JCDS mode input as no longer functional and
 //     uses the packages endpoint, so a drop-in must not fail where it
 //     succeeds): JCDS 2.0 when its listing answers and no JCDS endpoint
 //     has refused. A refusal (403 for a privilege, 404 for endpoints that

@@ -84,38 +84,64 @@ func (c *ctxReader) Read(b []byte) (int, error) {
 // match also proves what arrived is what was read. An upload JCDS put
 // at Name_N (another run's file arrived first) is ours to remove when
 // it holds our bytes and the name holds them too.
+//
+// When the name comes to hold other bytes that this run did not find
+// there (another run's upload took it), this run lost: it removes its
+// own copy once JCDS shows it (JCDS puts it at Name_N), writes no
+// record, and ends the round (errReobserve) with the winner's MD5 as a
+// fact, so the plan converges on the winner instead of replacing it.
 func (r *run) awaitFile(ctx context.Context, w *world) error {
 	name, want := r.req.PkgName, r.sentMD5
+	stale := ""
+	if w.file != nil {
+		stale = w.file.MD5 // deleted by this run; a lagging listing may still show it
+	}
 	var got *jamf.FileData
+	winner, lostAt := "", time.Time{}
 	r.poll(ctx, "JCDS to process the upload", func() bool {
 		files, err := r.c.ListJCDS(ctx)
 		if err != nil {
 			return false
 		}
 		f := findFile(name, files)
-		if f == nil || !SameHash(f.MD5, want) {
-			return false
-		}
-		got = f
 		var ours []jamf.FileData
 		for _, d := range duplicatesOf(name, files) {
 			if SameHash(d.MD5, want) && !w.listed[d.FileName] {
 				ours = append(ours, d) // born during this run, with our bytes
 			}
 		}
+		switch {
+		case f != nil && SameHash(f.MD5, want):
+			got = f
+		case f != nil && f.MD5 != "" && !SameHash(f.MD5, stale):
+			// Another run's bytes hold the name. Ours arrive, if at all,
+			// as a copy; wait for it a little (at most 30 s), no longer.
+			if winner == "" {
+				winner, lostAt = f.MD5, time.Now()
+				r.log.Logf(0, "Another run's upload of %s reached JCDS first (md5 %s): this run lost, and leaves that one", name, f.MD5)
+			}
+			if len(ours) == 0 && time.Since(lostAt) < 30*time.Second {
+				return false
+			}
+		default:
+			return false
+		}
 		orphans, err := r.orphans(ctx, ours) // never a file a record names
 		if err != nil {
 			return true
 		}
 		for _, d := range orphans {
-			{
-				if err := r.c.DeleteJCDS(ctx, d.FileName); err == nil {
-					r.log.Logf(0, "JCDS also stored this upload as %s (another upload arrived first); removed that copy", d.FileName)
-				}
+			if err := r.c.DeleteJCDS(ctx, d.FileName); err == nil {
+				r.log.Logf(0, "JCDS stored this run's upload as %s (another upload arrived first); removed that copy", d.FileName)
 			}
 		}
 		return true
 	})
+	if winner != "" && got == nil {
+		r.lostTo = winner
+		r.res.Uploaded = false
+		return errReobserve
+	}
 	if got == nil {
 		r.log.Logf(0, "JCDS has not yet listed %s with the uploaded hash; the record will claim no hash until Jamf Pro has processed it", name)
 		return nil

@@ -106,7 +106,6 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 		log.Logf(0, "%s", w)
 	}
 	log.ShowProgress(req.ShowProgress)
-	req.Names = names.Settings
 	if !req.DryRun { // a dry run changes nothing, so it need not wait
 		release, err := takeRunLock(ctx, req, log)
 		if err != nil {
@@ -118,7 +117,7 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 	if err != nil {
 		return nil, err
 	}
-	res, err := up.Upload(ctx, req, log)
+	res, err := up.Upload(ctx, req, edgeLog{log, names})
 	if err != nil {
 		return nil, names.hint(err)
 	}
@@ -199,7 +198,7 @@ func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jc
 		}
 		return nil, nil
 	}
-	path, err := jcds2.PreparePackage(req, log)
+	path, err := jcds2.PreparePackage(req, edgeLog{log, names})
 	if err != nil {
 		return nil, err
 	}
@@ -213,9 +212,9 @@ func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jc
 		line := o.String()
 		switch {
 		case o.Status == distpoint.SkippedDifferent:
-			line += ": set " + names.Settings[jcds2.SetReplace] + " to replace it"
+			line += ": set " + names.Replace + " to replace it"
 		case errors.Is(o.Err, distpoint.ErrRetryReplacing):
-			line += " (with " + names.Settings[jcds2.SetReplace] + ")"
+			line += " (with " + names.Replace + ")"
 		case errors.Is(o.Err, distpoint.ErrPlainHTTP):
 			line += " (" + names.Insecure + " allows it)"
 		}
