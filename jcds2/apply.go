@@ -20,7 +20,7 @@ import (
 // and only a refresh makes the record READY (reference, section 13).
 func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 	for _, a := range p.actions {
-		if (a.kind == actWriteRecord || a.kind == actWriteRecordAfter) && a.metadata {
+		if a.kind == actWriteRecord && a.metadata {
 			if _, err := r.resolveCategory(ctx); err != nil {
 				return err
 			}
@@ -43,7 +43,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 			} else {
 				r.log.Logf(1, "Deleted the stale JCDS file %s", a.name)
 			}
-		case actWriteRecord, actWriteRecordAfter:
+		case actWriteRecord:
 			err = r.writeRecord(ctx, w, a)
 			if err != nil && r.uploadedNew && !errors.Is(err, errReobserve) {
 				err = r.undoUpload(ctx, err)

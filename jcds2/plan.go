@@ -16,14 +16,13 @@ import (
 type actionKind int
 
 const (
-	actDeleteStale      actionKind = iota // JCDS: the file of our name holds other bytes
-	actAwaitEarlier                       // JCDS: an earlier run\'s upload may still be processing
-	actWriteRecord                        // packages route: before the upload
-	actUpload                             // the local bytes to the distribution point
-	actWriteRecordAfter                   // JCDS route: once the file holds our bytes
-	actRemoveDuplicate                    // a Name_N copy no record names, with our bytes
-	actRefresh                            // refresh-inventory, after the last record write
-	actVerify                             // wait until the record is READY with our hash
+	actDeleteStale     actionKind = iota // JCDS: the file of our name holds other bytes
+	actAwaitEarlier                      // JCDS: an earlier run\'s upload may still be processing
+	actUpload                            // the local bytes to the distribution point
+	actWriteRecord                       // create or update the record; its place in the plan says when
+	actRemoveDuplicate                   // a Name_N copy no record names, with our bytes
+	actRefresh                           // refresh-inventory, after the last record write
+	actVerify                            // wait until the record is READY with our hash
 )
 
 type action struct {
@@ -116,12 +115,12 @@ func plan(w *world, req *Request) *Plan {
 	case RouteElsewhere:
 		if req.HashUnknown {
 			if w.rec == nil {
-				p.add(action{kind: actWriteRecordAfter, create: true, metadata: true})
+				p.add(action{kind: actWriteRecord, create: true, metadata: true})
 			}
 			return p
 		}
 		if a, ok := recordWrite(w, req, req.FileChanged, true, p); ok {
-			a.kind, a.setHash = actWriteRecordAfter, true
+			a.kind, a.setHash = actWriteRecord, true
 			p.add(a)
 		}
 		if req.Refresh {
@@ -205,7 +204,7 @@ func planJCDS(w *world, req *Request, p *Plan) {
 	}
 	holdsOurs := upload || f != nil && SameHash(f.MD5, w.local.MD5)
 	if a, ok := recordWrite(w, req, upload, holdsOurs, p); ok {
-		a.kind, a.setHash = actWriteRecordAfter, holdsOurs
+		a.kind, a.setHash = actWriteRecord, holdsOurs
 		p.add(a)
 	}
 	// A Name_N copy that no record names (observe dropped the others) and
@@ -308,7 +307,7 @@ func (p *Plan) Describe(req *Request, w *world) []string {
 			out = append(out, "wait for an earlier upload of "+a.name+" to be processed")
 		case actUpload:
 			out = append(out, fmt.Sprintf("upload %s (%s) %s", a.name, HumanBytes(w.local.size), routeWords(w.route)))
-		case actWriteRecord, actWriteRecordAfter:
+		case actWriteRecord:
 			switch {
 			case a.create:
 				out = append(out, fmt.Sprintf("create the package record %q for %s", req.DisplayName, req.PkgName))

@@ -74,7 +74,7 @@ func summary(p *Plan) string {
 			parts = append(parts, "A")
 		case actUpload:
 			parts = append(parts, "U")
-		case actWriteRecord, actWriteRecordAfter:
+		case actWriteRecord:
 			s := "W"
 			if a.create {
 				s = "C"
