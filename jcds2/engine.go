@@ -37,16 +37,21 @@ type run struct {
 	categoryID  string
 	catResolved bool
 
-	createdID    string // the record this run created
-	sentMD5      string // the MD5 of the bytes this run uploaded
-	uploadedNew  bool   // this run put a file where none was (JCDS)
-	fileVerified bool   // the distribution point lists them
-	lostTo       string // the MD5 of another run's upload that took the name from ours
+	createdID   string // the record this run created
+	sentMD5     string // the MD5 of the bytes this run uploaded
+	uploadedNew bool   // this run put a file where none was (JCDS)
+
+	// Facts from earlier rounds, handed to the next observe (world).
+	uploaded bool   // this run's upload to JCDS was sent
+	pending  bool   // ...and JCDS did not list it within the verify timeout
+	waited   bool   // this run waited for an earlier upload
+	lostTo   string // the MD5 of another run's upload that took the name from ours
 }
 
-// maxRounds bounds the reconciler: a round that meets another run's
-// write looks again; three in a row mean something keeps changing.
-const maxRounds = 4
+// maxRounds bounds the reconciler. A JCDS upload takes up to three
+// rounds by design (wait for an earlier upload, upload, record); a round
+// that meets another run's write, or a route that refused, looks again.
+const maxRounds = 8
 
 // Upload makes Jamf Pro hold the converged state for the local package
 // (see plan.go), or says truthfully what it left.
@@ -102,7 +107,7 @@ func (r *run) reconcile(ctx context.Context) error {
 		if round == 1 || r.res.Route != w.route {
 			r.log.Logf(1, "Upload route: %s (%s); record through the %s", w.route, w.why, map[bool]string{true: "Jamf Pro API", false: "Classic API"}[r.v.ModernPackages()])
 		}
-		r.res.Route = w.route
+		r.res.Route, r.res.PkgID = w.route, ""
 		if w.rec != nil {
 			r.res.PkgID = w.rec.id
 		}
@@ -111,7 +116,7 @@ func (r *run) reconcile(ctx context.Context) error {
 			r.log.Note(n)
 		}
 		if r.req.DryRun {
-			r.res.Plan, r.res.Status = p.Describe(r.req, w), "dry run"
+			r.res.Plan, r.res.Status = r.predict(w, p), "dry run"
 			for _, line := range r.res.Plan {
 				r.log.Logf(0, "Dry run: would %s", line)
 			}
@@ -121,6 +126,9 @@ func (r *run) reconcile(ctx context.Context) error {
 			return nil
 		}
 		err = r.apply(ctx, w, p)
+		if err == nil && p.Again && round < maxRounds {
+			continue // the plan's last step needs a fresh look
+		}
 		if errors.Is(err, errReobserve) && round < maxRounds {
 			r.log.Logf(1, "The server changed during this run (another run, or a route that refused): looking again")
 			continue
@@ -141,7 +149,7 @@ func (r *run) reconcile(ctx context.Context) error {
 
 func (r *run) status(p *Plan) string {
 	res := r.res
-	verified := res.Verified || !p.has(actVerify)
+	verified := res.Verified || !p.has(actVerify) && !p.Pending
 	switch {
 	case res.Uploaded && verified:
 		return "uploaded, verified"

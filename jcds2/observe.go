@@ -20,8 +20,12 @@ type world struct {
 	file    *jamf.FileData  // the JCDS file named pkg_name (JCDS route)
 	dups    []jamf.FileData // Name_N.pkg files no record names (JCDS route)
 	listed  map[string]bool // every JCDS file name seen when observing
-	lostTo  string          // MD5 of another run's upload that won the name over this run's
-	local   *localFile
+	// What this run did in earlier rounds, as facts for the plan:
+	uploaded bool   // it uploaded the local bytes (JCDS route)
+	pending  bool   // ...and JCDS did not list them within the verify timeout
+	waited   bool   // it waited for an earlier run's upload to appear
+	lostTo   string // MD5 of another run's upload that won the name over this run's
+	local    *localFile
 }
 
 // record is the package record, from either API.
@@ -59,7 +63,7 @@ func fileHashes(f *jamf.FileData) Hashes { return Hashes{MD5: f.MD5, SHA3: f.SHA
 // observe looks at the server: version, route, record, file, duplicates;
 // and at the local file's hashes when there is something to compare.
 func (r *run) observe(ctx context.Context) (*world, error) {
-	w := &world{version: r.v, local: r.local, lostTo: r.lostTo}
+	w := &world{version: r.v, local: r.local, uploaded: r.uploaded, pending: r.pending, waited: r.waited, lostTo: r.lostTo}
 	files, err := r.chooseRoute(ctx, w)
 	if err != nil {
 		return nil, err
@@ -85,7 +89,6 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 		if err := r.local.ensure(r.log, true, true); err != nil {
 			return nil, err
 		}
-		r.fileVerified = true
 	} else if w.file != nil || len(w.dups) > 0 || (rec != nil && rec.hashValue != "") {
 		if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && strings.EqualFold(rec.hashType, "SHA3_512")); err != nil {
 			return nil, err

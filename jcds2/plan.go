@@ -48,6 +48,13 @@ type Plan struct {
 	// the run began, not a concurrent run's result: this run converges on
 	// the winner and writes nothing.
 	Lost bool
+	// Pending: this run's upload is not yet listed by JCDS (it waited the
+	// verify timeout): the record claims no hash, and is not verified.
+	Pending bool
+	// Again: the plan's last step needs a fresh look (an upload to JCDS,
+	// a wait for an earlier one): after it the engine observes and plans
+	// again, so what the next steps rely on is seen, not assumed.
+	Again bool
 	// Unhashed: Jamf Pro lists the file READY but computed no hash for
 	// it (it does not for very large packages: jamf-upload #399, jamf-cli's
 	// "unverified"): re-sending gigabytes every run would not change that.
@@ -112,6 +119,9 @@ func plan(w *world, req *Request) *Plan {
 	switch w.route {
 	case RouteJCDS2:
 		planJCDS(w, req, p)
+		if p.Again {
+			return p
+		}
 	case RouteElsewhere:
 		if req.HashUnknown {
 			if w.rec == nil {
@@ -131,6 +141,10 @@ func plan(w *world, req *Request) *Plan {
 		planPackages(w, req, p)
 	}
 	switch {
+	case p.Pending:
+		// The record was written; Jamf Pro takes stock once JCDS has
+		// processed the upload. Nothing to verify yet.
+		p.add(action{kind: actRefresh, name: req.PkgName})
 	case p.Unhashed:
 		if len(p.actions) > 0 {
 			p.add(action{kind: actRefresh, name: req.PkgName})
@@ -142,7 +156,7 @@ func plan(w *world, req *Request) *Plan {
 		if len(p.actions) > 0 || w.rec != nil && w.file != nil && !w.rec.describes(fileHashes(w.file)) {
 			p.add(action{kind: actRefresh, name: req.PkgName})
 		}
-	case len(p.actions) > 0 || !w.rec.ready() || !w.rec.describes(w.local.Hashes):
+	case len(p.actions) > 0 || w.uploaded || !w.rec.ready() || !w.rec.describes(w.local.Hashes):
 		if len(p.actions) == 0 {
 			p.note("Package record %s is not yet deployable (status %q, size %q, %s hash %s): refreshing Jamf Pro's inventory", w.rec.id, w.rec.status, w.rec.size, w.rec.hashType, short(w.rec.hashValue))
 		}
@@ -164,29 +178,53 @@ func short(h string) string {
 
 func planJCDS(w *world, req *Request, p *Plan) {
 	name, rec, f := req.PkgName, w.rec, w.file
-	upload := false
 	if f != nil && SameHash(f.MD5, w.lostTo) && !SameHash(f.MD5, w.local.MD5) {
 		p.Lost, p.Diverged = true, true
 		p.note("%s on JCDS holds another run's upload (md5 %s), which won over this run's: leaving it, and its record, to that run", name, f.MD5)
+		removeCopies(w, name, p)
 		return
 	}
+	if w.pending && (f == nil || !SameHash(f.MD5, w.local.MD5)) {
+		// This run uploaded; JCDS has not listed the bytes within the
+		// verify timeout. Another upload would make a Name_1 copy: write
+		// the record, claiming no hash until Jamf Pro has processed it.
+		p.Pending = true
+		p.note("JCDS has not yet listed %s with the uploaded hash; the record will claim no hash until Jamf Pro has processed it", name)
+		if a, ok := recordWrite(w, req, true, false, p); ok {
+			p.add(a)
+		}
+		return
+	}
+	upload := false
 	switch {
 	case f == nil:
 		upload = true
-		if rec != nil && !req.Replace && strings.EqualFold(rec.fileName, name) && (rec.hashValue == "" || rec.describes(w.local.Hashes)) {
+		if !w.waited && rec != nil && !req.Replace && strings.EqualFold(rec.fileName, name) && (rec.hashValue == "" || rec.describes(w.local.Hashes)) {
 			// Uploading at once would give JCDS a second file of this name
 			// while it may still process the first (Name_1.pkg): wait a
-			// while for it, and upload only if it does not come.
+			// while for it, then look again.
 			p.note("Package record %s exists but JCDS lists no %s yet: waiting for an earlier upload to be processed, then uploading if it does not appear", rec.id, name)
 			p.add(action{kind: actAwaitEarlier, name: name})
+			p.Again = true
+			return
+		} else if rec != nil && w.waited {
+			p.note("No earlier upload of %s appeared: uploading it", name)
 		} else if rec != nil {
 			p.note("Package record %s exists but JCDS holds no %s (an earlier run did not finish, or the file was removed): uploading it", rec.id, name)
 		}
 	case SameHash(f.MD5, w.local.MD5):
-		p.info("%s is already on JCDS with the same bytes (md5 %s): nothing to upload", name, w.local.MD5)
+		if !w.uploaded {
+			p.info("%s is already on JCDS with the same bytes (md5 %s): nothing to upload", name, w.local.MD5)
+		}
 	case f.MD5 == "" && f.Length == w.local.size && !req.Replace:
 		p.Unhashed = true
 		p.hint(NeedsReplace, "%s is on JCDS with the local package's size but JCDS computed no hash for it, as it does not for very large packages: not uploading it again, and not verified.", name)
+	case w.uploaded:
+		// Not the bytes this run sent, nor another run's it lost to: look
+		// no further in this run; the next one decides.
+		p.Diverged = true
+		p.note("%s on JCDS holds other bytes than this run uploaded (md5 %s): leaving them; run again to decide", name, f.MD5)
+		return
 	case rec == nil:
 		p.note("%s on JCDS holds other bytes and no package record names it: replacing it", name)
 		p.add(action{kind: actDeleteStale, name: name})
@@ -200,19 +238,29 @@ func planJCDS(w *world, req *Request, p *Plan) {
 		p.hint(NeedsReplace, "%s on JCDS holds other bytes than the local package; not replacing them.", name)
 	}
 	if upload {
+		// The upload ends the round: it waits until JCDS lists the bytes
+		// (JCDS's MD5 is the proof of what arrived), and the record is
+		// planned from what the next look sees.
 		p.add(action{kind: actUpload, name: name})
+		p.Again = true
+		return
 	}
-	holdsOurs := upload || f != nil && SameHash(f.MD5, w.local.MD5)
-	if a, ok := recordWrite(w, req, upload, holdsOurs, p); ok {
-		a.kind, a.setHash = actWriteRecord, holdsOurs
+	holdsOurs := f != nil && SameHash(f.MD5, w.local.MD5)
+	if a, ok := recordWrite(w, req, w.uploaded, holdsOurs, p); ok {
+		a.setHash = holdsOurs
 		p.add(a)
 	}
-	// A Name_N copy that no record names (observe dropped the others) and
-	// that holds the bytes we manage is a leftover of a name clash: no
-	// policy can reach it, and the converged state has no duplicate, so
-	// it goes. A file with other bytes is not ours and is never touched.
+	removeCopies(w, name, p)
+}
+
+// removeCopies plans the removal of Name_N copies that no record names
+// (observe dropped the others) and that hold the bytes we manage, or
+// those of the file there: leftovers of a name clash that no policy can
+// reach; the converged state has none. A copy with other (or unknown)
+// bytes is not ours and is never touched.
+func removeCopies(w *world, name string, p *Plan) {
 	for _, d := range w.dups {
-		ours := SameHash(d.MD5, w.local.MD5) || f != nil && SameHash(d.MD5, f.MD5)
+		ours := SameHash(d.MD5, w.local.MD5) || w.file != nil && SameHash(d.MD5, w.file.MD5)
 		if !ours {
 			p.info("JCDS also holds %s, which no record names and which holds other bytes: left alone", d.FileName)
 			continue
@@ -273,11 +321,11 @@ func knownHash(t string) bool {
 func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (action, bool) {
 	rec := w.rec
 	if rec == nil {
-		return action{create: true, metadata: true, why: "no record names " + req.PkgName}, true
+		return action{kind: actWriteRecord, create: true, metadata: true, why: "no record names " + req.PkgName}, true
 	}
 	if req.SkipMetadata && w.route == RouteElsewhere && !req.Refresh && !rec.describes(w.local.Hashes) {
 		p.hint(MetadataSkipped, "Package record %s has a hash that does not describe the file on the distribution points: correcting the hash only", rec.id)
-		return action{why: "hash"}, true
+		return action{kind: actWriteRecord, why: "hash"}, true
 	}
 	if req.SkipMetadata {
 		if upload && rec.fileName != req.PkgName {
@@ -293,7 +341,7 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 	if !meta && !stale {
 		return action{}, false
 	}
-	return action{metadata: meta, why: "update"}, true
+	return action{kind: actWriteRecord, metadata: meta, why: "update"}, true
 }
 
 // Describe lists the plan as the lines a dry run prints.

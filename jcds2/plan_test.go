@@ -63,7 +63,9 @@ func file(kind string) *jamf.FileData {
 // summary writes a plan compactly: D delete stale, A await an
 // earlier upload, U upload, C create,
 // W write (m metadata, h set hash, x clear hash), X remove duplicate,
-// F refresh, V verify; "!" marks a diverged plan, "?" an unhashed one.
+// F refresh, V verify; "!" marks a diverged plan, "?" an unhashed one,
+// "~" one whose upload JCDS has not yet listed; a trailing ">" a plan
+// after whose last step the engine observes and plans again.
 func summary(p *Plan) string {
 	var parts []string
 	for _, a := range p.actions {
@@ -98,6 +100,12 @@ func summary(p *Plan) string {
 		}
 	}
 	out := strings.Join(parts, " ")
+	if p.Again {
+		out += " >" // the engine looks again after the last step
+	}
+	if p.Pending {
+		out = "~" + out
+	}
 	if p.Diverged {
 		out = "!" + out
 	}
@@ -111,51 +119,74 @@ func TestPlanTable(t *testing.T) {
 	type cell struct {
 		route       Route
 		rec, file   string
-		flags, want string // flags: r replace, m replace metadata, s skip metadata; l lost to the file's bytes; c file changed, f refresh, u hash unknown (RecordOnly)
+		flags, want string // flags: r replace, m replace metadata, s skip metadata; facts of earlier rounds: d this run uploaded, p ...not yet listed, w waited, l lost to the file's bytes; c file changed, f refresh, u hash unknown (RecordOnly)
 	}
 	J, P, E := RouteJCDS2, RoutePackages, RouteElsewhere
 	cells := []cell{
 		// JCDS route: nothing there yet; then every record state with the
-		// file absent, holding our bytes, holding other bytes.
-		{J, "none", "none", "", "U Ch F V"},
+		// file absent, holding our bytes, holding other bytes. An upload
+		// ends the round (">"): it waits until JCDS lists the bytes, and
+		// the record is planned from what the next look sees ("d": this
+		// run uploaded).
+		{J, "none", "none", "", "U >"},
+		{J, "none", "same", "d", "Ch F V"},
 		{J, "none", "same", "", "Ch F V"},
-		{J, "none", "other", "", "D U Ch F V"}, // a file no record names is replaced
-		{J, "none", "other", "s", "D U Ch F V"},
+		{J, "none", "other", "", "D U >"}, // a file no record names is replaced
+		{J, "none", "other", "s", "D U >"},
+		{J, "none", "same", "ds", "Ch F V"},
 		{J, "ok", "same", "", ""},
-		{J, "ok", "same", "r", ""},           // identical bytes are never re-sent
-		{J, "ok", "same", "m", "Wmh F V"},    // metadata only
-		{J, "ok", "same", "s", ""},           //
-		{J, "ok", "none", "", "A U Wmh F V"}, // the file is gone (or still processing): repaired without replace_pkg
-		{J, "ok", "none", "r", "U Wmh F V"},
-		{J, "ok", "none", "s", "A U F V"}, // skip_metadata: the refresh makes the record true
-		{J, "ok", "other", "", "!F"},      // JCDS holds other bytes: not ours to replace, but the record must not claim ours
-		{J, "ok", "other", "r", "D U Wmh F V"},
+		{J, "ok", "same", "r", ""},        // identical bytes are never re-sent
+		{J, "ok", "same", "m", "Wmh F V"}, // metadata only
+		{J, "ok", "same", "s", ""},        //
+		{J, "ok", "none", "", "A >"},      // the file is gone (or still processing): first wait for an earlier upload ("w")
+		{J, "ok", "none", "w", "U >"},     // ...then upload, without replace_pkg
+		{J, "ok", "same", "w", ""},        // ...unless it came
+		{J, "ok", "same", "d", "Wmh F V"}, // after an upload: the metadata, as JamfPackageUploader writes it
+		{J, "ok", "none", "r", "U >"},
+		{J, "ok", "none", "s", "A >"},
+		{J, "ok", "none", "ws", "U >"},
+		{J, "ok", "same", "ds", "F V"}, // skip_metadata: no record write, a refresh after the upload
+		{J, "ok", "other", "", "!F"},   // JCDS holds other bytes: not ours to replace, but the record must not claim ours
+		{J, "ok", "other", "r", "D U >"},
+		{J, "ok", "other", "w", "!F"},      // an earlier upload of other bytes came: not ours to replace
 		{J, "stale", "same", "", "Wh F V"}, // a killed replace: the file has our bytes, the record lies
 		{J, "stale", "same", "s", "F V"},   // the refresh alone corrects it
 		{J, "stale", "same", "m", "Wmh F V"},
+		{J, "stale", "same", "rd", "Wmh F V"},
+		{J, "stale", "same", "rds", "F V"},
 		{J, "stale", "other", "", "!"}, // record describes the file there (other bytes): nothing to fix
-		{J, "stale", "other", "r", "D U Wmh F V"},
-		{J, "stale", "none", "", "U Wmh F V"},
+		{J, "stale", "other", "r", "D U >"},
+		{J, "stale", "none", "", "U >"},
 		{J, "nohash", "same", "", "Wh F V"},
-		{J, "nohash", "none", "", "A U Wmh F V"},
-		{J, "nohash", "none", "r", "U Wmh F V"},
-		{J, "stale", "none", "r", "U Wmh F V"},
+		{J, "nohash", "same", "d", "Wmh F V"},
+		{J, "nohash", "none", "", "A >"},
+		{J, "nohash", "none", "r", "U >"},
+		{J, "stale", "none", "r", "U >"},
 		{J, "nohash", "other", "", "!F"}, // a record claiming nothing beside other bytes: refresh makes it true
-		{J, "nohash", "other", "r", "D U Wmh F V"},
+		{J, "nohash", "other", "r", "D U >"},
 		{J, "pending", "same", "", "F V"}, // "Availability Pending": only a refresh
 		{J, "pending", "same", "s", "F V"},
-		{J, "otherfile", "same", "", "Wmh F V"},   // points the record at our file
-		{J, "otherfile", "same", "s", ""},         // ...unless told not to touch it
-		{J, "otherfile", "none", "", "U Wmh F V"}, // its hash is ours, but it names another file: no earlier upload to wait for
+		{J, "otherfile", "same", "", "Wmh F V"}, // points the record at our file
+		{J, "otherfile", "same", "s", ""},       // ...unless told not to touch it
+		{J, "otherfile", "none", "", "U >"},     // its hash is ours, but it names another file: no earlier upload to wait for
 		{J, "case", "same", "", "Wmh F V"},
 		{J, "ok", "unhashed", "", "?"},
-		{J, "ok", "unhashed", "r", "D U Wmh F V"},
-		{J, "case", "none", "r", "U Wmh F V"},
+		{J, "ok", "unhashed", "r", "D U >"},
+		{J, "case", "none", "r", "U >"},
+		// JCDS did not list this run's upload within the verify timeout
+		// ("p"): no second upload (JCDS would make Name_1), the record
+		// claiming no hash, a refresh, nothing verified.
+		{J, "none", "none", "p", "~C F"},
+		{J, "ok", "none", "p", "~Wm F"},
+		{J, "stale", "unhashed", "p", "~Wm F"},
+		{J, "ok", "same", "p", "Wmh F V"}, // it came after all
+		{J, "ok", "other", "d", "!F"},     // other bytes after this run's upload (and not lost): not replaced again
 		// Another run's upload took the name from this run's (l): replace_pkg
 		// or not, no record for it, the winner's bytes are left alone.
 		{J, "ok", "other", "rl", "!F"},
 		{J, "none", "other", "rl", "!"},
 		{J, "ok", "same", "rl", ""},
+		{J, "ok", "other+same", "rl", "!X:Firefox-120_1.pkg F"}, // ...and the copy JCDS made of this run's bytes goes
 		// A Name_1 copy that no record names goes only when its bytes are
 		// known to be ours (or the file's): two unknown hashes are not
 		// the same bytes.
@@ -214,6 +245,9 @@ func TestPlanTable(t *testing.T) {
 		if strings.Contains(c.flags, "l") {
 			w.lostTo = otherMD5
 		}
+		w.uploaded = strings.ContainsAny(c.flags, "dp")
+		w.pending = strings.Contains(c.flags, "p")
+		w.waited = strings.Contains(c.flags, "w")
 		if c.route == RouteJCDS2 {
 			f, dup, _ := strings.Cut(c.file, "+")
 			w.file = file(f)

@@ -11,9 +11,6 @@ import (
 // writeRecord creates or updates the package record as a says. A
 // conflict on create means another run got there first: look again.
 func (r *run) writeRecord(ctx context.Context, w *world, a action) error {
-	if a.setHash && !r.fileVerified && (w.file == nil || !SameHash(w.file.MD5, r.local.MD5)) {
-		a.setHash = false // the distribution point has not shown our bytes
-	}
 	if !r.v.ModernPackages() {
 		return r.writeClassic(ctx, w, a)
 	}
@@ -36,7 +33,6 @@ func (r *run) writeRecord(ctx context.Context, w *world, a action) error {
 			return err
 		}
 		r.res.PkgID, r.res.MetadataUpdated = id, true
-		w.rec = &record{id: id, fileName: r.req.PkgName, display: r.req.DisplayName}
 		r.createdID = id
 		r.log.Logf(0, "Created package record %s (%q)", id, r.req.DisplayName)
 		return nil
