@@ -7,7 +7,6 @@ import (
 	"io"
 	"sync/atomic"
 	"time"
-
 )
 
 // uploadS3 gets credentials and uploads the file, hashing MD5 in the
