@@ -43,6 +43,10 @@ func putObject(ctx context.Context, client *s3.Client, t S3Target, key string, b
 	defer cancelUp()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(abortGrace, cancelUp) })
 	defer stop()
+	var meta map[string]string
+	if sha256Hex != "" {
+		meta = map[string]string{shaMetaKey: sha256Hex}
+	}
 	//lint:ignore SA1019 see above
 	_, err := up.Upload(upCtx, &s3.PutObjectInput{
 		Bucket:            aws.String(t.Bucket),
@@ -50,7 +54,7 @@ func putObject(ctx context.Context, client *s3.Client, t S3Target, key string, b
 		Body:              body,
 		ContentType:       aws.String("application/octet-stream"),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-		Metadata:          map[string]string{shaMetaKey: sha256Hex},
+		Metadata:          meta,
 	})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -140,20 +140,21 @@ func copyToShare(ctx context.Context, s Share, local *localPackage, opts Options
 		}
 		log.Logf(1, "%s on the share has the same size but other bytes: replacing it", dst)
 	}
-	n, err := writeThenRename(ctx, b, dst, local, log, dog)
+	f, _, err := local.open()
+	if err != nil {
+		return Failed, 0, err
+	}
+	defer f.Close()
+	n, err := writeThenRename(ctx, b, dst, io.NewSectionReader(f, 0, size), size, log, dog)
 	if err != nil {
 		return Failed, n, err
 	}
 	return Copied, n, nil
 }
 
-// writeThenRename is the copy itself; see CopyToShares.
-func writeThenRename(ctx context.Context, b backend, dst string, local *localPackage, log Logger, dog *watchdog) (written int64, err error) {
-	f, size, err := local.open()
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
+// writeThenRename is the copy itself (see CopyToShares): exactly the
+// size bytes read from r, or nothing under dst.
+func writeThenRename(ctx context.Context, b backend, dst string, r io.Reader, size int64, log Logger, dog *watchdog) (written int64, err error) {
 	tmp := packagesDir + "/" + partialPrefix + randomHex(8)
 	w, err := b.Create(tmp)
 	if err != nil {
@@ -170,13 +171,13 @@ func writeThenRename(ctx context.Context, b backend, dst string, local *localPac
 			err = fmt.Errorf("%w; the temporary file %s could not be removed (%v): delete it by hand, or a later run deletes it after an hour", err, tmp, rerr)
 		}
 	}()
-	src := &progressReader{ctx: ctx, r: io.NewSectionReader(f, 0, size), total: size, log: log, dog: dog}
+	src := &progressReader{ctx: ctx, r: io.LimitReader(r, size+1), total: size, log: log, dog: dog}
 	written, err = io.CopyBuffer(w, src, make([]byte, 1<<20))
 	if err != nil {
 		return written, fmt.Errorf("writing %s: %w", tmp, interrupted(ctx, err))
 	}
 	if written != size {
-		return written, fmt.Errorf("the local package shrank while it was copied (%d of %d bytes): rebuild it and run again", written, size)
+		return written, fmt.Errorf("the local package changed size while it was copied (%d bytes read, %d expected): rebuild it and run again", written, size)
 	}
 	if err = w.Sync(); err != nil {
 		return written, fmt.Errorf("flushing %s: %w", tmp, interrupted(ctx, err))

@@ -24,7 +24,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 	// The category is checked before anything is written: by a record
 	// write in this plan, or by the one an upload to JCDS leads to in the
 	// next round.
-	need := p.Again && p.has(actUpload) && (w.rec == nil || !r.req.SkipMetadata)
+	need := p.Again && (p.has(actUpload) || p.has(actPut)) && (w.rec == nil || !r.req.SkipMetadata)
 	for _, a := range p.actions {
 		need = need || a.kind == actWriteRecord && a.metadata
 	}
@@ -38,6 +38,8 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 		switch a.kind {
 		case actAwaitEarlier:
 			r.awaitEarlier(ctx)
+		case actPut:
+			err = r.put(ctx, w, a)
 		case actUpload:
 			err = r.upload(ctx, w, p)
 		case actDeleteStale:

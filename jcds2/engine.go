@@ -42,10 +42,11 @@ type run struct {
 	uploadedNew bool   // this run put a file where none was (JCDS)
 
 	// Facts from earlier rounds, handed to the next observe (world).
-	uploaded bool   // this run's upload to JCDS was sent
-	pending  bool   // ...and JCDS did not list it within the verify timeout
-	waited   bool   // this run waited for an earlier upload
-	lostTo   string // the MD5 of another run's upload that took the name from ours
+	uploaded bool             // this run's upload to JCDS was sent
+	pending  bool             // ...and JCDS did not list it within the verify timeout
+	waited   bool             // this run waited for an earlier upload
+	lostTo   string           // the MD5 of another run's upload that took the name from ours
+	puts     map[int]*putFact // what this run put on Request.Destinations[i]
 }
 
 // maxRounds bounds the reconciler. A JCDS upload takes up to three
@@ -85,9 +86,6 @@ func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result,
 		return nil, err
 	}
 	log.Logf(1, "Jamf Pro %s at %s", r.v.Raw, req.URL)
-	// The caller put new bytes on its distribution points: this run
-	// uploaded them, as far as its result goes.
-	r.res.Uploaded = req.RecordOnly && req.FileChanged && !req.DryRun
 	if err := r.reconcile(ctx); err != nil {
 		return nil, r.explain(ctx, err)
 	}

@@ -20,6 +20,7 @@ type world struct {
 	file    *jamf.FileData  // the JCDS file named pkg_name (JCDS route)
 	dups    []jamf.FileData // Name_N.pkg files no record names (JCDS route)
 	listed  map[string]bool // every JCDS file name seen when observing
+	dests   []destState     // Request.Destinations, in order
 	// What this run did in earlier rounds, as facts for the plan:
 	uploaded bool   // it uploaded the local bytes (JCDS route)
 	pending  bool   // ...and JCDS did not list them within the verify timeout
@@ -83,12 +84,11 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 			return nil, err
 		}
 	}
+	if err := r.observeDests(ctx, w); err != nil {
+		return nil, err
+	}
 	if w.route == RouteElsewhere {
-		// The record will claim the local hash: know it, and trust the
-		// distribution points the caller wrote.
-		if err := r.local.ensure(r.log, true, true); err != nil {
-			return nil, err
-		}
+		// Only the destinations: observeDests knew what to hash.
 	} else if w.file != nil || len(w.dups) > 0 || (rec != nil && rec.hashValue != "") {
 		if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && strings.EqualFold(rec.hashType, "SHA3_512")); err != nil {
 			return nil, err
@@ -107,8 +107,8 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 // only on the way to the packages route. A refusal met in an earlier
 // round (r.route.Refused) stays a fact for the rest of the run.
 func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error) {
-	if r.req.RecordOnly {
-		w.route, w.why = RouteElsewhere, "the package is on the distribution points the inputs name"
+	if r.req.Route == RouteElsewhere {
+		w.route, w.why = RouteElsewhere, "the distribution points the inputs name, without the cloud one"
 		return nil, nil
 	}
 	f := &r.route

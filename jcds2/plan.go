@@ -23,6 +23,7 @@ const (
 	actRemoveDuplicate                   // a Name_N copy no record names, with our bytes
 	actRefresh                           // refresh-inventory, after the last record write
 	actVerify                            // wait until the record is READY with our hash
+	actPut                               // the local bytes to Request.Destinations[dest]
 )
 
 type action struct {
@@ -34,6 +35,7 @@ type action struct {
 	setHash   bool // the distribution point holds our bytes: say so
 	name      string
 	why       string
+	dest      int // actPut: the index in Request.Destinations
 }
 
 // Plan is what a run will do, in order, and what it noticed.
@@ -116,6 +118,9 @@ func (p *Plan) has(k actionKind) bool {
 // plan decides. It makes no request: every fact is in w.
 func plan(w *world, req *Request) *Plan {
 	p := &Plan{}
+	if !planDests(w, req, p) {
+		return p // the destinations first: copies, or a divergence
+	}
 	switch w.route {
 	case RouteJCDS2:
 		planJCDS(w, req, p)
@@ -123,17 +128,13 @@ func plan(w *world, req *Request) *Plan {
 			return p
 		}
 	case RouteElsewhere:
-		if req.HashUnknown {
-			if w.rec == nil {
-				p.add(action{kind: actWriteRecord, create: true, metadata: true})
-			}
-			return p
-		}
-		if a, ok := recordWrite(w, req, req.FileChanged, true, p); ok {
+		// Every destination holds the local bytes (planDests): the
+		// record may say so.
+		if a, ok := recordWrite(w, req, w.putThisRun(), true, p); ok {
 			a.kind, a.setHash = actWriteRecord, true
 			p.add(a)
 		}
-		if req.Refresh {
+		if w.cloudDest() {
 			break // the refresh and verify below, as on the cloud routes
 		}
 		return p // file shares: no cloud inventory to refresh
@@ -323,7 +324,7 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 	if rec == nil {
 		return action{kind: actWriteRecord, create: true, metadata: true, why: "no record names " + req.PkgName}, true
 	}
-	if req.SkipMetadata && w.route == RouteElsewhere && !req.Refresh && !rec.describes(w.local.Hashes) {
+	if req.SkipMetadata && w.route == RouteElsewhere && !w.cloudDest() && !rec.describes(w.local.Hashes) {
 		p.hint(MetadataSkipped, "Package record %s has a hash that does not describe the file on the distribution points: correcting the hash only", rec.id)
 		return action{kind: actWriteRecord, why: "hash"}, true
 	}
@@ -361,6 +362,8 @@ func (p *Plan) Describe(req *Request, w *world) []string {
 				out = append(out, fmt.Sprintf("create the package record %q for %s", req.DisplayName, req.PkgName))
 			case a.metadata:
 				out = append(out, fmt.Sprintf("update package record %s (%q)", w.rec.id, req.DisplayName))
+			case a.clearHash:
+				out = append(out, fmt.Sprintf("clear the hash of package record %s while its files change", w.rec.id))
 			default:
 				out = append(out, fmt.Sprintf("correct the hash of package record %s", w.rec.id))
 			}
@@ -370,6 +373,8 @@ func (p *Plan) Describe(req *Request, w *world) []string {
 			out = append(out, "refresh Jamf Pro's inventory of "+a.name)
 		case actVerify:
 			out = append(out, "wait until the record is READY with the local hash")
+		case actPut:
+			out = append(out, fmt.Sprintf("copy %s (%s) to %s", req.PkgName, HumanBytes(w.local.size), w.dests[a.dest].d))
 		}
 	}
 	return out

@@ -1,9 +1,11 @@
 package jcds2
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/jcds2-uploader/jcds2-uploader/classicxml"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
@@ -40,6 +42,12 @@ func rec(kind string) *record {
 		r.hashType, r.hashValue, r.size = "", "", "10.85 GB"
 	case "case": // the server matched the name ignoring case
 		r.fileName = strings.ToUpper(name)
+	case "classic": // Classic API (before 11.5): MD5, no status or size
+		r.hashType, r.hashValue, r.status, r.size = "MD5", localMD5, "", ""
+		r.classic = &classicxml.Package{ID: 7, Name: name, Filename: name, HashType: "MD5", HashValue: localMD5}
+	case "classicstale":
+		r.hashType, r.hashValue, r.status, r.size = "MD5", otherMD5, "", ""
+		r.classic = &classicxml.Package{ID: 7, Name: name, Filename: name, HashType: "MD5", HashValue: otherMD5}
 	default:
 		panic(kind)
 	}
@@ -61,7 +69,7 @@ func file(kind string) *jamf.FileData {
 }
 
 // summary writes a plan compactly: D delete stale, A await an
-// earlier upload, U upload, C create,
+// earlier upload, U upload, Pn put on destination n, C create,
 // W write (m metadata, h set hash, x clear hash), X remove duplicate,
 // F refresh, V verify; "!" marks a diverged plan, "?" an unhashed one,
 // "~" one whose upload JCDS has not yet listed; a trailing ">" a plan
@@ -97,6 +105,8 @@ func summary(p *Plan) string {
 			parts = append(parts, "F")
 		case actVerify:
 			parts = append(parts, "V")
+		case actPut:
+			parts = append(parts, fmt.Sprintf("P%d", a.dest))
 		}
 	}
 	out := strings.Join(parts, " ")
@@ -119,7 +129,11 @@ func TestPlanTable(t *testing.T) {
 	type cell struct {
 		route       Route
 		rec, file   string
-		flags, want string // flags: r replace, m replace metadata, s skip metadata; facts of earlier rounds: d this run uploaded, p ...not yet listed, w waited, l lost to the file's bytes; c file changed, f refresh, u hash unknown (RecordOnly)
+		flags, want string // flags: r replace, m replace metadata, s skip metadata; facts of earlier rounds: d this run uploaded, p ...not yet listed, w waited, l lost to the file's bytes
+		// file: the JCDS file (J route), then "|" and the destinations
+		// (destination_test.go: sh a share, s3 the S3 point, fk the fake
+		// third kind; each :none :same :other :mine (this run put the
+		// local bytes) :lost (this run put them; now another's) :torn)
 	}
 	J, P, E := RouteJCDS2, RoutePackages, RouteElsewhere
 	cells := []cell{
@@ -217,31 +231,68 @@ func TestPlanTable(t *testing.T) {
 		{P, "case", "none", "", "Wmx U F V"},
 		{P, "case", "none", "s", "U F V"},
 
-		// Record only: the caller put the file on file shares (no cloud
-		// inventory) or a self-hosted S3 distribution point (refresh).
-		{E, "none", "none", "", "Ch"},
-		{E, "none", "none", "f", "Ch F V"},
-		{E, "ok", "none", "", ""},
-		{E, "ok", "none", "c", "Wmh"},
-		{E, "ok", "none", "cs", ""},
-		{E, "stale", "none", "cs", "Wh"},
-		{E, "ok", "none", "m", "Wmh"},
-		{E, "stale", "none", "", "Wh"},
-		{E, "stale", "none", "s", "Wh"}, // no refresh can correct it: the hash alone, even with skip_metadata
-		{E, "nohash", "none", "s", "Wh"},
-		{E, "stale", "none", "sf", "F V"},
-		{E, "nohash", "none", "c", "Wmh"},
-		{E, "pending", "none", "f", "F V"},
-		{E, "otherfile", "none", "", "Wmh"},
-		{E, "none", "none", "u", "C"}, // the shares kept a file of that name: a record, claiming no hash
-		{E, "stale", "none", "u", ""},
+		// Destinations only: file shares (no cloud inventory) or a
+		// self-hosted S3 distribution point (refresh). Every destination
+		// holds the local bytes before the record claims them.
+		{E, "none", "|sh:same", "", "Ch"},
+		{E, "none", "|s3:same", "", "Ch F V"},
+		{E, "ok", "|sh:same", "", ""},
+		{E, "ok", "|sh:mine", "", "Wmh"}, // after this run's copy, the metadata, as after an upload
+		{E, "ok", "|sh:mine", "s", ""},
+		{E, "stale", "|sh:mine", "s", "Wh"},
+		{E, "ok", "|sh:same", "m", "Wmh"},
+		{E, "stale", "|sh:same", "", "Wh"},
+		{E, "stale", "|sh:same", "s", "Wh"}, // no refresh can correct it: the hash alone, even with skip_metadata
+		{E, "nohash", "|sh:same", "s", "Wh"},
+		{E, "stale", "|s3:same", "s", "F V"},
+		{E, "nohash", "|sh:mine", "", "Wmh"},
+		{E, "pending", "|s3:same", "", "F V"},
+		{E, "otherfile", "|sh:same", "", "Wmh"},
+		// Copies come first and end the round; the next look proves them.
+		{E, "none", "|sh:none", "", "P0 >"},
+		{E, "none", "|sh:none,s3:none", "", "P0 P1 >"},
+		{E, "none", "|sh:mine,s3:mine", "", "Ch F V"},
+		{E, "ok", "|sh:same,sh:none", "", "P1 >"},  // a share added: the record already describes the bytes
+		{E, "stale", "|sh:other", "r", "Wx P0 >"},  // the record claims no hash while its files change
+		{E, "stale", "|sh:other", "rs", "Wx P0 >"}, // even with skip_metadata: a hash alone
+		{E, "stale", "|sh:other", "", "!"},
+		{E, "ok", "|sh:other", "", "!"},
+		// A foreign file of our name that no record names: replace_pkg
+		// decides, and no record is written that would name it.
+		{E, "none", "|sh:other", "", "!"},
+		{E, "none", "|sh:other,sh:none", "", "!"},
+		{E, "none", "|sh:other", "r", "P0 >"},
+		{E, "none", "|s3:other", "", "!"},
+		// Two writers: this run's copy was replaced by another's bytes.
+		{E, "none", "|sh:lost", "", "!"},
+		{E, "ok", "|sh:lost,sh:mine", "r", "!"},
+		// A copy whose bytes are not the local package's any more.
+		{E, "ok", "|sh:torn", "r", "!"},
+		// Classic records (servers before 11.5): MD5.
+		{E, "classic", "|sh:same", "", ""},
+		{E, "classicstale", "|sh:same", "", "Wh"},
+		{E, "classicstale", "|sh:none", "", "Wx P0 >"},
+		{E, "classic", "|sh:mine", "", "Wmh"},
+		// Shares beside a cloud route: they first, then the cloud.
+		{J, "none", "none|sh:none", "", "P0 >"},
+		{J, "none", "none|sh:mine", "", "U >"},
+		{J, "none", "same|sh:mine", "d", "Ch F V"},
+		{J, "ok", "same|sh:other", "", "!"},
+		{P, "none", "none|sh:none", "", "P0 >"},
+		{P, "none", "none|sh:mine", "", "C U F V"},
+		{P, "ok", "none|fk:none", "", "P0 >"}, // the fake third kind, unchanged
+		{E, "none", "|fk:mine", "", "Ch"},
 	}
 	for _, c := range cells {
 		req := &Request{PkgName: name, DisplayName: name, Replace: strings.Contains(c.flags, "r"),
 			ReplaceMetadata: strings.Contains(c.flags, "m"), SkipMetadata: strings.Contains(c.flags, "s"),
-			RecordOnly: c.route == RouteElsewhere, FileChanged: strings.Contains(c.flags, "c"), Refresh: strings.Contains(c.flags, "f"),
-			HashUnknown: strings.Contains(c.flags, "u")}
+		}
+		jfile, dests, _ := strings.Cut(c.file, "|")
 		w := &world{route: c.route, rec: rec(c.rec), local: &localFile{size: 1 << 20, Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}}}
+		w.dests = destStates(t, dests, w.local)
+		for _, s := range w.dests {
+			req.Destinations = append(req.Destinations, s.d)
+		}
 		if strings.Contains(c.flags, "l") {
 			w.lostTo = otherMD5
 		}
@@ -249,7 +300,7 @@ func TestPlanTable(t *testing.T) {
 		w.pending = strings.Contains(c.flags, "p")
 		w.waited = strings.Contains(c.flags, "w")
 		if c.route == RouteJCDS2 {
-			f, dup, _ := strings.Cut(c.file, "+")
+			f, dup, _ := strings.Cut(jfile, "+")
 			w.file = file(f)
 			if dup != "" {
 				d := *file(dup)

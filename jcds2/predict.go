@@ -1,6 +1,9 @@
 package jcds2
 
-import "github.com/jcds2-uploader/jcds2-uploader/jamf"
+import (
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+)
 
 // predict lists, for a dry run, the writes of this plan and of the
 // rounds that would follow it, in the order apply would run them. A plan
@@ -26,6 +29,19 @@ func (r *run) predict(w *world, p *Plan) []string {
 			next.uploaded = true
 		case actAwaitEarlier:
 			next.waited = true
+		case actPut:
+			// Each destination copied to holds the local bytes.
+			if err := r.local.ensure(r.log, true, true); err != nil {
+				return out
+			}
+			next.dests = append([]destState(nil), w.dests...)
+			for _, a := range p.actions {
+				if a.kind == actPut {
+					h := Hashes{MD5: r.local.MD5, SHA3: r.local.SHA3}
+					next.dests[a.dest].h = dest.Holding{Present: true, Size: r.local.size, Hashes: h}
+					next.dests[a.dest].put = &putFact{hashes: h}
+				}
+			}
 		}
 		w, p = &next, plan(&next, r.req)
 		out = append(out, p.Describe(r.req, w)...)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
@@ -22,9 +23,9 @@ const (
 	RouteJCDS2
 	// RoutePackages uploads through POST /api/v1/packages/{id}/upload.
 	RoutePackages
-	// RouteElsewhere uploads nothing: the caller put the file on file
-	// share or self-hosted S3 distribution points; only the record is
-	// written (Request.RecordOnly).
+	// RouteElsewhere uploads to no cloud route: the package goes to
+	// Request.Destinations only (file shares without the cloud
+	// distribution point, or a self-hosted S3 bucket in its place).
 	RouteElsewhere
 )
 
@@ -88,19 +89,10 @@ type Request struct {
 	// NoLock skips the per-machine run lock (tests of the lock's absence).
 	NoLock bool
 
-	// RecordOnly: the caller has put the package on its distribution
-	// points (file shares without the cloud one, or a self-hosted S3 one), so
-	// the run writes the record, with the local hash, and uploads nothing.
-	// FileChanged says the caller wrote new bytes there (the metadata is
-	// then rewritten, as after an upload); Refresh asks Jamf Pro to take
-	// stock afterwards (a cloud distribution point on S3).
-	RecordOnly  bool
-	FileChanged bool
-	Refresh     bool
-	// HashUnknown: no distribution point is known to hold the local
-	// bytes (they kept a file of that name, replacing not allowed): a new
-	// record claims no hash, an existing one is left alone.
-	HashUnknown bool
+	// Destinations are the distribution points beside the cloud route
+	// (file shares, a self-hosted S3 bucket): observed, planned and
+	// written by the engine with the record (destination.go).
+	Destinations []dest.Destination
 }
 
 // Result says what a run did.

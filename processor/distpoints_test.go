@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -177,12 +178,17 @@ func TestSharePasswordsAreSecrets(t *testing.T) {
 	}
 }
 
-// stubUploader stands in for the engine: it only logs, as an engine
-// would, the share it copies to.
+// stubUploader stands in for the engine: it logs, as an engine would,
+// the share it copies to, and looks at every destination first.
 type stubUploader struct{ share distpoint.Share }
 
-func (s stubUploader) Upload(_ context.Context, req *jcds2.Request, log jcds2.Logger) (*jcds2.Result, error) {
+func (s stubUploader) Upload(ctx context.Context, req *jcds2.Request, log jcds2.Logger) (*jcds2.Result, error) {
 	log.Logf(0, "copying to %s as %s with %s", s.share.URL, s.share.Username, s.share.Password)
+	for _, d := range req.Destinations {
+		if _, err := d.Observe(ctx, req.PkgName); err != nil {
+			return nil, fmt.Errorf("looking at %s: %w", d, err)
+		}
+	}
 	return &jcds2.Result{PkgName: req.PkgName, PkgPath: req.PkgPath, Status: "unchanged"}, nil
 }
 
@@ -205,13 +211,12 @@ func TestRunKeepsSharePasswordsOut(t *testing.T) {
 	}
 	cfg, _ := dp(t, env)
 	var stdout, stderr bytes.Buffer
-	// The shares do not exist: the run copies to them first (so no record
-	// names a file that is not there) and fails naming them, with every
-	// password kept out of what it prints.
+	// The shares do not exist: looking at them fails, naming them, with
+	// every password kept out of what it prints.
 	if code := Run(context.Background(), stubUploader{cfg.Shares[0]}, bytes.NewReader(in), &stdout, &stderr, Options{}); code != 10 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "smb://127.0.0.1:9/Share (SMB_URL)") {
+	if !strings.Contains(stderr.String(), "file share smb://127.0.0.1:9/Share") {
 		t.Fatalf("stderr: %s", stderr.String())
 	}
 	for _, secret := range []string{"first-pass", "ninth-pass", "client-secret"} {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
@@ -76,6 +77,10 @@ func (n Names) hint(err error) error {
 		return fmt.Errorf("%s: %w", n.Category, err)
 	case errors.As(err, &tlsErr):
 		return fmt.Errorf("%w (to skip the check for a server you trust, set %s)", err, n.Insecure)
+	case errors.Is(err, distpoint.ErrRetryReplacing):
+		return fmt.Errorf("%w (with %s)", err, n.Replace)
+	case errors.Is(err, distpoint.ErrPlainHTTP):
+		return fmt.Errorf("%w (%s allows it)", err, n.Insecure)
 	case errors.As(err, &authErr):
 		who := map[jamf.AuthMethod]string{jamf.AuthPassword: n.Password, jamf.AuthClient: n.Client, jamf.AuthToken: n.Token}[authErr.Method]
 		return fmt.Errorf("%s: %w", who, err)
