@@ -34,6 +34,11 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 		}
 	}
 	for _, a := range p.actions {
+		if r.e.boundary != nil {
+			if err := r.e.boundary(); err != nil {
+				return err
+			}
+		}
 		var err error
 		switch a.kind {
 		case actAwaitEarlier:

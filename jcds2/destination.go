@@ -251,7 +251,14 @@ func planDests(w *world, req *Request, p *Plan) bool {
 		return true
 	}
 	if rec := w.rec; rec != nil && rec.hashValue != "" && !rec.describes(w.local.Hashes) {
-		p.add(action{kind: actWriteRecord, clearHash: true, why: "hash"})
+		if rec.classic == nil {
+			p.add(action{kind: actWriteRecord, clearHash: true, why: "hash"})
+		} else {
+			// The Classic API documents no way to clear a hash (an
+			// omitted element is left as it is): until the record write
+			// after the copies, it claims the bytes they replace.
+			p.info("Package record %s (Classic API) keeps its hash until the copies are done", rec.id)
+		}
 	}
 	for _, i := range puts {
 		p.add(action{kind: actPut, name: name, dest: i})

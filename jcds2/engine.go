@@ -15,6 +15,9 @@ import (
 // Engine uploads packages. The zero value is not usable; call NewEngine.
 type Engine struct {
 	objects objectUploader
+	// boundary, when set (tests), is called before every action apply
+	// runs; an error stops the run there, as a crash would.
+	boundary func() error
 }
 
 // NewEngine returns the engine with the AWS SDK's multipart uploader.

@@ -271,8 +271,9 @@ func TestPlanTable(t *testing.T) {
 		// Classic records (servers before 11.5): MD5.
 		{E, "classic", "|sh:same", "", ""},
 		{E, "classicstale", "|sh:same", "", "Wh"},
-		{E, "classicstale", "|sh:none", "", "Wx P0 >"},
+		{E, "classicstale", "|sh:none", "", "P0 >"}, // no clearing a Classic hash
 		{E, "classic", "|sh:mine", "", "Wmh"},
+		{E, "classicstale", "|sh:other", "r", "P0 >"},
 		// Shares beside a cloud route: they first, then the cloud.
 		{J, "none", "none|sh:none", "", "P0 >"},
 		{J, "none", "none|sh:mine", "", "U >"},
