@@ -142,3 +142,40 @@ func (w *watchdog) kick() {
 		w.timer.Reset(w.d)
 	}
 }
+
+// exactReader delivers exactly size bytes of r and then reads r once
+// more, so that r itself reaches its end (a reader that checks the file
+// at EOF, as the engine's does, gets to say it changed) and a source
+// with more bytes fails instead of being cut short silently.
+type exactReader struct {
+	r    io.Reader
+	left int64
+}
+
+func newExactReader(r io.Reader, size int64) *exactReader { return &exactReader{r: r, left: size} }
+
+func (e *exactReader) Read(b []byte) (int, error) {
+	if e.left <= 0 {
+		var one [1]byte
+		n, err := e.r.Read(one[:])
+		switch {
+		case n > 0:
+			return 0, fmt.Errorf("the package grew while it was copied: rebuild it and run again")
+		case err == nil:
+			return 0, nil
+		}
+		return 0, err
+	}
+	if int64(len(b)) > e.left {
+		b = b[:e.left]
+	}
+	n, err := e.r.Read(b)
+	e.left -= int64(n)
+	if err == io.EOF && e.left > 0 {
+		return n, fmt.Errorf("the package shrank while it was copied (%d bytes short): rebuild it and run again", e.left)
+	}
+	if err == io.EOF {
+		err = nil // the extra read above reports the end
+	}
+	return n, err
+}

@@ -115,7 +115,7 @@ func (d *S3Dest) Put(ctx context.Context, name string, src io.Reader, size int64
 	if err != nil {
 		return dest.Holding{}, err
 	}
-	cr := &countReader{r: &progressReader{ctx: ctx, r: io.LimitReader(src, size), total: size, log: d.log()}}
+	cr := &countReader{r: &progressReader{ctx: ctx, r: newExactReader(src, size), total: size, log: d.log()}}
 	if err := putObject(ctx, c, d.Target, name, cr, size, ""); err != nil {
 		return dest.Holding{}, err
 	}

@@ -171,7 +171,7 @@ func writeThenRename(ctx context.Context, b backend, dst string, r io.Reader, si
 			err = fmt.Errorf("%w; the temporary file %s could not be removed (%v): delete it by hand, or a later run deletes it after an hour", err, tmp, rerr)
 		}
 	}()
-	src := &progressReader{ctx: ctx, r: io.LimitReader(r, size+1), total: size, log: log, dog: dog}
+	src := &progressReader{ctx: ctx, r: newExactReader(r, size), total: size, log: log, dog: dog}
 	written, err = io.CopyBuffer(w, src, make([]byte, 1<<20))
 	if err != nil {
 		return written, fmt.Errorf("writing %s: %w", tmp, interrupted(ctx, err))

@@ -143,6 +143,9 @@ func (r *run) reconcile(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if p.Lost {
+			r.res.Uploaded = false // what this run put did not stand
+		}
 		r.res.Status = r.status(p)
 		return nil
 	}
