@@ -26,8 +26,6 @@ func (s *sambaServer) Share(input, name string) Share {
 	return Share{Input: input, URL: s.URL(name), Username: s.User, Password: s.Password}
 }
 
-func freeLoopbackPort(t *testing.T) string { return sambatest.FreeLoopbackPort(t) }
-
 // mountSmall puts a tmpfs of size bytes, holding an empty Packages
 // folder, under the "small" share: a share that fills up. It skips when
 // the test may not mount (no root, no CAP_SYS_ADMIN).
