@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// MarkdownTables renders the manifest's inputs and outputs for the
-// README; a test keeps the README in step with it.
+// MarkdownTables renders the manifest's inputs and outputs for
+// docs/inputs.md; a test keeps that page in step with it.
 func MarkdownTables() string {
 	var b strings.Builder
 	b.WriteString("| Input | Required | Default | What it does |\n|---|---|---|---|\n")
