@@ -33,6 +33,7 @@ type run struct {
 	v     jamf.ServerVersion
 	local *localFile
 	res   *Result
+	store recordStore // where the record lives: Jamf Pro or Classic API
 
 	route     RouteFacts // what the route rule needs, as learned so far
 	announced bool       // the switch to the packages route was logged
@@ -89,6 +90,7 @@ func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result,
 		return nil, err
 	}
 	log.Logf(1, "Jamf Pro %s at %s", r.v.Raw, req.URL)
+	r.store = newRecordStore(r.c, r.v)
 	if err := r.reconcile(ctx); err != nil {
 		return nil, r.explain(ctx, err)
 	}
@@ -106,7 +108,7 @@ func (r *run) reconcile(ctx context.Context) error {
 			return err
 		}
 		if round == 1 || r.res.Route != w.route {
-			r.log.Logf(1, "Upload route: %s (%s); record through the %s", w.route, w.why, map[bool]string{true: "Jamf Pro API", false: "Classic API"}[r.v.ModernPackages()])
+			r.log.Logf(1, "Upload route: %s (%s); record through the %s", w.route, w.why, r.store)
 		}
 		r.res.Route, r.res.PkgID = w.route, ""
 		if w.rec != nil {
@@ -197,13 +199,7 @@ func (r *run) resolveCategory(ctx context.Context) (string, error) {
 		return r.categoryID, nil
 	}
 	var err error
-	if !r.v.ModernPackages() {
-		if r.req.Category != "" {
-			err = r.c.ClassicCategoryExists(ctx, r.req.Category)
-		}
-	} else {
-		r.categoryID, err = r.c.CategoryID(ctx, r.req.Category)
-	}
+	r.categoryID, err = r.store.category(ctx, r.req.Category)
 	var nf *jamf.CategoryNotFoundError
 	if errors.As(err, &nf) {
 		return "", &CategoryError{Err: nf}

@@ -3,7 +3,6 @@ package jcds2
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/classicxml"
@@ -69,7 +68,7 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	rec, err := r.findRecord(ctx)
+	rec, err := r.store.find(ctx, r.req.PkgName, r.req.DisplayName, r.log)
 	if err != nil {
 		return nil, err
 	}
@@ -171,70 +170,24 @@ func (r *run) refused(err error) error {
 // another run got there first).
 var errReobserve = errors.New("observe again")
 
-// findRecord looks the package record up: by file name (ignoring case,
-// since a server may match names that way), else by display name.
-func (r *run) findRecord(ctx context.Context) (*record, error) {
-	name, display := r.req.PkgName, r.req.DisplayName
-	if !r.v.ModernPackages() {
-		p, err := r.c.ClassicFindPackage(ctx, display)
-		if err != nil || p == nil {
-			return nil, err
-		}
-		return &record{id: fmt.Sprint(p.ID), fileName: p.Filename, display: p.Name, hashType: p.HashType, hashValue: p.HashValue, classic: p}, nil
-	}
-	list, err := r.c.FindPackages(ctx, name, display)
-	if err != nil {
-		return nil, err
-	}
-	var byFile, byFold, byName *jamf.Package
-	for i := range list {
-		p := &list[i]
-		switch {
-		case p.FileName == name && byFile == nil:
-			byFile = p
-		case strings.EqualFold(p.FileName, name) && byFold == nil:
-			byFold = p
-		case p.PackageName == display && byName == nil:
-			byName = p
-		}
-	}
-	p := byFile
-	if p == nil && byFold != nil {
-		r.log.Logf(0, "Package record %s names %s, which differs from %s only in letter case: taking it as this package's record", byFold.ID, byFold.FileName, name)
-		p = byFold
-	}
-	if p == nil {
-		p = byName
-	}
-	if p == nil {
-		return nil, nil
-	}
-	return &record{id: p.ID, fileName: p.FileName, display: p.PackageName, hashType: jamf.Deref(p.HashType),
-		hashValue: jamf.Deref(p.HashValue), status: p.CloudTransferStatus, size: jamf.Deref(p.Size), raw: p.Raw}, nil
-}
-
 // orphans keeps the Name_N duplicates that no package record names: a
 // file a record names is a package of its own (Office_2019.pkg beside
 // Office.pkg), never a duplicate.
 func (r *run) orphans(ctx context.Context, cands []jamf.FileData) ([]jamf.FileData, error) {
-	if len(cands) == 0 || !r.v.ModernPackages() {
-		return cands, nil
+	if len(cands) == 0 {
+		return nil, nil
 	}
 	var names []string
 	for _, f := range cands {
 		names = append(names, f.FileName)
 	}
-	named, err := r.c.PackagesByFileName(ctx, names)
+	named, err := r.store.named(ctx, names)
 	if err != nil {
 		return nil, err
 	}
 	var out []jamf.FileData
 	for _, f := range cands {
-		owned := false
-		for _, p := range named {
-			owned = owned || strings.EqualFold(p.FileName, f.FileName)
-		}
-		if !owned {
+		if !named[f.FileName] {
 			out = append(out, f)
 		}
 	}

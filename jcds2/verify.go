@@ -18,7 +18,7 @@ func (r *run) verifyReady(ctx context.Context, w *world) {
 	if id == "" {
 		return
 	}
-	if !r.v.ModernPackages() {
+	if !r.store.showsReady() {
 		// The Classic API shows no status or size; the JCDS listing
 		// this round observed verified the bytes.
 		r.res.Verified = w.file != nil && SameHash(w.file.MD5, r.local.MD5)
