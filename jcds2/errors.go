@@ -56,3 +56,25 @@ func (e *CategoryError) Error() string { return e.Err.Error() }
 func (e *CategoryError) Unwrap() error { return e.Err }
 
 func hashWord(h string) string { return strings.ToLower(strings.ReplaceAll(h, "_", "-")) }
+
+// MissingPrivilegeError: Jamf Pro refused a step (403) that needs a
+// privilege the account lacks. Privilege is Jamf's own name for it; the
+// edge says where the credentials came from.
+type MissingPrivilegeError struct {
+	Privilege string // e.g. "Create Packages"
+	Step      string // what the run was doing
+	Err       error
+}
+
+func (e *MissingPrivilegeError) Error() string {
+	return fmt.Sprintf("%s: %v; the account lacks the %q privilege", e.Step, e.Err, e.Privilege)
+}
+func (e *MissingPrivilegeError) Unwrap() error { return e.Err }
+
+// needs turns a 403 into a MissingPrivilegeError naming privilege.
+func needs(err error, privilege, step string) error {
+	if err != nil && jamf.IsStatus(err, 403) {
+		return &MissingPrivilegeError{Privilege: privilege, Step: step, Err: err}
+	}
+	return err
+}

@@ -19,7 +19,7 @@ func (proStore) showsReady() bool { return true }
 func (s proStore) find(ctx context.Context, name, display string, log Logger) (*record, error) {
 	list, err := s.c.FindPackages(ctx, name, display)
 	if err != nil {
-		return nil, err
+		return nil, needs(err, "Read Packages", "looking the package record up")
 	}
 	var byFile, byFold, byName *jamf.Package
 	for i := range list {
@@ -51,7 +51,7 @@ func (s proStore) find(ctx context.Context, name, display string, log Logger) (*
 func (s proStore) named(ctx context.Context, names []string) (map[string]bool, error) {
 	list, err := s.c.PackagesByFileName(ctx, names)
 	if err != nil {
-		return nil, err
+		return nil, needs(err, "Read Packages", "looking up the records of Name_N copies")
 	}
 	out := map[string]bool{}
 	for _, p := range list {
@@ -65,7 +65,8 @@ func (s proStore) named(ctx context.Context, names []string) (map[string]bool, e
 }
 
 func (s proStore) category(ctx context.Context, name string) (string, error) {
-	return s.c.CategoryID(ctx, name)
+	id, err := s.c.CategoryID(ctx, name)
+	return id, needs(err, "Read Categories", "looking the category up")
 }
 
 // write merges onto the record as looked up, so what an admin set by
@@ -98,7 +99,8 @@ func (s proStore) write(ctx context.Context, cur *record, v recordValues) (strin
 		for k, val := range f {
 			body[k] = val
 		}
-		return s.c.CreatePackage(ctx, body)
+		id, err := s.c.CreatePackage(ctx, body)
+		return id, needs(err, "Create Packages", "creating the package record")
 	}
 	merged := make(map[string]any, len(cur.raw))
 	for k, val := range cur.raw {
@@ -107,5 +109,5 @@ func (s proStore) write(ctx context.Context, cur *record, v recordValues) (strin
 	for k, val := range f {
 		merged[k] = val
 	}
-	return cur.id, s.c.UpdatePackage(ctx, cur.id, merged)
+	return cur.id, needs(s.c.UpdatePackage(ctx, cur.id, merged), "Update Packages", "updating package record "+cur.id)
 }

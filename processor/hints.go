@@ -72,6 +72,7 @@ func (n Names) hint(err error) error {
 	var tlsErr *jamf.TLSError
 	var authErr *jamf.AuthError
 	var catErr *jcds2.CategoryError
+	var privErr *jcds2.MissingPrivilegeError
 	switch {
 	case errors.As(err, &catErr):
 		return fmt.Errorf("%s: %w", n.Category, err)
@@ -81,6 +82,8 @@ func (n Names) hint(err error) error {
 		return fmt.Errorf("%w (with %s)", err, n.Replace)
 	case errors.Is(err, distpoint.ErrPlainHTTP):
 		return fmt.Errorf("%w (%s allows it)", err, n.Insecure)
+	case errors.As(err, &privErr):
+		return fmt.Errorf("%w: add it to the API role of the client in %s (or to the privileges of the user in %s)", err, n.Client, n.Password)
 	case errors.As(err, &authErr):
 		who := map[jamf.AuthMethod]string{jamf.AuthPassword: n.Password, jamf.AuthClient: n.Client, jamf.AuthToken: n.Token}[authErr.Method]
 		return fmt.Errorf("%s: %w", who, err)
