@@ -2,84 +2,10 @@ package distpoint
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"sync"
 	"time"
 )
-
-// localPackage is the local file, stat'ed and hashed at most once for
-// all destinations.
-type localPackage struct {
-	pkg Package
-
-	once    sync.Once
-	n       int64
-	statErr error
-
-	hashOnce sync.Once
-	hash     string
-	hashErr  error
-}
-
-func (l *localPackage) size() (int64, error) {
-	l.once.Do(func() {
-		st, err := os.Stat(l.pkg.Path)
-		switch {
-		case err != nil:
-			l.statErr = fmt.Errorf("reading the package: %w", err)
-		case !st.Mode().IsRegular():
-			l.statErr = fmt.Errorf("the package %s is not a regular file: give a flat package (bundles are zipped first)", l.pkg.Path)
-		default:
-			l.n = st.Size()
-		}
-	})
-	return l.n, l.statErr
-}
-
-// open returns the file and the size every destination is checked against.
-func (l *localPackage) open() (*os.File, int64, error) {
-	size, err := l.size()
-	if err != nil {
-		return nil, 0, err
-	}
-	f, err := os.Open(l.pkg.Path)
-	if err != nil {
-		return nil, 0, fmt.Errorf("opening the package: %w", err)
-	}
-	return f, size, nil
-}
-
-func (l *localPackage) sha256() (string, error) {
-	l.hashOnce.Do(func() {
-		if l.pkg.SHA256 != "" {
-			l.hash = l.pkg.SHA256
-			return
-		}
-		f, size, err := l.open()
-		if err != nil {
-			l.hashErr = err
-			return
-		}
-		defer f.Close()
-		l.hash, l.hashErr = sha256Hex(io.NewSectionReader(f, 0, size))
-		if l.hashErr != nil {
-			l.hashErr = fmt.Errorf("hashing the package: %w", l.hashErr)
-		}
-	})
-	return l.hash, l.hashErr
-}
-
-func sha256Hex(r io.Reader) (string, error) {
-	h := sha256.New()
-	if _, err := io.CopyBuffer(h, r, make([]byte, 1<<20)); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 // progressReader reports progress, keeps the watchdog fed and stops at
 // the first read after ctx is cancelled, so an interrupt ends the copy

@@ -26,7 +26,7 @@ import (
 type S3Dest struct {
 	Target S3Target
 	Log    Logger
-	// StallTimeout: see Options.
+	// StallTimeout: see ShareDest.
 	StallTimeout time.Duration
 
 	mu     sync.Mutex
@@ -59,7 +59,7 @@ func (d *S3Dest) connect(ctx context.Context, name string) (*s3.Client, error) {
 	if d.client != nil {
 		return d.client, nil
 	}
-	c, err := newS3Client(ctx, d.Target, Options{StallTimeout: d.StallTimeout}.stall(), d.log())
+	c, err := newS3Client(ctx, d.Target, stall(d.StallTimeout), d.log())
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (d *S3Dest) Put(ctx context.Context, name string, src io.Reader, size int64
 		return dest.Holding{}, err
 	}
 	cr := &countReader{r: &progressReader{ctx: ctx, r: newExactReader(src, size), total: size, log: d.log()}}
-	if err := putObject(ctx, c, d.Target, name, cr, size, ""); err != nil {
+	if err := putObject(ctx, c, d.Target, name, cr, size); err != nil {
 		return dest.Holding{}, err
 	}
 	h, err := d.head(ctx, c, name)

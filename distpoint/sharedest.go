@@ -17,7 +17,8 @@ import (
 type ShareDest struct {
 	Share Share
 	Log   Logger
-	// StallTimeout: see Options.
+	// StallTimeout ends the work when it makes no progress for this
+	// long (a server that stopped answering); 0 means 2 minutes.
 	StallTimeout time.Duration
 }
 
@@ -46,7 +47,7 @@ func (d *ShareDest) open(ctx context.Context, name string) (b backend, dog *watc
 		return nil, nil, nil, nil, err
 	}
 	loc, _ := parseShareURL(d.Share.URL)
-	ctx, ioctx, dog := withWatchdog(ctx, Options{StallTimeout: d.StallTimeout}.stall())
+	ctx, ioctx, dog := withWatchdog(ctx, stall(d.StallTimeout))
 	b, err = connect(ctx, ioctx, loc, d.Share)
 	if err != nil {
 		dog.stop()
