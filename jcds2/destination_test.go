@@ -22,9 +22,6 @@ type memDest struct {
 	mu    sync.Mutex
 	files map[string][]byte
 	gen   map[string]int // bumped on every write: the stamp
-	// failPut, when set, fails the next Put after n bytes (a crash
-	// mid-copy): nothing lands under the name.
-	failPut func() bool
 }
 
 func newMemDest(label string) *memDest {
@@ -61,9 +58,6 @@ func (m *memDest) Put(_ context.Context, name string, src io.Reader, size int64)
 	}
 	if int64(len(b)) != size {
 		return dest.Holding{}, fmt.Errorf("read %d bytes, not %d", len(b), size)
-	}
-	if m.failPut != nil && m.failPut() {
-		return dest.Holding{}, fmt.Errorf("%s: connection lost", m.label)
 	}
 	m.write(name, b)
 	return m.Observe(context.Background(), name)
