@@ -279,6 +279,18 @@ func TestS3AgainstMinIO(t *testing.T) {
 		}
 	})
 
+	t.Run("a missing bucket is found while looking", func(t *testing.T) {
+		isolateAWS(t)
+		t.Setenv("AWS_ACCESS_KEY_ID", mp.RootUser)
+		t.Setenv("AWS_SECRET_ACCESS_KEY", mp.RootPassword)
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv("AWS_ENDPOINT_URL_S3", mp.URL)
+		_, err := (&distpoint.S3Dest{Target: distpoint.S3Target{Bucket: "dp-no-such-bucket", MaxTries: 1}}).Observe(ctx, "Z.pkg")
+		if err == nil || !strings.Contains(err.Error(), "check S3_BUCKET_NAME") {
+			t.Fatalf("missing bucket: %v", err)
+		}
+	})
+
 	t.Run("plain http to a non-loopback endpoint is refused before any request", func(t *testing.T) {
 		isolateAWS(t)
 		t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")

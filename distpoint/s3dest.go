@@ -63,6 +63,12 @@ func (d *S3Dest) connect(ctx context.Context, name string) (*s3.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	// HeadObject answers 404 for a missing bucket as for a missing key:
+	// ask for the bucket once, so a wrong name or missing right stops
+	// the run while it is still looking, before anything is written.
+	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(d.Target.Bucket)}); err != nil {
+		return nil, s3Error("checking the bucket", err, d.Target.Bucket)
+	}
 	d.client = c
 	return c, nil
 }

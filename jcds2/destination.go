@@ -106,7 +106,9 @@ func (r *run) readBack(ctx context.Context, d dest.Destination, h dest.Holding) 
 	}
 	defer rc.Close()
 	hs := NewHasher(true, true)
-	n, err := io.CopyBuffer(hs, rc, make([]byte, hashBufSize))
+	done := int64(0)
+	progress := func(k int64) { done += k; r.log.Progress(done, h.Size) }
+	n, err := io.CopyBuffer(hs, &countingReader{r: rc, add: progress}, make([]byte, hashBufSize))
 	sums := hs.Sums()
 	if err != nil {
 		return Hashes{}, fmt.Errorf("reading %s back from %s: %w", name, d, err)
@@ -119,6 +121,20 @@ func (r *run) readBack(ctx context.Context, d dest.Destination, h dest.Holding) 
 		r.local.cache.remember(stampKey(d, name, h.Stamp), sums)
 	}
 	return sums, nil
+}
+
+// countingReader reports each read's size (progress of a read-back).
+type countingReader struct {
+	r   io.Reader
+	add func(int64)
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if n > 0 {
+		c.add(int64(n))
+	}
+	return n, err
 }
 
 // put copies the local bytes to one destination, hashing exactly the
