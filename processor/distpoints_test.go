@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -222,6 +223,30 @@ func TestRunKeepsSharePasswordsOut(t *testing.T) {
 	for _, secret := range []string{"first-pass", "ninth-pass", "client-secret"} {
 		if strings.Contains(stdout.String(), secret) || strings.Contains(stderr.String(), secret) {
 			t.Errorf("%s leaked:\nstdout %s\nstderr %s", secret, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// The destinations a run writes: shares always; the bucket only where
+// the cloud distribution point is used, as the warning says.
+func TestDestinationsFollowTheCloudRule(t *testing.T) {
+	for _, c := range []struct {
+		env       Env
+		n         int
+		elsewhere bool
+	}{
+		{Env{"SMB_URL": "file:///srv/dp"}, 1, true},
+		{Env{"SMB_URL": "file:///srv/dp", "CLOUD_DP": true}, 1, false},
+		{Env{"aws_cdp_mode": true, "S3_BUCKET_NAME": "jamf-pkgs"}, 1, true},
+		{Env{"SMB_URL": "file:///srv/dp", "aws_cdp_mode": true, "S3_BUCKET_NAME": "jamf-pkgs"}, 1, true},
+		{Env{"SMB_URL": "file:///srv/dp", "CLOUD_DP": true, "aws_cdp_mode": true, "S3_BUCKET_NAME": "jamf-pkgs"}, 2, true},
+		{Env{}, 0, false},
+	} {
+		cfg, _ := dp(t, c.env)
+		req := &jcds2.Request{}
+		destinations(cfg, req, NewLogger(io.Discard, 0))
+		if len(req.Destinations) != c.n || (req.Route == jcds2.RouteElsewhere) != c.elsewhere {
+			t.Errorf("%v: %d destinations %v, route %v", c.env, len(req.Destinations), req.Destinations, req.Route)
 		}
 	}
 }

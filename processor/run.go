@@ -176,10 +176,14 @@ func destinations(cfg distpoint.Config, req *jcds2.Request, log *Logger) {
 		log.Secret(sh.Password)
 		req.Destinations = append(req.Destinations, &distpoint.ShareDest{Share: sh, Log: log})
 	}
-	if cfg.S3 != nil {
+	// The bucket stands in for the cloud distribution point, so, as in
+	// the reference, it is used only when the cloud one is (CLOUD_DP with
+	// shares; DistributionPoints warns otherwise).
+	s3 := cfg.S3 != nil && cfg.CloudDP
+	if s3 {
 		req.Destinations = append(req.Destinations, &distpoint.S3Dest{Target: *cfg.S3, Log: log})
 	}
-	if len(req.Destinations) > 0 && (!cfg.CloudDP || cfg.S3 != nil) {
+	if len(req.Destinations) > 0 && (!cfg.CloudDP || s3) {
 		req.Route = jcds2.RouteElsewhere
 	}
 }
