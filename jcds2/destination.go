@@ -116,6 +116,15 @@ func (r *run) readBack(ctx context.Context, d dest.Destination, h dest.Holding) 
 	if n != h.Size {
 		return Hashes{}, fmt.Errorf("reading %s back from %s gave %d bytes, not %d: it changed meanwhile; run again", name, d, n, h.Size)
 	}
+	// The hashes belong to the stamp only if nothing replaced the file
+	// between the look and the read.
+	again, err := d.Observe(ctx, name)
+	if err != nil {
+		return Hashes{}, fmt.Errorf("looking at %s again after reading %s back: %w", d, name, err)
+	}
+	if again.Stamp != h.Stamp {
+		return Hashes{}, fmt.Errorf("%s on %s changed while it was read back: another run is writing it; run again", name, d)
+	}
 	r.log.Logf(2, "Read %s back from %s in %s", name, d, time.Since(start).Round(time.Millisecond))
 	if h.Stamp != "" {
 		r.local.cache.remember(stampKey(d, name, h.Stamp), sums)
