@@ -15,8 +15,8 @@ type world struct {
 	version jamf.ServerVersion
 	route   Route // RouteJCDS2 or RoutePackages
 	why     string
-	rec     *record         // our record: fileName is pkg_name (any case), else displayName
-	file    *jamf.FileData  // the JCDS file named pkg_name (JCDS route)
+	rec     *record         // our record: fileName is Request.PkgName (any case), else displayName
+	file    *jamf.FileData  // the JCDS file named Request.PkgName (JCDS route)
 	dups    []jamf.FileData // Name_N.pkg files no record names (JCDS route)
 	listed  map[string]bool // every JCDS file name seen when observing
 	dests   []destState     // Request.Destinations, in order

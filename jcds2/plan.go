@@ -6,7 +6,7 @@ import (
 )
 
 // The converged state a run must leave (README, "What a run leaves"):
-// exactly one package record whose fileName is pkg_name, with the
+// exactly one package record whose fileName is Request.PkgName, with the
 // metadata asked for and a hash that describes the local bytes; exactly
 // one file of that name on the distribution point, holding those bytes;
 // the record READY in Jamf Pro's inventory, with its size; no duplicate
