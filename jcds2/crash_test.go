@@ -30,17 +30,23 @@ type crashCell struct {
 	route   Route
 	dests   string // "share,fake"
 	replace bool   // an earlier version is there; the run replaces it
+	// setup: "foreign" puts another file of the name on the destinations
+	// first (no record names it; the run replaces it); "added": the
+	// package was uploaded without the destinations, which are new.
+	setup string
 }
 
 var crashCells = []crashCell{
-	{"shares only, new", jamfsim.Config{}, RouteElsewhere, "share,fake", false},
-	{"shares only, replace", jamfsim.Config{}, RouteElsewhere, "share,fake", true},
-	{"shares only, Classic, new", jamfsim.Config{NoJCDS: true, Version: "11.4.0"}, RouteElsewhere, "share,fake", false},
-	{"shares only, Classic, replace", jamfsim.Config{NoJCDS: true, Version: "11.4.0"}, RouteElsewhere, "share,fake", true},
-	{"JCDS and a share, new", jamfsim.Config{}, RouteAuto, "share", false},
-	{"JCDS and a share, replace", jamfsim.Config{}, RouteAuto, "share", true},
-	{"packages route and the fake, new", jamfsim.Config{}, RoutePackages, "fake", false},
-	{"packages route and the fake, replace", jamfsim.Config{}, RoutePackages, "fake", true},
+	{"shares only, new", jamfsim.Config{}, RouteElsewhere, "share,fake", false, ""},
+	{"shares only, replace", jamfsim.Config{}, RouteElsewhere, "share,fake", true, ""},
+	{"shares only, Classic, new", jamfsim.Config{NoJCDS: true, Version: "11.4.0"}, RouteElsewhere, "share,fake", false, ""},
+	{"shares only, Classic, replace", jamfsim.Config{NoJCDS: true, Version: "11.4.0"}, RouteElsewhere, "share,fake", true, ""},
+	{"JCDS and a share, new", jamfsim.Config{}, RouteAuto, "share", false, ""},
+	{"JCDS and a share, replace", jamfsim.Config{}, RouteAuto, "share", true, ""},
+	{"packages route and the fake, new", jamfsim.Config{}, RoutePackages, "fake", false, ""},
+	{"packages route and the fake, replace", jamfsim.Config{}, RoutePackages, "fake", true, ""},
+	{"shares only, a foreign file there", jamfsim.Config{}, RouteElsewhere, "share,fake", false, "foreign"},
+	{"JCDS, a share added to an uploaded package", jamfsim.Config{}, RouteAuto, "share,fake", false, "added"},
 }
 
 type crashWorld struct {
@@ -73,6 +79,22 @@ func newCrashWorld(t *testing.T, c crashCell) *crashWorld {
 		case "fake":
 			cw.req.Destinations = append(cw.req.Destinations, dest.Destination(cw.fake))
 		}
+	}
+	switch c.setup {
+	case "foreign":
+		foreign := filepath.Join(t.TempDir(), "Crash.pkg")
+		writeBytes(t, foreign, 9)
+		b, _ := os.ReadFile(foreign)
+		os.WriteFile(filepath.Join(cw.share, "Crash.pkg"), b, 0o644)
+		cw.fake.write("Crash.pkg", b)
+		cw.req.Replace = true
+	case "added":
+		dests := cw.req.Destinations
+		cw.req.Destinations = nil
+		if _, err := NewEngine().Upload(context.Background(), cw.req, &lineLog{}); err != nil {
+			t.Fatalf("the upload without destinations: %v", err)
+		}
+		cw.req.Destinations = dests
 	}
 	if c.replace {
 		if _, err := NewEngine().Upload(context.Background(), cw.req, &lineLog{}); err != nil {
