@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "7ec76a5037a5abaf4f263be41a153626689cd54072f65080245482bc1d5696fc",
-    "jcds2-uploader-linux-amd64": "f73e951a30157a4390e62e30bcaf6b6e71a1a43dc7b3f03a9a0e9b1b5138beb5",
-    "jcds2-uploader-linux-arm64": "51bf5fcd57e0660c59630f39e80538a2c6ffacea39cc1b48d8e7d73b6d912bb1",
+    "jcds2-uploader": "212a2e7a95c472ee72739aad274a233c8dfd8b2f1d7eeaae3a06139d9a39cfb3",
+    "jcds2-uploader-linux-amd64": "040b33d50539d9d02d03d54f31a173722c7464da2767547f80720fd97555b711",
+    "jcds2-uploader-linux-arm64": "cdfb9267a865639299ede58ddb33983f0b32a345e9a73a7675d7818972d04361",
 }
 
 BINARY_NAME = "jcds2-uploader"
@@ -266,7 +266,7 @@ class JCDS2PackageUploader(Processor):
         "jcds2_mode": {
             "required": False,
             "default": "False",
-            "description": "True forces the JCDS 2.0 (S3) route. When neither jcds2_mode nor pkg_api_mode is true the route is chosen automatically: JCDS 2.0 when the server has it, the packages upload otherwise.",
+            "description": "True prefers the JCDS 2.0 (S3) route: where JCDS refuses (a missing privilege, endpoints gone, no Jamf Cloud distribution point) the packages upload is used, with one line saying what JCDS lacked, as JamfPackageUploader (which no longer reads this input) does. When neither jcds2_mode nor pkg_api_mode is true the route is chosen automatically in the same way.",
         },
         "pkg_api_mode": {
             "required": False,
