@@ -71,10 +71,10 @@ func TestPkgCommand(t *testing.T) {
 		t.Fatalf("prefs run: %d %q %s", code, out, errs)
 	}
 
-	if _, errs, code := runCLI(t, creds, "pkg", "--category", "Testing"); code != 10 || !strings.Contains(errs, "ProcessorError: --pkg is missing") {
+	if _, errs, code := runCLI(t, creds, "pkg", "--category", "Testing"); code != 2 || !strings.Contains(errs, "no package given") {
 		t.Fatalf("missing --pkg: %d %s", code, errs)
 	}
-	if _, errs, code := runCLI(t, creds, "pkg", "--pkg", pkg, "--key", "novalue"); code != 10 || !strings.Contains(errs, `--key "novalue" is not KEY=VALUE`) {
+	if _, errs, code := runCLI(t, creds, "pkg", "--pkg", pkg, "--key", "novalue"); code != 2 || !strings.Contains(errs, `--key "novalue" is not KEY=VALUE`) {
 		t.Fatalf("bad --key: %d %s", code, errs)
 	}
 }

@@ -210,7 +210,9 @@ func TestBadInputFailsBeforeAnyRequest(t *testing.T) {
 			}
 		})
 	}
-	r := runBin(t, sim, nil, "not-a-key-value")
+	// AutoPkg's execute_shell refuses an argument without "=" so; plain
+	// words are commands (an unknown one is a usage error, exit 2).
+	r := runBin(t, sim, nil, "process", "not-a-key-value")
 	if r.code != 10 || r.lastLine() != "ProcessorError: Illegal argument 'not-a-key-value'" {
 		t.Fatalf("illegal argument: exit %d %q", r.code, r.stderr)
 	}

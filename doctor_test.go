@@ -244,8 +244,10 @@ func TestDoctorCDNTypeNone(t *testing.T) {
 // CLOUD_DP off. A run copies to the share and writes the record only.
 func TestDoctorFileSharesWithoutCloud(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{NoJCDS: true, CDNType: "NONE", FileShares: []jamfsim.FileShare{{Name: "Main", Server: "files.example.com", ShareName: "CasperShare", Master: true}}})
-	r := runDoctor(t, sim, clientVars(sim), "--key", "SMB_URL=smb://files.example.com/CasperShare", "--key", "SMB_USERNAME=uploader",
-		"--key", "SMB_PASSWORD="+smbPassword, "--key", "CLOUD_DP=False")
+	vars := clientVars(sim)
+	vars["SMB_PASSWORD"] = smbPassword // secrets come from the environment, never --key
+	r := runDoctor(t, sim, vars, "--key", "SMB_URL=smb://files.example.com/CasperShare", "--key", "SMB_USERNAME=uploader",
+		"--key", "CLOUD_DP=False")
 	r.expect(t, 0, map[string][2]string{
 		"cloud distribution point": {"OK", "cdnType NONE"},
 		"route":                    {"OK", "file shares with CLOUD_DP off"},
@@ -295,8 +297,10 @@ func TestDoctorFileShares(t *testing.T) {
 		{Name: "Main", Server: "files.example.com", ShareName: "CasperShare", Master: true},
 		{Name: "Branch", Server: "branch.example.com", ShareName: "Packages"},
 	}})
-	r := runDoctor(t, sim, clientVars(sim), "-vvvv", "--key", "SMB_URL=smb://FILES.example.com/caspershare", "--key", "SMB_USERNAME=uploader",
-		"--key", "SMB_PASSWORD="+smbPassword, "--key", "SMB2_URL=smb://old.example.com/share", "--key", "SMB2_USERNAME=u", "--key", "SMB2_PASSWORD="+smbPassword)
+	vars := clientVars(sim)
+	vars["SMB_PASSWORD"], vars["SMB2_PASSWORD"] = smbPassword, smbPassword // from the environment, never --key
+	r := runDoctor(t, sim, vars, "-vvvv", "--key", "SMB_URL=smb://FILES.example.com/caspershare", "--key", "SMB_USERNAME=uploader",
+		"--key", "SMB2_URL=smb://old.example.com/share", "--key", "SMB2_USERNAME=u")
 	r.expect(t, 0, map[string][2]string{"file shares": {"WARN", "Jamf Pro lists Main (smb://files.example.com/CasperShare), Branch (smb://branch.example.com/Packages); " +
 		"the inputs name SMB_URL smb://FILES.example.com/caspershare, SMB2_URL smb://old.example.com/share, where runs copy packages; " +
 		"runs copy nothing to Branch (smb://branch.example.com/Packages); SMB2_URL smb://old.example.com/share is not a share Jamf Pro lists"}})
@@ -370,8 +374,8 @@ func TestDoctorJSON(t *testing.T) {
 // before any request.
 func TestDoctorHelpAndBadFlags(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{})
-	if r := runDoctor(t, sim, nil, "--help"); r.code != 0 || !strings.Contains(r.stderr, "Usage: jcds2-uploader doctor") {
-		t.Fatalf("--help: exit %d\n%s", r.code, r.stderr)
+	if r := runDoctor(t, sim, nil, "--help"); r.code != 0 || !strings.Contains(r.stdout, "Usage: jcds2-uploader doctor") || r.stderr != "" {
+		t.Fatalf("--help (on stdout): exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := runDoctor(t, sim, nil, "--no-such-flag"); r.code != 2 {
 		t.Fatalf("an unknown flag: exit %d", r.code)

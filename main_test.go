@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
 // These tests run the real binary as a subprocess, as AutoPkg's shim and
@@ -26,7 +28,29 @@ var (
 	secretsChecked atomic.Int64
 )
 
+// TestMain runs the tests, or, when a test script runs jcds2-uploader,
+// the real main in this process (testscript.Main).
 func TestMain(m *testing.M) {
+	testscript.Main(setup{m}, map[string]func(){
+		"jcds2-uploader": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		// The same, as on a Mac whose login keychain the security tool
+		// on PATH answers for (a fake one, in the script).
+		"jcds2-uploader-on-macos": func() {
+			processor.UseKeychainTool("darwin", "security")
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
+	})
+}
+
+// setup builds the binary and starts MinIO for the subprocess tests,
+// unless only the in-process ones are asked for.
+type setup struct{ m *testing.M }
+
+func (s setup) Run() int {
+	flag.Parse()
+	if only := flag.Lookup("test.run").Value.String(); strings.HasPrefix(strings.TrimPrefix(only, "^"), "TestScript") || strings.HasPrefix(strings.TrimPrefix(only, "^"), "TestReadme") || strings.HasPrefix(strings.TrimPrefix(only, "^"), "TestDocs") {
+		return s.m.Run()
+	}
 	dir, err := os.MkdirTemp("", "jcds2-bin-")
 	if err != nil {
 		panic(err)
@@ -34,17 +58,17 @@ func TestMain(m *testing.M) {
 	binary = filepath.Join(dir, "jcds2-uploader")
 	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
-		os.Exit(1)
+		return 1
 	}
 	if minio, err = jamfsim.StartMinIO(); err != nil {
 		fmt.Fprintln(os.Stderr, "FAIL: the integration tests need MinIO:", err)
-		os.Exit(1)
+		return 1
 	}
-	code := m.Run()
+	code := s.m.Run()
 	fmt.Printf("secrets: %d runs searched, 0 secrets found\n", secretsChecked.Load())
 	minio.Stop()
 	os.RemoveAll(dir)
-	os.Exit(code)
+	return code
 }
 
 type result struct {

@@ -10,7 +10,7 @@ import (
 )
 
 // Memory stays flat: the peak RSS of an upload does not grow with the
-// package (parts are streamed through a fixed pool of buffers). Sparse
+// package (parts are read from the file at their offsets). Sparse
 // files keep the test fast; the simulator is told not to ingest them.
 func TestPeakMemoryIsFlat(t *testing.T) {
 	if testing.Short() {

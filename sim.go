@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
@@ -20,21 +22,23 @@ import (
 // runSim serves the Jamf Pro simulator until interrupted.
 func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	version := fs.String("version", "11.30.1", "Jamf Pro version to report (e.g. 10.49, 11.4, 11.10, 11.30.1)")
+	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on (port 0: any free port)")
+	version := fs.String("version", "11.30.1", "Jamf Pro `version` to report (e.g. 10.49, 11.4, 11.10, 11.30.1)")
 	noJCDS := fs.Bool("no-jcds", false, "answer as a server without JCDS 2.0 (packages upload route only)")
-	s3Endpoint := fs.String("s3-endpoint", "", "external S3 (MinIO) endpoint; root credentials from MINIO_ROOT_USER and MINIO_ROOT_PASSWORD (default: embedded S3)")
-	ingest := fs.Duration("ingest-delay", 0, "how long JCDS takes to list an upload")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: jcds2-uploader sim [flags]\n\nRuns a Jamf Pro + JCDS 2.0 simulator for trying recipes offline.\n\nFlags:")
-		fs.PrintDefaults()
+	s3Endpoint := fs.String("s3-endpoint", "", "external S3 (MinIO) endpoint `URL`; root credentials from MINIO_ROOT_USER and MINIO_ROOT_PASSWORD (default: embedded S3)")
+	ingest := fs.Duration("ingest-delay", 0, "how long JCDS takes to list an upload (a `duration` such as 5s)")
+	const about = `Usage: jcds2-uploader sim [flags]
+
+Runs a Jamf Pro + JCDS 2.0 simulator, with test credentials, for trying the
+pkg command and recipes offline. It prints the settings to export, then
+serves until interrupted (Ctrl-C).
+`
+	if code, stop := processor.ParseCommandFlags(fs, args, about, nil, stdout, stderr); stop {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "jcds2-uploader sim: unexpected argument %q: sim takes flags only\nRun 'jcds2-uploader sim --help' for usage.\n", fs.Arg(0))
+		return exitUsage
 	}
 	cfg := jamfsim.Config{Addr: *addr, Version: *version, NoJCDS: *noJCDS, IngestDelay: *ingest}
 	if *noJCDS {
@@ -45,7 +49,11 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	sim, err := jamfsim.New(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "jcds2-uploader sim:", err)
+		hint := ""
+		if errors.Is(err, syscall.EADDRINUSE) {
+			hint = ": something else listens there; stop it, or give another address with --addr (and use that in JSS_URL)"
+		}
+		fmt.Fprintf(stderr, "jcds2-uploader sim: %v%s\n", err, hint)
 		return 1
 	}
 	defer sim.Close()
@@ -56,7 +64,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
   # or: export CLIENT_ID=%s CLIENT_SECRET=%s
   export AWS_ENDPOINT_URL_S3=%s
 
-Then: jcds2-uploader pkg --pkg /path/to/Some.pkg -v
+Then: jcds2-uploader pkg /path/to/Some.pkg
 Press Ctrl-C to stop.
 `, *version, sim.URL, sim.URL, jamfsim.DefaultUser, jamfsim.DefaultPassword, jamfsim.DefaultClientID, jamfsim.DefaultClientSecret, sim.S3Endpoint())
 	<-ctx.Done()
@@ -68,15 +76,18 @@ Press Ctrl-C to stop.
 // env plist on stdin), uploads it again, and says what happened.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: jcds2-uploader demo\n\nStarts the simulator with an embedded S3, makes a 24 MiB sample package, uploads it\nthrough the processor contract, uploads it again, and shows what Jamf Pro saw.")
+	const about = `Usage: jcds2-uploader demo
+
+Starts the simulator with an embedded S3, makes a 24 MiB sample package,
+uploads it through the processor contract, uploads it again, and shows what
+Jamf Pro saw. It needs no network and no settings.
+`
+	if code, stop := processor.ParseCommandFlags(fs, args, about, nil, stdout, stderr); stop {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "jcds2-uploader demo: unexpected argument %q: demo takes no arguments\n", fs.Arg(0))
+		return exitUsage
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "jcds2-uploader demo:", err)

@@ -1,21 +1,24 @@
 // Command bench measures jcds2-uploader the way users feel it, against
 // its peers on this machine, side by side, and prints Markdown tables:
 //
-//	go run ./bench [-sizes 512M,1G,4G] [-runs 3] [-link-mibps 40]
+//	go run ./bench [-sizes 1G] [-links 1000x20,1000x100,1000x200,100x100] [-runs 3] [-short | -long]
 //
 // It starts MinIO and the simulator (with a timestamping proxy in front
 // of its Jamf Pro API), makes incompressible test files, and runs,
-// alternating, for each size: ours end to end (the real binary, `pkg
-// --json -v`: token, lookups, credentials, upload, the waits for Jamf
-// Pro, record, refresh, verify), the bare S3 upload (jcds2.BareUpload:
-// our uploader and part plan alone), boto3's upload_file with its
-// default transfer settings (what JamfPackageUploader's jcds2 mode did;
-// Debian's python3-boto3) and `aws s3 cp` (Debian's awscli), all to the
-// same MinIO with the same STS credentials; then an unchanged re-run of
-// ours. It does it all again through a token-bucket proxy standing for
-// a 40 MiB/s uplink (the link-bound rows), measures how the
-// verification notices a server that becomes ready late (the cadence
-// rows), and times the hashes.
+// alternating, for each size on loopback: ours end to end (the real
+// binary, `pkg --json -v`: token, lookups, credentials, upload, the
+// waits for Jamf Pro, record, refresh, verify) by JCDS 2.0 and by the
+// packages route, the bare S3 upload (jcds2.BareUpload: our uploader and
+// part plan alone), boto3's upload_file with its default transfer
+// settings (what JamfPackageUploader's jcds2 mode did; Debian's
+// python3-boto3), `aws s3 cp` (Debian's awscli) and md5sum (the CPU
+// floor), all to the same MinIO with the same STS credentials; then an
+// unchanged re-run of ours; with the CPU each spent. Then it runs ours
+// (both routes) and the peers again over modelled links (link.go: a
+// bandwidth cap, a round trip and a per-connection window, on the S3
+// side and in front of Jamf Pro), measures how the verification
+// notices a server that becomes ready late (the cadence rows), and
+// times the hashes.
 package main
 
 import (
@@ -24,6 +27,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -39,7 +43,7 @@ type config struct {
 	sizes, linkSizes []int64
 	runs             int
 	conc, partMB     int
-	linkMiBps        float64
+	links            []linkSpec
 	peers, cadence   bool
 	hash, bareOnly   bool
 	tune             []plan // -tune: bare uploads only, alternating these
@@ -49,38 +53,59 @@ type config struct {
 type plan struct{ partMB, conc int }
 
 func main() {
-	sizes := flag.String("sizes", "512M,1G,4G", "file sizes on loopback (K, M, G suffixes)")
-	linkSizes := flag.String("link-sizes", "", "file sizes through the throttled link (default: -sizes; \"none\" to skip)")
+	sizes := flag.String("sizes", "1G", "file sizes on loopback (K, M, G suffixes; \"none\" to skip)")
+	linkSizes := flag.String("link-sizes", "1G", "file sizes over the modelled links (\"none\" to skip)")
+	links := flag.String("links", "1000x20,1000x100,1000x200,100x100", "modelled links: Mbit/s x RTT ms, comma-separated")
+	window := flag.String("window", "4M", "the links' window per connection (throughput per connection at most window/RTT)")
+	long := flag.Bool("long", false, "4 GiB instead of 1 GiB on loopback and over the links")
+	short := flag.Bool("short", false, "512 MiB on loopback, 256 MiB over the links, no cadence, no hashing (about 10 minutes); flags given win")
 	runs := flag.Int("runs", 3, "alternating runs per tool (the median is reported)")
 	conc := flag.Int("concurrency", 0, "jcds2_concurrency for ours and the bare upload (0: default)")
 	part := flag.Int("part-mb", 0, "jcds2_part_size_mb for ours and the bare upload (0: default)")
-	link := flag.Float64("link-mibps", 40, "the link-bound rows' uplink, MiB/s")
 	peers := flag.Bool("peers", true, "also run boto3 and aws s3 cp")
 	cad := flag.Bool("cadence", true, "measure the verification's cadence (about a minute)")
 	hash := flag.Bool("hash", true, "time the hashes")
 	bareOnly := flag.Bool("bare-only", false, "only the bare upload on loopback (for tuning part size and concurrency)")
-	tune := flag.String("tune", "", "bare uploads only, alternating part size x concurrency plans, e.g. 8x2,8x3,8x4,16x2")
+	tune := flag.String("tune", "", "bare uploads only, alternating part size x concurrency plans, e.g. 0x0,8x3,8x10 (0: the default rule's)")
 	flag.Parse()
+	if *short {
+		given := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		for name, v := range map[string]string{"sizes": "512M", "link-sizes": "256M", "cadence": "false", "hash": "false"} {
+			if !given[name] {
+				flag.Set(name, v)
+			}
+		}
+	}
 	if *tune != "" {
 		*bareOnly = true
 	}
-	cfg := config{runs: max(*runs, 1), conc: *conc, partMB: *part, linkMiBps: *link, peers: *peers && !*bareOnly,
+	cfg := config{runs: max(*runs, 1), conc: *conc, partMB: *part, peers: *peers && !*bareOnly,
 		cadence: *cad && !*bareOnly, hash: *hash && !*bareOnly, bareOnly: *bareOnly}
+	if *long {
+		*sizes, *linkSizes = "4G", "4G"
+	}
 	var err error
 	if cfg.sizes, err = parseSizes(*sizes); err == nil {
-		switch {
-		case *bareOnly || *linkSizes == "none":
-		case *linkSizes == "":
-			cfg.linkSizes = cfg.sizes
-		default:
-			cfg.linkSizes, err = parseSizes(*linkSizes)
+		cfg.linkSizes, err = parseSizes(*linkSizes)
+	}
+	if *bareOnly && *tune == "" {
+		cfg.linkSizes = nil
+	}
+	var w int64
+	if err == nil {
+		if w, err = parseSize(*window); err == nil && w <= 0 {
+			err = fmt.Errorf("-window %q: want a size, e.g. 4M", *window)
 		}
+	}
+	if err == nil && len(cfg.linkSizes) > 0 {
+		cfg.links, err = parseLinks(*links, int(w))
 	}
 	if *tune != "" && err == nil {
 		for _, p := range strings.Split(*tune, ",") {
 			var pl plan
-			if _, e := fmt.Sscanf(p, "%dx%d", &pl.partMB, &pl.conc); e != nil || pl.partMB < 5 || pl.conc < 1 {
-				err = fmt.Errorf("-tune %q: want part MiB x concurrency, e.g. 8x3", p)
+			if _, e := fmt.Sscanf(p, "%dx%d", &pl.partMB, &pl.conc); e != nil || (pl.partMB != 0 && pl.partMB < 5) || pl.conc < 0 {
+				err = fmt.Errorf("-tune %q: want part MiB x concurrency, e.g. 8x3 (0 for the default: 0x0)", p)
 				break
 			}
 			cfg.tune = append(cfg.tune, pl)
@@ -96,6 +121,9 @@ func main() {
 }
 
 func parseSizes(list string) ([]int64, error) {
+	if list == "none" {
+		return nil, nil
+	}
 	var out []int64
 	for _, s := range strings.Split(list, ",") {
 		n, err := parseSize(strings.TrimSpace(s))
@@ -123,11 +151,13 @@ func parseSize(s string) (int64, error) {
 
 // The tools, in the order they run in each round.
 const (
-	toolOurs  = "ours end to end"
-	toolBare  = "bare upload (ours)"
-	toolBoto3 = "boto3 upload_file"
-	toolAWS   = "aws s3 cp"
-	toolRerun = "ours, unchanged re-run"
+	toolOurs    = "ours end to end (JCDS 2.0)"
+	toolOursPkg = "ours end to end (packages route)"
+	toolBare    = "bare upload (ours)"
+	toolBoto3   = "boto3 upload_file"
+	toolAWS     = "aws s3 cp"
+	toolMD5     = "md5sum (the floor)"
+	toolRerun   = "ours, unchanged re-run"
 )
 
 // sample is one run of one tool.
@@ -135,6 +165,7 @@ type sample struct {
 	proc
 	ph       phases // ours only
 	requests int    // Jamf requests (ours only)
+	streams  int    // connections the upload used at once (ours: as it logged)
 }
 
 // own is the time that is the tool's own: for ours, the wall time less
@@ -143,6 +174,16 @@ type sample struct {
 func (s sample) own() time.Duration {
 	if s.requests > 0 {
 		return s.ph.own
+	}
+	return s.wall
+}
+
+// upload is the upload alone: for ours, as the Jamf Pro side saw it
+// (from the credentials' answer, or the packages POST, to the next
+// request); for the others, the wall time.
+func (s sample) upload() time.Duration {
+	if s.requests > 0 {
+		return s.ph.upload
 	}
 	return s.wall
 }
@@ -173,25 +214,26 @@ func run(cfg config) error {
 		return err
 	}
 	defer st.Close()
-	host, _ := url.Parse(st.sim.S3Endpoint())
-	lp, err := newLinkProxy(host.Host, cfg.linkMiBps*(1<<20))
-	if err != nil {
-		return err
-	}
-	defer lp.Close()
+	s3Host, _ := url.Parse(st.sim.S3Endpoint())
+	jamfHost, _ := url.Parse(st.clock.URL)
 
 	fmt.Printf("Machine: %d cores, %s/%s, %s, shared with other work; MinIO on the same machine at %s; peers: %s. %s.\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), st.sim.S3Endpoint(), peerVersions(py, aws), time.Now().UTC().Format("2006-01-02"))
 
-	tools := []string{toolOurs, toolBare}
+	tools := []string{toolOurs, toolOursPkg, toolBare}
 	if cfg.bareOnly {
 		tools = []string{toolBare}
 	}
+	var peers []string
 	if py != "" {
-		tools = append(tools, toolBoto3)
+		peers = append(peers, toolBoto3)
 	}
 	if aws != "" {
-		tools = append(tools, toolAWS)
+		peers = append(peers, toolAWS)
+	}
+	tools = append(tools, peers...)
+	if !cfg.bareOnly {
+		tools = append(tools, toolMD5)
 	}
 	files := map[int64]string{}
 	fileFor := func(size int64) (string, error) {
@@ -202,9 +244,8 @@ func run(cfg config) error {
 		files[size] = f
 		return f, makeFile(f, size)
 	}
-	measureAll := func(label, s3 string, sizes []int64) (map[int64]results, error) {
+	measureAll := func(label string, tools []string, sizes []int64) (map[int64]results, error) {
 		out := map[int64]results{}
-		st.s3 = s3
 		for _, size := range sizes {
 			file, err := fileFor(size)
 			if err != nil {
@@ -217,7 +258,7 @@ func run(cfg config) error {
 					if err != nil {
 						return nil, fmt.Errorf("%s, %s, %s: %w", label, jamfsim.HumanSize(size), tool, err)
 					}
-					fmt.Fprintf(os.Stderr, "  %s %s %s run %d: %.2f s\n", label, jamfsim.HumanSize(size), tool, i+1, s.wall.Seconds())
+					fmt.Fprintf(os.Stderr, "  %s %s %s run %d: %.2f s, CPU %.2f s\n", label, jamfsim.HumanSize(size), tool, i+1, s.wall.Seconds(), s.cpu.Seconds())
 				}
 			}
 			out[size] = res
@@ -225,15 +266,34 @@ func run(cfg config) error {
 		return out, nil
 	}
 	if len(cfg.tune) > 0 {
-		return tuneTable(st, cfg, fileFor)
+		return tuneTable(st, cfg, fileFor, s3Host.Host)
 	}
-	loop, err := measureAll("loopback", st.sim.S3Endpoint(), cfg.sizes)
+	loop, err := measureAll("loopback", tools, cfg.sizes)
 	if err != nil {
 		return err
 	}
-	linked, err := measureAll(fmt.Sprintf("link %.0f MiB/s", cfg.linkMiBps), lp.URL, cfg.linkSizes)
-	if err != nil {
-		return err
+	// Over each link: ours by both routes and the peers, every S3 byte
+	// and every Jamf Pro request on the same modelled link.
+	var linked []linkRows
+	for _, spec := range cfg.links {
+		l := newLink(spec)
+		s3p, err := l.proxy(s3Host.Host)
+		if err != nil {
+			return err
+		}
+		jp, err := l.proxy(jamfHost.Host)
+		if err != nil {
+			return err
+		}
+		st.s3, st.jamf = s3p.URL, jp.URL
+		res, err := measureAll(spec.String(), append([]string{toolOurs, toolOursPkg}, peers...), cfg.linkSizes)
+		st.s3, st.jamf = st.sim.S3Endpoint(), st.clock.URL
+		s3p.Close()
+		jp.Close()
+		if err != nil {
+			return err
+		}
+		linked = append(linked, linkRows{spec: spec, res: res})
 	}
 	var cads []cadence
 	if cfg.cadence {
@@ -242,13 +302,15 @@ func run(cfg config) error {
 		}
 	}
 
-	printLoopback(cfg, loop, tools)
-	if !cfg.bareOnly {
-		printBreakdown(cfg, loop, "Where our own time goes, loopback")
+	if len(cfg.sizes) > 0 {
+		printLoopback(cfg, loop, tools)
+		if !cfg.bareOnly {
+			printCPU(cfg, loop)
+			printBreakdown(cfg.sizes, loop, "Where our own time goes, loopback")
+		}
 	}
-	if len(cfg.linkSizes) > 0 {
-		printLink(cfg, linked, tools)
-		printBreakdown(cfg, linked, fmt.Sprintf("Where our own time goes, %.0f MiB/s link", cfg.linkMiBps))
+	if len(linked) > 0 {
+		printLinks(cfg, linked)
 	}
 	if len(cads) > 0 {
 		printCadence(cads)
@@ -265,26 +327,34 @@ func runTool(st *stage, cfg config, tool, bin, py, aws, file, dir string, size i
 	var s sample
 	var err error
 	switch tool {
-	case toolOurs:
-		o := oursOpts{bin: bin, file: file, name: key, cache: filepath.Join(dir, "cache-"+key), conc: cfg.conc, partMB: cfg.partMB}
+	case toolOurs, toolOursPkg:
+		o := oursOpts{bin: bin, file: file, name: key, cache: filepath.Join(dir, "cache-"+key), conc: cfg.conc, partMB: cfg.partMB,
+			packagesRoute: tool == toolOursPkg}
 		if s, err = ours(st, o, "uploaded, verified"); err != nil {
 			return s, err
 		}
-		res[toolOurs] = append(res[toolOurs], s)
-		// The same package again, unchanged: nothing to upload.
-		var re sample
-		if re, err = ours(st, o, "unchanged"); err != nil {
-			return s, fmt.Errorf("unchanged re-run: %w", err)
+		res[tool] = append(res[tool], s)
+		if tool == toolOurs {
+			// The same package again, unchanged: nothing to upload.
+			var re sample
+			if re, err = ours(st, o, "unchanged"); err != nil {
+				return s, fmt.Errorf("unchanged re-run: %w", err)
+			}
+			res[toolRerun] = append(res[toolRerun], re)
 		}
-		res[toolRerun] = append(res[toolRerun], re)
 		// MinIO's disk is not infinite: the record and its file go.
 		return s, deletePackage(st.sim, s.ph.pkgID)
 	case toolBare:
 		s.proc, err = runBare(st, file, key, cfg.conc, cfg.partMB)
+		s.streams = cfg.conc
 	case toolBoto3:
 		s.proc, err = runBoto3(st, py, file, key)
+		s.streams = 10 // boto3's default TransferConfig.max_concurrency
 	case toolAWS:
 		s.proc, err = runAWS(st, aws, file, key)
+		s.streams = 10 // the CLI's default max_concurrent_requests
+	case toolMD5:
+		s.proc, err = measure(exec.Command("md5sum", file))
 	}
 	removeUploads(st.sim)
 	res[tool] = append(res[tool], s)
@@ -304,7 +374,7 @@ func ours(st *stage, o oursOpts, want string) (sample, error) {
 		return sample{}, err
 	}
 	ph.pkgID = r.pkgID
-	return sample{proc: r.proc, ph: ph, requests: len(r.stamps)}, nil
+	return sample{proc: r.proc, ph: ph, requests: len(r.stamps), streams: r.streams}, nil
 }
 
 // cadences measures the verification against servers that become
@@ -337,176 +407,6 @@ func cadences(mp *jamfsim.MinIOProcess, bin, dir string) ([]cadence, error) {
 		}
 	}
 	return out, first
-}
-
-func medianOf(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	c := append([]time.Duration(nil), ds...)
-	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
-	if len(c)%2 == 0 {
-		return (c[len(c)/2-1] + c[len(c)/2]) / 2
-	}
-	return c[len(c)/2]
-}
-
-// med is the median of f over the samples.
-func med(s []sample, f func(sample) time.Duration) time.Duration {
-	var ds []time.Duration
-	for _, x := range s {
-		ds = append(ds, f(x))
-	}
-	return medianOf(ds)
-}
-
-func maxRSS(s []sample) int64 {
-	m := int64(0)
-	for _, x := range s {
-		m = max(m, x.rss)
-	}
-	return m
-}
-
-func fs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
-func ratio(a, b time.Duration) string {
-	if a == 0 || b == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f×", a.Seconds()/b.Seconds())
-}
-
-func wallOf(x sample) time.Duration   { return x.wall }
-func ownOf(x sample) time.Duration    { return x.own() }
-func waitedOf(x sample) time.Duration { return x.ph.waited }
-
-func printLoopback(cfg config, all map[int64]results, tools []string) {
-	fmt.Printf("Loopback (MinIO on this machine), medians of %d alternating runs:\n\n", cfg.runs)
-	fmt.Println("| size | tool | wall | of it waiting for Jamf Pro | own time | own throughput | own vs aws s3 cp | own vs bare upload | peak RSS | Jamf requests |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
-	for _, size := range cfg.sizes {
-		res := all[size]
-		aws, bare := med(res[toolAWS], ownOf), med(res[toolBare], ownOf)
-		for _, tool := range append(tools, toolRerun) {
-			s := res[tool]
-			if len(s) == 0 {
-				continue
-			}
-			own := med(s, ownOf)
-			waiting, rss, reqs, thr := "–", "–", "–", "–"
-			if s[0].requests > 0 {
-				waiting = fs(med(s, waitedOf))
-				reqs = strconv.Itoa(medianInt(s, func(x sample) int { return x.requests }))
-			}
-			if r := maxRSS(s); r > 0 {
-				rss = fmt.Sprintf("%d MiB", (r+1023)/1024)
-			}
-			if tool != toolRerun {
-				thr = fmt.Sprintf("%.0f MiB/s", float64(size)/(1<<20)/own.Seconds())
-			}
-			vsAWS, vsBare := ratio(own, aws), ratio(own, bare)
-			if tool == toolRerun {
-				vsAWS, vsBare = "–", "–"
-				reqs += fmt.Sprintf("; read %s", humanKiB(maxRchar(s)))
-			}
-			fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", jcds2.HumanBytes(size), tool, fs(med(s, wallOf)), waiting, fs(own), thr, vsAWS, vsBare, rss, reqs)
-		}
-	}
-	fmt.Println()
-}
-
-func maxRchar(s []sample) int64 {
-	m := int64(0)
-	for _, x := range s {
-		m = max(m, x.rchar)
-	}
-	return m
-}
-
-func humanKiB(n int64) string {
-	if n < 1<<20 {
-		return fmt.Sprintf("%d KiB", (n+1023)/1024)
-	}
-	return jcds2.HumanBytes(n)
-}
-
-func medianInt(s []sample, f func(sample) int) int {
-	var ds []time.Duration
-	for _, x := range s {
-		ds = append(ds, time.Duration(f(x)))
-	}
-	return int(medianOf(ds))
-}
-
-func printBreakdown(cfg config, all map[int64]results, title string) {
-	fmt.Printf("%s (ours end to end, medians of each part):\n\n", title)
-	fmt.Println("| size | process start to first request | requests before the upload | the upload | requests after it, and exit | waits for Jamf Pro | of them, overshoot | own time | bare upload |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
-	sizes := cfg.sizes
-	if !strings.HasPrefix(title, "Where our own time goes, loopback") {
-		sizes = cfg.linkSizes
-	}
-	for _, size := range sizes {
-		s := all[size][toolOurs]
-		if len(s) == 0 {
-			continue
-		}
-		f := func(g func(phases) time.Duration) string {
-			return fs(med(s, func(x sample) time.Duration { return g(x.ph) }))
-		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", jcds2.HumanBytes(size),
-			f(func(p phases) time.Duration { return p.start }), f(func(p phases) time.Duration { return p.before }),
-			f(func(p phases) time.Duration { return p.upload }), f(func(p phases) time.Duration { return p.after }),
-			f(func(p phases) time.Duration { return p.waited }), f(func(p phases) time.Duration { return p.overshoot }),
-			fs(med(s, ownOf)), fs(med(all[size][toolBare], wallOf)))
-	}
-	fmt.Println()
-}
-
-func printLink(cfg config, all map[int64]results, tools []string) {
-	rate := cfg.linkMiBps * (1 << 20)
-	fmt.Printf("Link-bound: every S3 byte through a %.0f MiB/s token bucket on loopback, medians of %d alternating runs; the limit is size ÷ bandwidth, the target 1.05 × limit + 1 s:\n\n", cfg.linkMiBps, cfg.runs)
-	fmt.Println("| size | tool | wall | own time | own ÷ limit | limit | target | peak RSS |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
-	for _, size := range cfg.linkSizes {
-		limit := time.Duration(float64(size) / rate * float64(time.Second))
-		target := time.Duration(float64(limit)*1.05) + time.Second
-		for _, tool := range tools {
-			s := all[size][tool]
-			if len(s) == 0 {
-				continue
-			}
-			own := med(s, ownOf)
-			rss := "–"
-			if r := maxRSS(s); r > 0 {
-				rss = fmt.Sprintf("%d MiB", (r+1023)/1024)
-			}
-			mark := ""
-			if tool == toolOurs {
-				mark = map[bool]string{true: " (met)", false: " (missed)"}[own <= target]
-			}
-			fmt.Printf("| %s | %s | %s | %s | %.3f× | %s | %s%s | %s |\n", jcds2.HumanBytes(size), tool, fs(med(s, wallOf)), fs(own),
-				own.Seconds()/limit.Seconds(), fs(limit), fs(target), mark, rss)
-		}
-	}
-	fmt.Println()
-}
-
-func printCadence(cads []cadence) {
-	fmt.Println("Verification cadence: a 1 MiB package, the simulator ready a set delay after the upload (IngestDelay); overshoot is ready to the arrival of the poll that saw it:")
-	fmt.Println()
-	fmt.Println("| route | wait for | server ready after | wait (client-timed) | overshoot | bound max(0.5 s, 10%) | requests in the wait | most in any second (±10 ms) | shortest gap after 30 s | met |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
-	for _, c := range cads {
-		gap := "–"
-		if c.after30 > 0 {
-			gap = fs(c.after30)
-		}
-		fmt.Printf("| %s | %s | %s | %s | %s | %s | %d | %d | %s | %s |\n", c.route, c.wait.what, fs(c.delay), fs(c.wait.took),
-			fmt.Sprintf("%.3f s", c.wait.overshoot.Seconds()), fs(c.bound), c.requests, c.perSecond, gap, map[bool]string{true: "yes", false: "no"}[c.met()])
-	}
-	fmt.Println()
 }
 
 // makeFile writes pseudo-random bytes (incompressible, like a package).
@@ -564,35 +464,56 @@ func hashTable(path string, runs int) error {
 	return nil
 }
 
-// tuneTable times the bare upload for each plan, alternating, and
-// prints the throughput medians (the part buffers' memory is part size
-// × (concurrency + 2): the uploader reads the first part outside its
-// pool of concurrency + 1).
-func tuneTable(st *stage, cfg config, fileFor func(int64) (string, error)) error {
-	fmt.Printf("Bare upload (jcds2.BareUpload) on loopback, medians of %d alternating runs:\n\n", cfg.runs)
-	fmt.Println("| size | part size × concurrency | median | throughput | part buffers at most |")
-	fmt.Println("|---|---|---|---|---|")
-	for _, size := range cfg.sizes {
-		file, err := fileFor(size)
-		if err != nil {
-			return err
-		}
-		times := map[plan][]time.Duration{}
-		for i := range cfg.runs {
-			for _, p := range cfg.tune {
-				key := fmt.Sprintf("tune-%d-%dx%d-%d.pkg", i, p.partMB, p.conc, time.Now().UnixNano())
-				s, err := runBare(st, file, key, p.conc, p.partMB)
-				if err != nil {
-					return err
-				}
-				removeUploads(st.sim)
-				times[p] = append(times[p], s.wall)
-				fmt.Fprintf(os.Stderr, "  %s %d MiB x %d run %d: %.2f s\n", jamfsim.HumanSize(size), p.partMB, p.conc, i+1, s.wall.Seconds())
+// tuneTable times the bare upload for each plan, alternating, on
+// loopback and over each link, and prints the throughput medians.
+func tuneTable(st *stage, cfg config, fileFor func(int64) (string, error), s3Host string) error {
+	fmt.Printf("Bare upload (jcds2.BareUpload), medians of %d alternating runs; limit: size ÷ min(bandwidth, parts in flight × window ÷ RTT):\n\n", cfg.runs)
+	fmt.Println("| link | size | part size × parts in flight | median | throughput | limit | median ÷ limit | size ÷ bandwidth |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	links := append([]linkSpec{{}}, cfg.links...) // loopback first
+	for _, spec := range links {
+		name, sizes := "loopback", cfg.sizes
+		st.s3 = st.sim.S3Endpoint()
+		if spec.mbit > 0 {
+			p, err := newLink(spec).proxy(s3Host)
+			if err != nil {
+				return err
 			}
+			defer p.Close()
+			name, sizes, st.s3 = spec.String(), cfg.linkSizes, p.URL
 		}
-		for _, p := range cfg.tune {
-			m := medianOf(times[p])
-			fmt.Printf("| %s | %d MiB × %d | %s | %.0f MiB/s | %d MiB |\n", jcds2.HumanBytes(size), p.partMB, p.conc, fs(m), float64(size)/(1<<20)/m.Seconds(), p.partMB*(p.conc+2))
+		for _, size := range sizes {
+			file, err := fileFor(size)
+			if err != nil {
+				return err
+			}
+			times := map[plan][]time.Duration{}
+			for i := range cfg.runs {
+				for _, p := range cfg.tune {
+					key := fmt.Sprintf("tune-%d-%dx%d-%d.pkg", i, p.partMB, p.conc, time.Now().UnixNano())
+					s, err := runBare(st, file, key, p.conc, p.partMB)
+					if err != nil {
+						return err
+					}
+					removeUploads(st.sim)
+					times[p] = append(times[p], s.wall)
+					fmt.Fprintf(os.Stderr, "  %s %s %d MiB x %d run %d: %.2f s\n", name, jamfsim.HumanSize(size), p.partMB, p.conc, i+1, s.wall.Seconds())
+				}
+			}
+			for _, p := range cfg.tune {
+				m := medianOf(times[p])
+				ps, conc := jcds2.PartPlan(size, int64(p.partMB)<<20, p.conc)
+				label := fmt.Sprintf("%d MiB × %d", ps>>20, conc)
+				if p.partMB == 0 || p.conc == 0 {
+					label = "default: " + label
+				}
+				limit, ofLimit, link := "–", "–", "–"
+				if spec.mbit > 0 {
+					l := spec.limit(size, conc)
+					limit, ofLimit, link = fs(l), fmt.Sprintf("%.2f×", m.Seconds()/l.Seconds()), fs(spec.limit(size, 0))
+				}
+				fmt.Printf("| %s | %s | %s | %s | %.0f MiB/s | %s | %s | %s |\n", name, jcds2.HumanBytes(size), label, fs(m), float64(size)/(1<<20)/m.Seconds(), limit, ofLimit, link)
+			}
 		}
 	}
 	fmt.Println()

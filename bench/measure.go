@@ -16,6 +16,8 @@ type proc struct {
 	wall  time.Duration // start to exit
 	rss   int64         // peak resident set (VmHWM), KiB
 	rchar int64         // bytes it read through read(2) and friends, as last sampled
+	cpu   time.Duration // user + system CPU time (rusage; threads and waited-for children included)
+	user  time.Duration
 }
 
 // measure runs cmd with the simulator's sampler (jamfsim.Measure: the
@@ -28,6 +30,10 @@ func measure(cmd *exec.Cmd) (proc, error) {
 	p := proc{start: time.Now()}
 	m, err := jamfsim.Measure(cmd)
 	p.wall, p.rss, p.rchar = m.Wall, m.PeakKiB, m.ReadByte
+	if ps := cmd.ProcessState; ps != nil {
+		p.user = ps.UserTime()
+		p.cpu = p.user + ps.SystemTime()
+	}
 	if err != nil {
 		return p, fmt.Errorf("%v: %s", err, lastLines(stderr.String(), 8))
 	}

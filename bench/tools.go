@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -81,6 +82,7 @@ type timings struct {
 type oursRun struct {
 	proc
 	status, pkgID string
+	streams       int // parts at a time, as it logged (1 on the packages route)
 	timings       timings
 	stamps        []stamp
 	due           time.Time // when the simulator had the upload ready (zero: unknown)
@@ -142,8 +144,16 @@ func runOurs(st *stage, o oursOpts) (oursRun, error) {
 		return run, fmt.Errorf("--json: %v\n%s", err, stdout.String())
 	}
 	run.status, run.pkgID, run.timings = out.Status, out.ID, out.Timings
+	run.streams = 1
+	if m := partsAtATime.FindStringSubmatch(stderr.String()); m != nil {
+		run.streams, _ = strconv.Atoi(m[1])
+	}
 	return run, nil
 }
+
+// partsAtATime finds the JCDS route's "Uploading ... in 8.0 MiB parts, 3
+// at a time" line.
+var partsAtATime = regexp.MustCompile(`parts, (\d+) at a time`)
 
 // isRenewal tells the requests an upload makes while it runs: a new
 // token, new S3 credentials.

@@ -27,35 +27,25 @@ same places as for "pkg": the environment (JSS_URL, CLIENT_ID, CLIENT_SECRET,
 API_USERNAME, API_PASSWORD, BEARER_TOKEN) or an AutoPkg prefs plist
 (--prefs). Precedence: prefs < environment < flags < --key.
 Exit 0 when a run would work, 1 when not, 2 for bad flags.
-
-Flags:
 `
 
 // Run is the doctor command; it returns the exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose, rest := processor.SplitVerbose(args)
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "  -v, -vv, ...\n    \tlog more to stderr (-vvv: every request)")
-	}
 	// The connection flags of pkg, mapped onto the same inputs.
-	url := fs.String("url", "", "Jamf Pro URL (or a bare jamfcloud tenant name)")
-	user := fs.String("user", "", "Jamf Pro user name (password from API_PASSWORD)")
-	clientID := fs.String("clientid", "", "API client ID (secret from CLIENT_SECRET)")
+	url := fs.String("url", "", "Jamf Pro `URL` (or a bare jamfcloud tenant name)")
+	user := fs.String("user", "", "Jamf Pro user `NAME` (password from API_PASSWORD)")
+	clientID := fs.String("clientid", "", "API client `ID` (secret from CLIENT_SECRET)")
 	insecure := fs.Bool("insecure", false, "do not verify TLS certificates (reported as a warning)")
-	prefs := fs.String("prefs", "", "AutoPkg preferences plist to read credentials and keys from")
+	prefs := fs.String("prefs", "", "read credentials and inputs from this AutoPkg preferences `file` (a plist)")
 	asJSON := fs.Bool("json", false, "print the report as JSON: {url, checks: [{check, status, detail}], verdict}")
 	var keys, recipes processor.ListFlag
-	fs.Var(&keys, "key", "extra input as KEY=VALUE (repeatable), e.g. --key pkg_api_mode=True")
-	fs.Var(&recipes, "recipes", "a recipe folder to scan for the categories recipes name (repeatable)")
-	if err := fs.Parse(rest); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+	fs.Var(&keys, "key", "extra input as `KEY=VALUE` (repeatable; no secrets), e.g. --key pkg_api_mode=True")
+	fs.Var(&recipes, "recipes", "scan this recipe `folder` for the categories recipes name (repeatable)")
+	verboseDoc := []processor.FlagDoc{{Name: "v", Help: "log more to stderr: -v, -vv, -vvv (every request)"}}
+	if code, stop := processor.ParseCommandFlags(fs, rest, usage, verboseDoc, stdout, stderr); stop {
+		return code
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "jcds2-uploader doctor: unexpected argument %q: doctor takes flags only (see jcds2-uploader doctor --help)\n", fs.Arg(0))
@@ -71,6 +61,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		d.rep.add(Fail, "inputs", "%v", err)
 	} else {
+		processor.FillFromKeychain(ctx, env, log) // on macOS, as a run does
 		env["verbose"] = uint64(verbose)
 		d.env = env
 		d.run(ctx)

@@ -62,6 +62,9 @@ type Client struct {
 	raw, send sender
 	calls     atomic.Int64
 	http      *http.Client
+	// answered is set once the server has answered anything: from then
+	// on, a refused connection is a restart, retried (see firstContact).
+	answered atomic.Bool
 }
 
 // New builds a client for opts.URL.

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -210,8 +212,9 @@ func (w *wire) do(ctx context.Context, rq *call) (*answer, error) {
 	start := time.Now()
 	resp, err := c.http.Do(hr)
 	if err != nil {
-		return nil, transportError(ctx, rq, err, timeout, c.base)
+		return nil, c.firstContact(transportError(ctx, rq, err, timeout, c.base))
 	}
+	c.answered.Store(true)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	c.log.Logf(3, "%s %s -> %d (%d bytes, %s)", rq.method, pathOnly(rq.path), resp.StatusCode, len(data), time.Since(start).Round(time.Millisecond))
@@ -233,6 +236,17 @@ func transportError(ctx context.Context, rq *call, err error, timeout time.Durat
 	var cv *tls.CertificateVerificationError
 	if errors.As(err, &cv) {
 		return &sendError{err: &TLSError{URL: base, Err: cv.Err}, permanent: true}
+	}
+	// A host name that does not resolve, or a host that refuses
+	// connections, will not answer differently a second later: say so at
+	// once instead of after max_tries attempts. (A reset or a timeout is
+	// retried: those come and go.)
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return &sendError{err: &UnreachableError{URL: base, Reason: "the host name " + dnsErr.Name + " does not resolve", Err: err}, permanent: true}
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return &sendError{err: &UnreachableError{URL: base, Reason: "the host refuses connections (is the URL's port right, and the server up?)", Err: err}, permanent: true}
 	}
 	// The body's own failure (the package changed while it was sent)
 	// is not the network's: sending it again cannot help.
@@ -291,4 +305,30 @@ func parseRetryAfter(v string) time.Duration {
 		return min(max(time.Until(t), 0), 5*time.Minute)
 	}
 	return 0
+}
+
+// UnreachableError is a server that cannot be reached at all: its name
+// does not resolve, or it refuses connections.
+type UnreachableError struct {
+	URL, Reason string
+	Err         error
+	// Reached: the server had answered earlier in this run, so the run
+	// may have changed something before it went away.
+	Reached bool
+}
+
+func (e *UnreachableError) Error() string { return "cannot reach " + e.URL + ": " + e.Reason }
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// firstContact keeps "cannot reach" final only while the server has
+// never answered this client: a wrong URL fails at once. Once it has
+// answered, a refused connection or a failed lookup is a restart or a
+// network blip, retried like a reset.
+func (c *Client) firstContact(err error) error {
+	var se *sendError
+	var ue *UnreachableError
+	if c.answered.Load() && errors.As(err, &se) && errors.As(err, &ue) {
+		se.permanent, ue.Reached = false, true
+	}
+	return err
 }

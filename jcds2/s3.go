@@ -26,10 +26,15 @@ import (
 // objectUpload is one file to put into S3.
 type objectUpload struct {
 	Bucket, Key string
-	Body        io.Reader // read once, in order
+	// Body is read once, in order; or, when it is an io.ReaderAt and
+	// io.Seeker (a file), each part is read at its offset, unbuffered.
+	Body        io.Reader
 	Size        int64
 	PartSize    int64
 	Concurrency int
+	// Before, if set, is called before the upload is completed (or its
+	// single PutObject sent): an error aborts the upload instead.
+	Before func(context.Context) error
 }
 
 // objectUploader is the one small interface the S3 transfer library sits
@@ -146,6 +151,11 @@ func newS3Client(o s3Options) *s3.Client {
 	opts := s3.Options{
 		Region:      region,
 		Credentials: provider,
+		// No "Expect: 100-continue": each part would wait a round trip
+		// for the go-ahead before its first byte (on a 100 ms path, a
+		// third of an 8 MiB part's time at 40 MiB/s). A part refused
+		// (expired credentials) then costs its bytes once more.
+		ContinueHeaderThresholdBytes: -1,
 		// Signed requests never follow a redirect to wherever it points.
 		HTTPClient: &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		Retryer: retry.AddWithErrorCodes(retry.NewStandard(func(ro *retry.StandardOptions) {
@@ -191,25 +201,64 @@ func expiredCode(code string) bool {
 	return code == "ExpiredToken" || code == "ExpiredTokenException"
 }
 
-// partPlan picks part size and concurrency for a file size: parts of at
-// least 8 MiB, never more than 10,000 of them.
+// The part plan. Parts are read from the file at their offsets
+// (partSource), so neither part size nor parts in flight costs memory:
+// the plan is chosen for the link alone. Over a long round trip one
+// connection carries at most its window ÷ RTT (4 MiB, macOS's default
+// send-buffer ceiling, over 200 ms: 20 MiB/s), and each part leaves its
+// connection idle for about one round trip while S3 answers, so a
+// connection spends part ÷ (part + window) of its time sending. The
+// bench (docs/performance.md) measured these over modelled links:
+const (
+	// defaultStreams parts in flight fill 1 Gbit/s at 200 ms RTT with
+	// 4 MiB windows (6 streams at least, 8 with the answers' idle time);
+	// on short round trips or slow links the extra streams only wait
+	// their turn on the shared link.
+	defaultStreams = 8
+	// roundsPerStream: each stream sends about this many parts, so the
+	// parts end together instead of one stream finishing alone.
+	roundsPerStream = 4
+	// Parts between these: 8 MiB keeps the answers' idle time to a third
+	// of a window-bound stream's time at worst (a small file wants more
+	// streams more than bigger parts); past 16 MiB the bench saw no gain,
+	// and 32 MiB bounds what one failed part sends again and how far the
+	// progress (acknowledged parts) lags the bytes sent: 8 × 32 MiB in
+	// flight are 21 s at 100 Mbit/s.
+	minPartSize = 8 << 20
+	maxPartSize = 32 << 20
+	// S3 allows 10,000 parts; keep room to spare.
+	maxParts = 9000
+)
+
+// partPlan picks part size and parts in flight for a file size; a part
+// size or concurrency asked for (non-zero) is kept, except that parts
+// grow to stay under 9,000. Parts in flight are never more than parts.
 func partPlan(size, partSize int64, concurrency int) (int64, int) {
-	if partSize == 0 {
-		partSize = 8 << 20
+	if concurrency <= 0 {
+		concurrency = defaultStreams
 	}
-	// Whole MiB, with room to spare under S3's 10,000-part limit.
-	if least := (size/9000 + 1<<20 - 1) &^ (1<<20 - 1); least > partSize {
+	if partSize <= 0 {
+		// At most roundsPerStream parts per stream, in whole MiB.
+		n := int64(concurrency * roundsPerStream)
+		partSize = (size + n - 1) / n
+		partSize = min(max(roundUpMiB(partSize), minPartSize), maxPartSize)
+	}
+	if least := roundUpMiB(size / maxParts); least > partSize {
 		partSize = least
 	}
-	if concurrency == 0 {
-		// Three, not four: the uploader reads the first part outside its
-		// pool of concurrency+1 buffers, so up to concurrency+2 parts are
-		// in memory; 8 MiB × 5 keeps the peak RSS under 64 MiB (8 MiB × 6
-		// went to 66 MiB in 2 of 10 runs), at the same speed (bench/).
-		concurrency = 3
+	if parts := (size + partSize - 1) / partSize; parts < int64(concurrency) {
+		concurrency = int(max(parts, 1))
 	}
 	return partSize, concurrency
 }
+
+// PartPlan is partPlan for the bench: the part size and parts in flight
+// an upload of size bytes uses, given what was asked (0: the rule's).
+func PartPlan(size, partSize int64, concurrency int) (int64, int) {
+	return partPlan(size, partSize, concurrency)
+}
+
+func roundUpMiB(n int64) int64 { return (n + 1<<20 - 1) &^ (1<<20 - 1) }
 
 // BareUpload puts a file into S3 with the engine's uploader and part
 // plan but nothing else: no hashing, no Jamf Pro calls, no progress. It
@@ -225,11 +274,12 @@ func BareUpload(ctx context.Context, endpoint string, cr jamf.JCDSCredentials, k
 		return err
 	}
 	opts := s3.Options{
-		Region:      cr.Region,
-		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken)),
+		Region:                       cr.Region,
+		Credentials:                  aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken)),
+		ContinueHeaderThresholdBytes: -1,
 	}
 	applyEndpoint(&opts, endpoint)
 	client := s3.New(opts)
 	ps, conc := partPlan(st.Size(), partSize, concurrency)
-	return defaultObjectUploader.Upload(ctx, client, objectUpload{Bucket: cr.BucketName, Key: key, Body: struct{ io.Reader }{f}, Size: st.Size(), PartSize: ps, Concurrency: conc})
+	return defaultObjectUploader.Upload(ctx, client, objectUpload{Bucket: cr.BucketName, Key: key, Body: f, Size: st.Size(), PartSize: ps, Concurrency: conc})
 }

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/feature/s3/manager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -30,6 +32,13 @@ func (managerUploader) Upload(ctx context.Context, client *s3.Client, in objectU
 		u.PartSize = in.PartSize
 		u.Concurrency = in.Concurrency
 		u.LeavePartsOnError = false
+		if in.Before != nil {
+			u.ClientOptions = append(u.ClientOptions, func(o *s3.Options) {
+				o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+					return st.Initialize.Add(beforeCompleting(in.Before), middleware.After)
+				})
+			})
+		}
 	})
 	//lint:ignore SA1019 see above
 	_, err := up.Upload(ctx, &s3.PutObjectInput{
@@ -44,6 +53,20 @@ func (managerUploader) Upload(ctx context.Context, client *s3.Client, in objectU
 		return fmt.Errorf("uploading %s to S3: %w", path.Base(in.Key), s3Cause(err))
 	}
 	return nil
+}
+
+// beforeCompleting calls before ahead of the request that makes the
+// object (CompleteMultipartUpload, or a single PutObject); its error
+// fails that request, and the manager aborts the upload.
+func beforeCompleting(before func(context.Context) error) middleware.InitializeMiddleware {
+	return middleware.InitializeMiddlewareFunc("jcds2BeforeCompleting", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		if op := awsmiddleware.GetOperationName(ctx); op == "CompleteMultipartUpload" || op == "PutObject" {
+			if err := before(ctx); err != nil {
+				return middleware.InitializeOutput{}, middleware.Metadata{}, err
+			}
+		}
+		return next.HandleInitialize(ctx, in)
+	})
 }
 
 // abortLeftover aborts a multipart upload the manager could not abort

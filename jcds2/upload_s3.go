@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// uploadS3 gets credentials and uploads the file, hashing MD5 in the
-// same read pass. The reader fails before EOF if the file changed, so
-// the multipart upload is aborted rather than completed torn.
+// uploadS3 gets credentials and uploads the file, hashing MD5 beside
+// it (partSource). The reads fail if the file changed, so the multipart
+// upload is aborted rather than completed torn.
 func (r *run) uploadS3(ctx context.Context) error {
 	cr, err := r.c.NewJCDSUpload(ctx)
 	if err != nil {
@@ -23,13 +23,13 @@ func (r *run) uploadS3(ctx context.Context) error {
 		maxTries: r.req.MaxTries, insecure: r.req.Insecure, timeout: r.c.Timeout(), log: r.log,
 		acked: func(n int64) { r.log.Progress(min(acked.Add(n), l.size), l.size) }})
 	partSize, conc := partPlan(l.size, r.req.PartSize, r.req.Concurrency)
-	f, err := l.open(nil)
+	// Parts are read at their offsets, unbuffered; MD5 in a pass of its
+	// own that must end, the file unchanged, before the upload completes.
+	body, err := l.parts(ctx, partSize)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	pipe := NewHasher(true, false)
-	body := &ctxReader{ctx: ctx, r: io.TeeReader(f, pipe)}
+	defer body.Close()
 	key := cr.Path + r.req.PkgName
 	r.log.Logf(0, "Uploading %s (%s) to JCDS in %s parts, %d at a time", r.req.PkgName, HumanBytes(l.size), HumanBytes(partSize), conc)
 	start := time.Now()
@@ -45,9 +45,8 @@ func (r *run) uploadS3(ctx context.Context) error {
 	})
 	defer stop()
 	err = r.e.objects.Upload(upCtx, client, objectUpload{
-		Bucket: cr.BucketName, Key: key, Body: body, Size: l.size, PartSize: partSize, Concurrency: conc,
+		Bucket: cr.BucketName, Key: key, Body: body, Size: l.size, PartSize: partSize, Concurrency: conc, Before: body.hashed,
 	})
-	sent := pipe.Sums()
 	var changed *ChangedError
 	switch {
 	case errors.As(err, &changed):
@@ -57,7 +56,9 @@ func (r *run) uploadS3(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
-	r.sentMD5 = sent.MD5
+	if r.sentMD5, err = body.sum(); err != nil {
+		return err // cannot happen: the upload completed only after the pass did
+	}
 	r.res.Uploading = time.Since(start)
 	el := r.res.Uploading
 	r.log.Logf(0, "Uploaded %s in %s (%s/s)", HumanBytes(l.size), el.Round(time.Millisecond), HumanBytes(int64(float64(l.size)/max(el.Seconds(), 0.001))))

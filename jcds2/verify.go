@@ -73,8 +73,17 @@ func (r *run) poll(ctx context.Context, what string, check func() bool) bool {
 		if next.After(deadline) || ctx.Err() != nil {
 			return false
 		}
+		if w, ok := r.log.(waitLogger); ok {
+			w.Waiting(what, time.Since(start))
+		}
 		if wait(ctx, time.Until(next)) != nil {
 			return false
 		}
 	}
+}
+
+// waitLogger is a Logger that can show what a run is waiting for (the
+// pkg command's progress line); poll tells it while it waits.
+type waitLogger interface {
+	Waiting(what string, waited time.Duration)
 }

@@ -2,29 +2,89 @@ package processor
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
 
-const cliUsage = `Usage: jcds2-uploader pkg --pkg PATH [flags]
+// Exit codes of the pkg command (processor mode keeps AutoPkg's 10).
+const (
+	ExitFailed = 1
+	ExitUsage  = 2
+)
 
-Uploads one package to Jamf Pro, like "jamf-upload.sh pkg". Credentials come
-from the environment (JSS_URL, CLIENT_ID, CLIENT_SECRET, API_USERNAME,
-API_PASSWORD, BEARER_TOKEN) or an AutoPkg prefs plist (--prefs); secrets are
-never needed on the command line. Precedence: prefs < environment < flags < --key.
+const cliAbout = `Usage: jcds2-uploader pkg [PATH] [flags]
 
-Flags:
+Uploads one package to Jamf Pro, or does nothing when Jamf Pro already has
+its bytes. PATH (or --pkg PATH) is a flat .pkg, a .dmg or a bundle folder.
+
+Settings come from an AutoPkg preferences file (--prefs), then the
+environment (JSS_URL, CLIENT_ID, CLIENT_SECRET, API_USERNAME, API_PASSWORD,
+BEARER_TOKEN), then these flags, then --key; on macOS a missing secret is
+read from the login keychain. Secrets are never taken from the command line.
 `
+
+// FlagDoc is one flag as help and shell completion show it.
+type FlagDoc struct {
+	Name        string // without dashes
+	Placeholder string // "" for a switch
+	Help        string
+	key         string // the input it sets
+}
+
+// PkgFlags are pkg's flags, in the order help lists them.
+var PkgFlags = []FlagDoc{
+	{"url", "URL", "Jamf Pro URL, or a bare jamfcloud tenant name (default $JSS_URL)", "JSS_URL"},
+	{"clientid", "ID", "API client ID (default $CLIENT_ID; the secret from $CLIENT_SECRET)", "CLIENT_ID"},
+	{"user", "NAME", "Jamf Pro user name (default $API_USERNAME; the password from $API_PASSWORD)", "API_USERNAME"},
+	{"prefs", "FILE", "AutoPkg preferences plist to read settings and credentials from", ""},
+	{"pkg", "PATH", "the package (or give PATH as the argument)", "pkg_path"},
+	{"pkg-name", "NAME", "file name in Jamf Pro (default: PATH's name)", "pkg_name"},
+	{"name", "NAME", "display name (default: the file name)", "pkg_display_name"},
+	{"category", "NAME", "category, which must exist in Jamf Pro", "pkg_category"},
+	{"info", "TEXT", "info text of the package record", "pkg_info"},
+	{"notes", "TEXT", "notes of the package record", "pkg_notes"},
+	{"priority", "N", "install priority, 1 to 20 (default 10)", "pkg_priority"},
+	{"os-requirements", "LIST", `OS requirements, e.g. "14.x, 15.x"`, "os_requirements"},
+	{"replace", "", "replace the file when Jamf Pro holds other bytes under its name", "replace_pkg"},
+	{"replace-pkg-metadata", "", "rewrite the record's metadata even when the file is unchanged", "replace_pkg_metadata"},
+	{"skip-metadata-upload", "", "never update an existing record (for roles without Update Packages)", "skip_metadata_upload"},
+	{"md5", "", "record the hash as MD5 instead of SHA3-512", "md5"},
+	{"api", "", "use the packages upload route only", "pkg_api_mode"},
+	{"jcds2", "", "use the JCDS 2.0 route only", "jcds2_mode"},
+	{"recalculate", "", "refresh the whole cloud distribution point inventory", "recalculate"},
+	{"max-tries", "N", "attempts per request, 1 to 10 (default 5)", "max_tries"},
+	{"concurrency", "N", "parallel S3 part uploads (default: by size)", "jcds2_concurrency"},
+	{"s3-endpoint", "URL", "S3 endpoint override, for a simulator or tests", "jcds2_s3_endpoint"},
+	{"insecure", "", "do not verify TLS certificates; allow plain http:// (prints a warning)", "insecure_mode"},
+	{"key", "KEY=VALUE", "any other processor input, e.g. --key jcds2_verify_timeout=60 (repeatable; no secrets)", ""},
+	{"dry-run", "", "look everything up, print what would change, change nothing", "dry_run"},
+	{"json", "", "print the result, or the error, as a JSON object on stdout", ""},
+	{"quiet", "", "print only errors and the result (no progress); also -q", ""},
+	{"v", "", "more logging: -v, -vv, -vvv", ""},
+	{"help", "", "this help; also -h", ""},
+}
+
+// secretFlags are jamf-upload.sh's spellings for secrets, refused by name.
+var secretFlags = map[string]string{
+	"pass": "API_PASSWORD", "password": "API_PASSWORD", "clientsecret": "CLIENT_SECRET", "client-secret": "CLIENT_SECRET",
+	"token": "BEARER_TOKEN", "smb-pass": "SMB_PASSWORD", "smb_pass": "SMB_PASSWORD", "smb-password": "SMB_PASSWORD",
+}
 
 // envFromOS are the variables the pkg command reads.
 var envFromOS = []string{"JSS_URL", "CLIENT_ID", "CLIENT_SECRET", "API_USERNAME", "API_PASSWORD", "BEARER_TOKEN"}
+
+// UsageError is a command line that cannot be run as given (exit 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
 
 // ListFlag is a repeatable string flag (--key, --recipes).
 type ListFlag []string
@@ -47,94 +107,175 @@ func SplitVerbose(args []string) (verbose int, rest []string) {
 	return verbose, rest
 }
 
+// PkgHelp is pkg's help: flags spelled as typed, with placeholders.
+func PkgHelp() string {
+	var b strings.Builder
+	b.WriteString(cliAbout + "\nFlags:\n" + flagList(PkgFlags))
+	b.WriteString(`
+Exit status: 0 uploaded, or nothing to do; 1 the run failed (nothing is
+left half done); 2 usage error; 130 interrupted.
+
+Examples:
+  jcds2-uploader pkg ~/Downloads/Firefox-120.pkg --category Browsers
+  jcds2-uploader pkg Firefox-120.pkg --dry-run
+  jcds2-uploader pkg Firefox-120.pkg --json | jq .pkg_id
+`)
+	return b.String()
+}
+
+// cliOptions is a parsed pkg command line.
+type cliOptions struct {
+	given         map[string]string
+	prefs         string
+	keys          ListFlag
+	verbose       int
+	asJSON, quiet bool
+	help          bool
+}
+
+func parsePkgArgs(args []string) (*cliOptions, error) {
+	o := &cliOptions{given: map[string]string{}}
+	o.verbose, args = SplitVerbose(args)
+	fs := flag.NewFlagSet("pkg", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	str := map[string]*string{}
+	boolean := map[string]*bool{}
+	for _, f := range PkgFlags {
+		switch {
+		case f.key == "" || f.Name == "v":
+		case f.Placeholder != "":
+			str[f.key] = fs.String(f.Name, "", f.Help)
+		default:
+			boolean[f.key] = fs.Bool(f.Name, false, f.Help)
+		}
+	}
+	fs.StringVar(str["pkg_path"], "pkg-path", "", "same as --pkg") // jamf-upload.sh's spelling
+	fs.StringVar(&o.prefs, "prefs", "", "")
+	fs.Var(&o.keys, "key", "")
+	fs.BoolVar(&o.asJSON, "json", false, "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.quiet, "q", false, "")
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if err == flag.ErrHelp {
+				o.help = true
+				return o, nil
+			}
+			names := []string{"pkg-path", "q"}
+			for _, f := range PkgFlags {
+				names = append(names, f.Name)
+			}
+			return nil, flagError(err, names)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional, args = append(positional, args[0]), args[1:]
+	}
+	for k, v := range str {
+		if *v != "" {
+			o.given[k] = *v
+		}
+	}
+	for k, v := range boolean {
+		if *v {
+			o.given[k] = "True"
+		}
+	}
+	switch {
+	case len(positional) > 1:
+		return nil, &UsageError{fmt.Sprintf("pkg takes one package, got %d arguments (%s ...): quote a path with spaces", len(positional), positional[0])}
+	case len(positional) == 1 && o.given["pkg_path"] != "":
+		return nil, &UsageError{"give the package once: as PATH or with --pkg, not both"}
+	case len(positional) == 1:
+		o.given["pkg_path"] = positional[0]
+	}
+	return o, nil
+}
+
+var undefinedFlag = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+
+// flagError renders the flag package's error in our spelling, with a
+// suggestion for a typo (among names) and a refusal for a secret.
+func flagError(err error, names []string) error {
+	msg := err.Error()
+	m := undefinedFlag.FindStringSubmatch(msg)
+	if m == nil {
+		return &UsageError{regexp.MustCompile(`(^|\s)-([a-z])`).ReplaceAllString(msg, "$1--$2")}
+	}
+	name := m[1]
+	if key, ok := secretFlags[name]; ok {
+		return &UsageError{fmt.Sprintf("--%s is refused: secrets never come from the command line (ps and the shell history show it); export %s, put it in the --prefs file, or on macOS in the login keychain", name, key)}
+	}
+	s := fmt.Sprintf("unknown flag --%s", name)
+	if best := Suggest(name, names); best != "" {
+		s += fmt.Sprintf("\nDid you mean --%s?", best)
+	}
+	return &UsageError{s}
+}
+
 // RunCLI is the pkg command. It builds an env from prefs, environment and
 // flags, and runs the same processing as processor mode.
 func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stderr io.Writer) int {
-	verbose, rest := SplitVerbose(args)
-	fs := flag.NewFlagSet("pkg", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, cliUsage)
-		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "  -v, -vv, ...\n    \tmore logging")
+	o, err := parsePkgArgs(args)
+	if err == nil && o.help {
+		fmt.Fprint(stdout, PkgHelp())
+		return 0
 	}
-	str := map[string]*string{}
-	for _, f := range []struct{ flag, key, help string }{
-		{"url", "JSS_URL", "Jamf Pro URL (or a bare jamfcloud tenant name)"},
-		{"user", "API_USERNAME", "Jamf Pro user name (password from API_PASSWORD)"},
-		{"clientid", "CLIENT_ID", "API client ID (secret from CLIENT_SECRET)"},
-		{"pkg", "pkg_path", "path to the package (required)"},
-		{"pkg-name", "pkg_name", "file name in Jamf Pro (default: the file's name)"},
-		{"name", "pkg_display_name", "display name (default: the file name)"},
-		{"category", "pkg_category", "category name (must exist)"},
-		{"info", "pkg_info", "info text"},
-		{"notes", "pkg_notes", "notes text"},
-		{"priority", "pkg_priority", "priority, 1 to 20"},
-		{"os-requirements", "os_requirements", "OS requirements"},
-		{"s3-endpoint", "jcds2_s3_endpoint", "S3 endpoint override (testing)"},
-		{"concurrency", "jcds2_concurrency", "parallel S3 part uploads"},
-		{"max-tries", "max_tries", "attempts per request, 1 to 10"},
-	} {
-		str[f.key] = fs.String(f.flag, "", f.help)
-	}
-	boolFlags := map[string]*bool{}
-	for _, f := range []struct{ flag, key, help string }{
-		{"replace", "replace_pkg", "replace a file whose bytes differ"},
-		{"replace-pkg-metadata", "replace_pkg_metadata", "rewrite the record's metadata"},
-		{"skip-metadata-upload", "skip_metadata_upload", "do not update an existing record"},
-		{"md5", "md5", "record the hash as MD5"},
-		{"api", "pkg_api_mode", "use the packages upload route"},
-		{"jcds2", "jcds2_mode", "prefer the JCDS 2.0 route (the packages route where JCDS refuses)"},
-		{"recalculate", "recalculate", "refresh the whole distribution point inventory"},
-		{"dry-run", "dry_run", "look up and print the plan, change nothing"},
-		{"insecure", "insecure_mode", "do not verify TLS certificates"},
-	} {
-		boolFlags[f.key] = fs.Bool(f.flag, false, f.help)
-	}
-	prefs := fs.String("prefs", "", "AutoPkg preferences plist to read credentials and keys from")
-	asJSON := fs.Bool("json", false, "print the result as JSON")
-	var keys ListFlag
-	fs.Var(&keys, "key", "extra input as KEY=VALUE (repeatable)")
-	// Aliases the reference CLI accepts.
-	fs.StringVar(str["pkg_path"], "pkg-path", "", "same as --pkg")
-	if err := fs.Parse(rest); err != nil {
-		if err == flag.ErrHelp {
-			return 0
+	// A command line that does not parse still asked for JSON if it
+	// says --json anywhere.
+	asJSON := o != nil && o.asJSON || o == nil && slices.Contains(args, "--json")
+	fail := func(log *Logger, err error, code int) int {
+		msg := err.Error()
+		if log != nil {
+			msg = log.Redact(msg)
 		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "ProcessorError: unexpected argument %q: pkg takes flags only (see jcds2-uploader pkg --help)\n", fs.Arg(0))
-		return ExitProcessorError
-	}
-	log := NewLogger(stderr, verbose)
-	given := map[string]string{}
-	for k, v := range str {
-		given[k] = *v
-	}
-	for k, v := range boolFlags {
-		if *v {
-			given[k] = "True"
+		if asJSON {
+			writeJSON(stdout, map[string]any{"error": errorView(err, msg)})
 		}
+		fmt.Fprintf(stderr, "jcds2-uploader pkg: %s\n", msg)
+		if code == ExitUsage {
+			fmt.Fprintln(stderr, "Usage: jcds2-uploader pkg [PATH] [flags]\nRun 'jcds2-uploader pkg --help' for the flags.")
+		}
+		return code
 	}
-	env, err := CLIEnv(*prefs, given, keys)
 	if err != nil {
-		log.Error(err.Error())
-		return ExitProcessorError
+		return fail(nil, err, ExitUsage)
 	}
-	env["verbose"] = uint64(verbose)
+	env, err := CLIEnv(o.prefs, o.given, o.keys)
+	if err != nil {
+		var ue *UsageError
+		if errors.As(err, &ue) {
+			return fail(nil, err, ExitUsage)
+		}
+		return fail(nil, err, ExitFailed)
+	}
 	if _, ok := env["pkg_path"]; !ok {
-		log.Error("--pkg is missing: give the path to the package, e.g. --pkg ~/Downloads/Firefox.pkg")
-		return ExitProcessorError
+		return fail(nil, &UsageError{"no package given: jcds2-uploader pkg PATH (e.g. ~/Downloads/Firefox.pkg)"}, ExitUsage)
+	}
+	if _, ok := env["JSS_URL"]; !ok {
+		return fail(nil, &UsageError{"no Jamf Pro URL: export JSS_URL=https://yourorg.jamfcloud.com, or give --url"}, ExitUsage)
+	}
+	var logTo io.Writer = stderr
+	if o.quiet {
+		logTo = io.Discard
+	}
+	log := NewLogger(logTo, o.verbose)
+	env["verbose"] = uint64(o.verbose)
+	if _, set := env["show_upload_progress"]; !set && !o.quiet {
+		// People see progress at the default verbosity: a bar on a
+		// terminal, a line every few seconds otherwise.
+		env["show_upload_progress"] = "True"
 	}
 	keep := &resultKeeper{Uploader: up}
 	out, err := process(ctx, keep, env, log, cliNames)
 	if err != nil {
-		log.Error(err.Error())
-		return ExitProcessorError
+		return fail(log, cliError(err), ExitFailed)
 	}
-	res := out["pkg_upload_status"]
-	if *asJSON {
+	if o.asJSON {
 		view := map[string]any{}
 		for _, o := range Outputs {
 			if v, ok := out[o.Name]; ok {
@@ -144,12 +285,10 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 		if keep.res != nil {
 			view["timings"] = timingsView(keep.res)
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(view)
+		writeJSON(stdout, view)
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s: %v (package id %v)\n", out["pkg_name"], res, out["pkg_id"])
+	fmt.Fprintf(stdout, "%s: %v (package id %v)\n", out["pkg_name"], out["pkg_upload_status"], out["pkg_id"])
 	return 0
 }
 

@@ -20,7 +20,7 @@ func MarkdownTables() string {
 		}
 		desc := in.Description
 		if in.Unsupported != "" {
-			desc = "Accepted, not used: " + in.Unsupported + "."
+			desc = "Not implemented: " + in.Unsupported + ". Any value but the default stops the run before anything is written."
 		}
 		if in.Ours {
 			desc = "*(ours)* " + desc

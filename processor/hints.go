@@ -18,6 +18,8 @@ type Names struct {
 	NeedsReplace string
 	// Credentials by method: the inputs (or variables) that hold them.
 	Password, Client, Token string
+	// URL holds the server's address.
+	URL string
 }
 
 // processorNames are AutoPkg's input names.
@@ -30,6 +32,7 @@ var processorNames = Names{
 	Password:     "API_USERNAME and API_PASSWORD",
 	Client:       "CLIENT_ID and CLIENT_SECRET",
 	Token:        "BEARER_TOKEN",
+	URL:          "JSS_URL",
 }
 
 // cliNames are the pkg command's flags (credentials come from the
@@ -43,6 +46,7 @@ var cliNames = Names{
 	Password:     "--user (or API_USERNAME) and API_PASSWORD",
 	Client:       "--clientid (or CLIENT_ID) and CLIENT_SECRET",
 	Token:        "BEARER_TOKEN",
+	URL:          "--url (or JSS_URL)",
 }
 
 // note renders one of the engine's notes in this edge's words.
@@ -73,7 +77,12 @@ func (n Names) hint(err error) error {
 	var authErr *jamf.AuthError
 	var catErr *jcds2.CategoryError
 	var privErr *jcds2.MissingPrivilegeError
+	var unreachable *jamf.UnreachableError
 	switch {
+	case errors.As(err, &unreachable):
+		// Before the credentials: a server that cannot be reached says
+		// nothing about them, even when the token request found out.
+		return fmt.Errorf("%s: %w", n.URL, unreachable)
 	case errors.As(err, &catErr):
 		return fmt.Errorf("%s: %w", n.Category, err)
 	case errors.As(err, &tlsErr):

@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,24 +71,23 @@ func TestPkgPathResolution(t *testing.T) {
 	}
 }
 
-func TestUnsupportedInputsAreLoggedNotFatal(t *testing.T) {
-	var b strings.Builder
-	log := NewLogger(&b, 1)
-	env := Env{"JAMF_CLI_PROFILE": "prod", "custom_curl_opts": "--max-time 9", "jcds_mode": "False", "SMB_URL": "smb://server/share", "aws_cdp_mode": "True"}
-	LogIgnored(env, log)
-	out := b.String()
-	if !strings.Contains(out, "Input JAMF_CLI_PROFILE is accepted but not used: jamf-cli profiles are not read; give JSS_URL and credentials instead.") ||
-		!strings.Contains(out, "Input custom_curl_opts is accepted but not used") || strings.Contains(out, "jcds_mode") {
-		t.Fatalf("log:\n%s", out)
+// An input JamfPackageUploader honours and we do not stops the run when
+// it holds anything but its default; at its default it is accepted.
+func TestNotImplementedInputsStopTheRun(t *testing.T) {
+	for _, env := range []Env{
+		{"JAMF_CLI_PROFILE": "", "custom_curl_opts": nil, "skip_if": "False", "PLATFORM_API_REGION": "", "jcds_mode": "True"},
+		{"skip_if": false, "SMB_URL": "smb://server/share", "aws_cdp_mode": "True"},
+	} {
+		if err := CheckNotImplemented(env); err != nil {
+			t.Fatalf("%v: %v", env, err)
+		}
 	}
-	// File shares and aws_cdp_mode are used now (see DistributionPoints).
-	if strings.Contains(out, "SMB_URL") || strings.Contains(out, "aws_cdp_mode") {
-		t.Fatalf("a used input is logged as unused:\n%s", out)
-	}
-	b.Reset()
-	LogIgnored(env, NewLogger(&b, 0))
-	if b.Len() != 0 {
-		t.Fatal("verbose 0 logs nothing about ignored inputs")
+	for name, v := range map[string]any{"JAMF_CLI_PROFILE": "prod", "custom_curl_opts": "--max-time 9", "skip_if": "version == '1.0'", "PLATFORM_API_REGION": "us", "PLATFORM_API_TENANT_ID": "t1"} {
+		err := CheckNotImplemented(Env{name: v, "jcds_mode": "True"})
+		var ni *NotImplementedError
+		if !errors.As(err, &ni) || ni.Input != name || !strings.HasPrefix(err.Error(), name+" is set to ") || !strings.Contains(err.Error(), "nothing was changed") {
+			t.Fatalf("%s=%v: %v", name, v, err)
+		}
 	}
 }
 

@@ -226,6 +226,28 @@ func (l *Logger) Progress(done, total int64) {
 	fmt.Fprintf(l.w, "%s: uploaded %s of %s (%.0f%%)%s\n", Name, jcds2.HumanBytes(done), jcds2.HumanBytes(total), pct, rate)
 }
 
+// Waiting says what the run is waiting for, and for how long so far,
+// where progress is shown: on the bar's line on a terminal, otherwise a
+// line every few seconds once the wait is longer than that.
+func (l *Logger) Waiting(what string, waited time.Duration) {
+	if l.verbose < 1 && !l.forceProgress {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	if waited < max(l.progressEvery, time.Second) || now.Sub(l.lastProgress) < l.progressEvery {
+		return
+	}
+	l.lastProgress = now
+	if l.terminal {
+		fmt.Fprintf(l.w, "\r%s: waiting for %s (%s)\x1b[K", Name, what, waited.Round(time.Second))
+		l.barShown = true
+		return
+	}
+	fmt.Fprintf(l.w, "%s: waiting for %s (%s so far)\n", Name, what, waited.Round(time.Second))
+}
+
 // rateLocked says how fast the bytes go and how long the rest will
 // take, from the bytes the destination acknowledged since this transfer
 // began (a transfer begins when done goes back, or total changes).

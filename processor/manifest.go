@@ -24,8 +24,9 @@ type Input struct {
 	Description string `json:"description"`
 	// Kind says how the value is parsed: string, bool, int, path, secret, any.
 	Kind string `json:"kind"`
-	// Unsupported, when set, says what we do instead of honouring the input.
-	// Such inputs are accepted and never fail a run.
+	// Unsupported, when set, says why the input is not implemented. Such
+	// an input at its default (or empty) is accepted; any other value
+	// stops the run before anything is written (CheckNotImplemented).
 	Unsupported string `json:"unsupported,omitempty"`
 	// Ours marks inputs JamfPackageUploader does not have.
 	Ours bool `json:"ours,omitempty"`
@@ -51,7 +52,7 @@ type Manifest struct {
 }
 
 // Inputs lists every input JamfPackageUploader has had, current and
-// legacy, with the reference's defaults, then ours.
+// legacy, with JamfPackageUploader's defaults, then ours.
 var Inputs = []Input{
 	{Name: "JSS_URL", Required: true, Kind: "string", Description: "Jamf Pro URL, e.g. https://yourorg.jamfcloud.com. A bare tenant name becomes https://NAME.jamfcloud.com; plain http:// only for loopback or with insecure_mode."},
 	{Name: "API_USERNAME", Kind: "string", Description: "Jamf Pro user name, used only to mint a bearer token."},
@@ -59,7 +60,7 @@ var Inputs = []Input{
 	{Name: "CLIENT_ID", Kind: "string", Description: "Jamf Pro API client ID (preferred over user name and password)."},
 	{Name: "CLIENT_SECRET", Kind: "secret", Description: "Jamf Pro API client secret. Never logged or written back."},
 	{Name: "BEARER_TOKEN", Kind: "secret", Description: "A bearer token minted elsewhere; checked with GET /api/v1/auth before use."},
-	{Name: "JAMF_CLI_PROFILE", Default: "", Kind: "string", Unsupported: "jamf-cli profiles are not read; give JSS_URL and credentials instead"},
+	{Name: "JAMF_CLI_PROFILE", Default: "", Kind: "string", Unsupported: "jamf-cli profiles are not read; give JSS_URL and credentials instead, from AutoPkg's preferences, the environment or the login keychain"},
 	{Name: "PLATFORM_API_REGION", Default: "", Kind: "string", Unsupported: "the Jamf Platform API gateway is not used; JSS_URL is called directly"},
 	{Name: "PLATFORM_API_TENANT_ID", Default: "", Kind: "string", Unsupported: "the Jamf Platform API gateway is not used; JSS_URL is called directly"},
 	{Name: "CLOUD_DP", Default: "False", Kind: "bool", Description: "With file shares configured, upload to the cloud distribution point (JCDS, or the bucket of aws_cdp_mode) as well only when True. With no file share it is always used."},
@@ -82,21 +83,21 @@ var Inputs = []Input{
 	{Name: "replace_pkg", Default: "False", Kind: "bool", Description: "Upload even if a file with this name is already on the distribution point and its bytes differ. Unchanged bytes are never uploaded again."},
 	{Name: "replace_pkg_metadata", Default: "False", Kind: "bool", Description: "Rewrite the package record's metadata even when the file is not uploaded. Unlike JamfPackageUploader it never re-uploads the file by itself."},
 	{Name: "skip_metadata_upload", Default: "False", Kind: "bool", Description: "Do not update an existing package record (for accounts without Update Packages). A new record is still created."},
-	{Name: "jcds_mode", Default: "False", Kind: "bool", Unsupported: "the old JCDS GUI mode is gone; the JCDS 2.0 route is used when the server has it"},
+	{Name: "jcds_mode", Default: "False", Kind: "bool", Description: "Accepted for old recipes: the JCDS GUI upload it named no longer exists, so True leaves the route to the automatic choice (JCDS 2.0 when the server has it, the packages upload otherwise), as JamfPackageUploader ignores it."},
 	{Name: "jcds2_mode", Default: "False", Kind: "bool", Description: "True prefers the JCDS 2.0 (S3) route: where JCDS refuses (a missing privilege, endpoints gone, no Jamf Cloud distribution point) the packages upload is used, with one line saying what JCDS lacked, as JamfPackageUploader (which no longer reads this input) does. When neither jcds2_mode nor pkg_api_mode is true the route is chosen automatically in the same way."},
 	{Name: "pkg_api_mode", Default: "False", Kind: "bool", Description: "True forces the supported Jamf Pro API route, POST /api/v1/packages/{id}/upload."},
-	{Name: "aws_cdp_mode", Default: "False", Kind: "bool", Description: "Upload to a self-hosted S3 distribution point, s3://S3_BUCKET_NAME/pkg_name, instead of JCDS, with the AWS SDK (no AWS CLI): credentials, region and endpoint from the standard AWS configuration. Same size and SHA-256 as last uploaded: not sent again."},
+	{Name: "aws_cdp_mode", Default: "False", Kind: "bool", Description: "Upload to a self-hosted S3 distribution point, s3://S3_BUCKET_NAME/pkg_name, instead of JCDS, with the AWS SDK (no AWS CLI): credentials, region and endpoint from the standard AWS configuration. An object already holding the package's bytes (read back, or known from this machine's own upload by its ETag) is not sent again."},
 	{Name: "S3_BUCKET_NAME", Kind: "string", Description: "Bucket name (just the name) for aws_cdp_mode."},
 	{Name: "recalculate", Default: "False", Kind: "bool", Description: "Ask for a full inventory refresh of the cloud distribution point instead of a per-file one."},
 	{Name: "recalculate_wait_time", Default: "0", Kind: "int", Description: "Seconds to wait before the inventory refresh."},
-	{Name: "sleep", Default: "0", Kind: "int", Description: "Floor, in seconds, of the wait between retries (the reference's meaning)."},
+	{Name: "sleep", Default: "0", Kind: "int", Description: "Floor, in seconds, of the wait between retries (JamfPackageUploader's meaning)."},
 	{Name: "max_tries", Default: "5", Kind: "int", Description: "Attempts for each request and upload part, 1 to 10."},
-	{Name: "md5", Default: "False", Kind: "bool", Description: "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike the reference where any non-empty value enabled it."},
+	{Name: "md5", Default: "False", Kind: "bool", Description: "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike JamfPackageUploader, where any non-empty value enabled it."},
 	{Name: "insecure_mode", Default: "False", Kind: "bool", Description: "Turn off TLS certificate verification and allow plain http:// to non-loopback hosts. Prints a warning."},
-	{Name: "custom_curl_opts", Kind: "string", Unsupported: "no curl is run; timeouts and retries are built in"},
+	{Name: "custom_curl_opts", Kind: "string", Unsupported: "no curl is run; timeouts, retries and proxies (HTTPS_PROXY) are built in, or set with jcds2_timeout and max_tries"},
 	{Name: "dry_run", Default: "False", Kind: "bool", Description: "Look everything up, then print what would be uploaded, deleted, created or updated, and change nothing."},
 	{Name: "show_upload_progress", Default: "False", Kind: "bool", Description: "Log upload progress at verbose 0 too (it is always logged at verbose 1 and above)."},
-	{Name: "skip_if", Default: "False", Kind: "any", Unsupported: "NSPredicate evaluation is not available; use StopProcessingIf before this step"},
+	{Name: "skip_if", Default: "False", Kind: "any", Unsupported: "NSPredicate evaluation is not available; put a StopProcessingIf step with the same predicate before this step"},
 	{Name: "jcds2_s3_endpoint", Default: "", Kind: "string", Ours: true, Description: "S3 endpoint override (for the simulator or tests); AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL also work. Path-style addressing is used whenever an override is set."},
 	{Name: "jcds2_concurrency", Default: "0", Kind: "int", Ours: true, Description: "Parallel S3 part uploads; 0 picks a default from the file size."},
 	{Name: "jcds2_part_size_mb", Default: "0", Kind: "int", Ours: true, Description: "S3 multipart part size in MiB (5 to 5120); 0 picks a default from the file size."},

@@ -81,7 +81,10 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 	if err := CheckRequired(env); err != nil {
 		return nil, err
 	}
-	LogIgnored(env, log)
+	if err := CheckNotImplemented(env); err != nil {
+		return nil, err
+	}
+	fillFromKeychain(ctx, env, log)
 	req, warnings, err := BuildRequest(env)
 	if err != nil {
 		return nil, err

@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "212a2e7a95c472ee72739aad274a233c8dfd8b2f1d7eeaae3a06139d9a39cfb3",
-    "jcds2-uploader-linux-amd64": "040b33d50539d9d02d03d54f31a173722c7464da2767547f80720fd97555b711",
-    "jcds2-uploader-linux-arm64": "cdfb9267a865639299ede58ddb33983f0b32a345e9a73a7675d7818972d04361",
+    "jcds2-uploader": "200f4d45dc960388056d9ea431564a06c0434f77a96d6367b8ac0b520171e1dc",
+    "jcds2-uploader-linux-amd64": "092b99ef22bca30052ee64272d8dac740ee7e565723b6f85f032ab402140554d",
+    "jcds2-uploader-linux-arm64": "1d6bb48273b87848ce8d946df6cb66e9d6a977be0aa3d75418df3e3a9983a500",
 }
 
 BINARY_NAME = "jcds2-uploader"
@@ -156,7 +156,7 @@ class JCDS2PackageUploader(Processor):
         "JAMF_CLI_PROFILE": {
             "required": False,
             "default": "",
-            "description": "Accepted, not used: jamf-cli profiles are not read; give JSS_URL and credentials instead.",
+            "description": "Accepted, not used: jamf-cli profiles are not read; give JSS_URL and credentials instead, from AutoPkg's preferences, the environment or the login keychain.",
         },
         "PLATFORM_API_REGION": {
             "required": False,
@@ -261,7 +261,7 @@ class JCDS2PackageUploader(Processor):
         "jcds_mode": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: the old JCDS GUI mode is gone; the JCDS 2.0 route is used when the server has it.",
+            "description": "Accepted for old recipes: the JCDS GUI upload it named no longer exists, so True leaves the route to the automatic choice (JCDS 2.0 when the server has it, the packages upload otherwise), as JamfPackageUploader ignores it.",
         },
         "jcds2_mode": {
             "required": False,
@@ -276,7 +276,7 @@ class JCDS2PackageUploader(Processor):
         "aws_cdp_mode": {
             "required": False,
             "default": "False",
-            "description": "Upload to a self-hosted S3 distribution point, s3://S3_BUCKET_NAME/pkg_name, instead of JCDS, with the AWS SDK (no AWS CLI): credentials, region and endpoint from the standard AWS configuration. Same size and SHA-256 as last uploaded: not sent again.",
+            "description": "Upload to a self-hosted S3 distribution point, s3://S3_BUCKET_NAME/pkg_name, instead of JCDS, with the AWS SDK (no AWS CLI): credentials, region and endpoint from the standard AWS configuration. An object already holding the package's bytes (read back, or known from this machine's own upload by its ETag) is not sent again.",
         },
         "S3_BUCKET_NAME": {
             "required": False,
@@ -295,7 +295,7 @@ class JCDS2PackageUploader(Processor):
         "sleep": {
             "required": False,
             "default": "0",
-            "description": "Floor, in seconds, of the wait between retries (the reference's meaning).",
+            "description": "Floor, in seconds, of the wait between retries (JamfPackageUploader's meaning).",
         },
         "max_tries": {
             "required": False,
@@ -305,7 +305,7 @@ class JCDS2PackageUploader(Processor):
         "md5": {
             "required": False,
             "default": "False",
-            "description": "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike the reference where any non-empty value enabled it.",
+            "description": "Record the package hash as MD5 instead of SHA3-512 (needed for MDM InstallEnterpriseApplication). A boolean here, unlike JamfPackageUploader, where any non-empty value enabled it.",
         },
         "insecure_mode": {
             "required": False,
@@ -314,7 +314,7 @@ class JCDS2PackageUploader(Processor):
         },
         "custom_curl_opts": {
             "required": False,
-            "description": "Accepted, not used: no curl is run; timeouts and retries are built in.",
+            "description": "Accepted, not used: no curl is run; timeouts, retries and proxies (HTTPS_PROXY) are built in, or set with jcds2_timeout and max_tries.",
         },
         "dry_run": {
             "required": False,
@@ -329,7 +329,7 @@ class JCDS2PackageUploader(Processor):
         "skip_if": {
             "required": False,
             "default": "False",
-            "description": "Accepted, not used: NSPredicate evaluation is not available; use StopProcessingIf before this step.",
+            "description": "Accepted, not used: NSPredicate evaluation is not available; put a StopProcessingIf step with the same predicate before this step.",
         },
         "jcds2_s3_endpoint": {
             "required": False,
