@@ -151,6 +151,12 @@ func newSim(t *testing.T, cfg jamfsim.Config) *jamfsim.Server {
 		cfg.S3 = minio.Backend()
 		cfg.Bucket = fmt.Sprintf("t%d", time.Now().UnixNano())
 	}
+	// Every simulator of every test validates every exchange against
+	// Jamf's OpenAPI files (apicheck_test.go); JCDS2_APICHECK=0 turns it
+	// off to tell a violation from the test's own failure.
+	if cfg.Wrap == nil && os.Getenv("JCDS2_APICHECK") != "0" {
+		cfg.Wrap = openAPIChecked(t, false)
+	}
 	s, err := jamfsim.New(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -112,7 +112,7 @@ func main() {
 		}
 	}
 	if err == nil {
-		err = run(cfg)
+		err = withLifecycle(func() error { return run(cfg) }, cfg.runs) // lifecycle.go
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

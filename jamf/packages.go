@@ -86,7 +86,10 @@ func (c *Client) findPackages(ctx context.Context, filter, what string) ([]Packa
 			TotalCount int               `json:"totalCount"`
 			Results    []json.RawMessage `json:"results"`
 		}
-		q := url.Values{"page": {strconv.Itoa(page)}, "page-size": {"100"}, "sort": {"id:asc"}, "filter": {filter}}
+		q := url.Values{"page": {strconv.Itoa(page)}, "page-size": {"100"}, "sort": {"id:asc"}}
+		if filter != "" {
+			q.Set("filter", filter)
+		}
 		if err := c.getJSON(ctx, "/api/v1/packages?"+q.Encode(), &out); err != nil {
 			return nil, fmt.Errorf("looking up package %q: %w", what, err)
 		}

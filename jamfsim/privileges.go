@@ -36,7 +36,8 @@ var (
 	// account without an entry in Config.Privileges has.
 	AllPrivileges = []string{PrivCreatePackages, PrivReadPackages, PrivUpdatePackages, PrivDeletePackages,
 		PrivCreateCategories, PrivReadCategories, PrivReadSelfService, PrivReadCloudDP, PrivUpdateCloudDP,
-		PrivCreateJCDSFiles, PrivReadJCDSFiles, PrivDeleteJCDSFiles, PrivReadDistributionPoints}
+		PrivCreateJCDSFiles, PrivReadJCDSFiles, PrivDeleteJCDSFiles, PrivReadDistributionPoints,
+		PrivReadPolicies, PrivReadPatchTitles, PrivReadPreStages}
 )
 
 // need is an endpoint's privilege rule: every privilege in all, and at

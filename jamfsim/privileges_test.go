@@ -81,6 +81,11 @@ func TestEveryEndpointChecksItsPrivileges(t *testing.T) {
 		{"DELETE", "/JSSResource/packages/id/99", "", []string{PrivDeletePackages}},
 		{"GET", "/JSSResource/categories/name/Testing", "", []string{PrivReadCategories}},
 		{"GET", "/JSSResource/distributionpoints", "", []string{PrivReadDistributionPoints}},
+		{"POST", "/api/v1/packages/delete-multiple", `{"ids":["98"]}`, []string{PrivDeletePackages}},
+		{"GET", "/JSSResource/policies", "", []string{PrivReadPolicies}},
+		{"GET", "/JSSResource/policies/id/1", "", []string{PrivReadPolicies}},
+		{"GET", "/api/v2/patch-software-title-configurations", "", []string{PrivReadPatchTitles}},
+		{"GET", "/api/v3/computer-prestages", "", []string{PrivReadPreStages}},
 	}
 	cfg := Config{Users: map[string]string{"nobody": "pw"}, Privileges: map[string][]string{"nobody": {}}}
 	for i, row := range rows {

@@ -87,6 +87,12 @@ type Config struct {
 	// DirectS3 hands clients the backend's own endpoint instead of the
 	// simulator's S3 proxy (faster; no S3 faults, log or expiry checks).
 	DirectS3 bool
+	// MaxInFlight, when set, answers a Jamf request arriving while that
+	// many are being served with 429 and Retry-After: 1, like an edge
+	// that limits a client (Jamf asks for at most 5 connections).
+	MaxInFlight int
+	// Wrap, when set, wraps the Jamf handler (tests: OpenAPI validation).
+	Wrap func(http.Handler) http.Handler
 }
 
 // Server is a running simulator.
@@ -116,6 +122,9 @@ type Server struct {
 	release    chan struct{} // closed to let held (delayed) requests go on
 
 	privs        map[string]map[string]bool // by account; absent = every privilege
+	usage        usage                      // policies, patch titles, PreStages
+	inFlight     int                        // Jamf requests being served
+	peakInFlight int                        // the most at once so far
 	refreshes    int                        // inventory refreshes so far
 	lastFullScan time.Time                  // last full refresh that ran
 }
@@ -271,12 +280,48 @@ func (s *Server) handler() http.Handler {
 	s.routeInventory(mux)
 	s.routeClassic(mux)
 	s.routeDistributionPoints(mux)
+	s.routeUsage(mux)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) { writeNotFound(w) })
 	mux.HandleFunc("/JSSResource/", func(w http.ResponseWriter, r *http.Request) {
 		writeClassicError(w, http.StatusNotFound, "The server has not found anything matching the request URI")
 	})
-	mux.Handle("/", s.s3Proxy())
-	return s.middleware(mux)
+	var jamf http.Handler = mux
+	if s.cfg.Wrap != nil {
+		jamf = s.cfg.Wrap(mux)
+	}
+	s3 := s.s3Proxy()
+	return s.middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isJamfPath(r.URL.Path) {
+			jamf.ServeHTTP(w, r)
+			return
+		}
+		s3.ServeHTTP(w, r)
+	}))
+}
+
+// PeakInFlight is the most Jamf requests served at once so far.
+func (s *Server) PeakInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peakInFlight
+}
+
+// enter counts a Jamf request in; false means it is one too many.
+func (s *Server) enter() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.MaxInFlight > 0 && s.inFlight >= s.cfg.MaxInFlight {
+		return false
+	}
+	s.inFlight++
+	s.peakInFlight = max(s.peakInFlight, s.inFlight)
+	return true
+}
+
+func (s *Server) leave() {
+	s.mu.Lock()
+	s.inFlight--
+	s.mu.Unlock()
 }
 
 // isJamfPath tells Jamf calls from S3 calls on the shared listener.
@@ -321,6 +366,7 @@ func (s *Server) ResetLog() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reqLog, s.s3Log = nil, nil
+	s.peakInFlight = s.inFlight // PeakInFlight counts from here
 }
 
 const stickyCookie = "jpro-ingress"
@@ -381,9 +427,19 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		// S3 faults apply inside the proxy, after its credential checks:
 		// real S3 judges a request's credentials when it arrives.
-		handled := jamf && s.applyFault(rec, r, "")
-		if !handled {
+		switch {
+		case !jamf:
 			next.ServeHTTP(rec, r)
+		case !s.enter():
+			rec.Header().Set("Retry-After", "1")
+			writeAPIError(rec, http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Too many concurrent requests")
+		default:
+			func() {
+				defer s.leave()
+				if !s.applyFault(rec, r, "") {
+					next.ServeHTTP(rec, r)
+				}
+			}()
 		}
 		e := LogEntry{Method: r.Method, Path: r.URL.RequestURI(), Status: rec.status, BytesIn: body.n, BytesOut: rec.bytes, Sticky: cerr == nil, Op: op}
 		if e.Status == 0 {

@@ -26,6 +26,7 @@ type Logger struct {
 	mu       sync.Mutex
 	w        io.Writer
 	verbose  int
+	name     string // the line prefix; "" is Name
 	secrets  []string
 	terminal bool
 
@@ -50,6 +51,16 @@ func NewLogger(w io.Writer, verbose int) *Logger {
 		}
 	}
 	return l
+}
+
+// SetName prefixes lines with another processor's name (the cleaner's).
+func (l *Logger) SetName(name string) { l.name = name }
+
+func (l *Logger) label() string {
+	if l.name != "" {
+		return l.name
+	}
+	return Name
 }
 
 // ShowProgress logs progress at verbose 0 too.
@@ -182,7 +193,7 @@ func (l *Logger) Logf(level int, format string, args ...any) {
 	l.endBarLocked()
 	msg := l.redactLocked(fmt.Sprintf(format, args...))
 	for _, line := range strings.Split(msg, "\n") {
-		fmt.Fprintf(l.w, "%s: %s\n", Name, line)
+		fmt.Fprintf(l.w, "%s: %s\n", l.label(), line)
 	}
 }
 

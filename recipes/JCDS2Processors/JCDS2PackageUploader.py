@@ -28,9 +28,9 @@ VERSION = "0.1.0-dev"
 
 # SHA-256 of each binary the release puts in bin/, by file name.
 PINNED_SHA256 = {
-    "jcds2-uploader": "200f4d45dc960388056d9ea431564a06c0434f77a96d6367b8ac0b520171e1dc",
-    "jcds2-uploader-linux-amd64": "092b99ef22bca30052ee64272d8dac740ee7e565723b6f85f032ab402140554d",
-    "jcds2-uploader-linux-arm64": "1d6bb48273b87848ce8d946df6cb66e9d6a977be0aa3d75418df3e3a9983a500",
+    "jcds2-uploader": "b036aac7a2d48a7296fbc2babaf9cca3b0a8ffe5d9183f6075429f7f075d4b45",
+    "jcds2-uploader-linux-amd64": "3a109b02c0234e50b5d6a2dec8ab5a09e6f0baf4a55654d89fe30594d82e3c91",
+    "jcds2-uploader-linux-arm64": "90bddc3a0a2cebacb7c0e04c53714314b67bd6e51d05e31b10f65b32bc0b5229",
 }
 
 BINARY_NAME = "jcds2-uploader"

@@ -1,0 +1,193 @@
+package jamf
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"sync"
+)
+
+// What installs a package. JamfUnusedPackageCleaner (grahampugh/jamf-upload)
+// reads the same three places: Classic policies' package_configuration,
+// patch software title configurations' packages, and computer PreStages'
+// customPackageIds. Shapes follow Jamf-Concepts/jamf-cli's specs
+// (classic/schemas.json, PatchSoftwareTitleConfigurations.yaml,
+// ComputerPrestagesV3.yaml).
+
+// Use is one thing that installs a package.
+type Use struct {
+	Kind string // "policy", "patch title", "PreStage"
+	ID   string
+	Name string
+	// Version is the patch title version the package is (patch titles only).
+	Version string
+}
+
+func (u Use) String() string {
+	s := fmt.Sprintf("%s %s %q", u.Kind, u.ID, u.Name)
+	if u.Version != "" {
+		s += " version " + u.Version
+	}
+	return s
+}
+
+// Usage maps package ids to what installs them.
+type Usage map[string][]Use
+
+// MaxInFlight is how many requests the usage readers send at once: Jamf
+// asks API clients for at most 5 connections; 4 leaves one for others.
+const MaxInFlight = 4
+
+// ListPackages returns every package record, all pages, by id, without
+// Raw (a listing is read, never merged back; thousands of maps would
+// only weigh).
+func (c *Client) ListPackages(ctx context.Context) ([]Package, error) {
+	pkgs, err := c.findPackages(ctx, "", "(all)")
+	for i := range pkgs {
+		pkgs[i].Raw = nil
+	}
+	return pkgs, err
+}
+
+// PackageUsage reads every policy, patch title and PreStage and says
+// which packages each installs. progress, when set, is told how many
+// policies of how many have been read.
+func (c *Client) PackageUsage(ctx context.Context, progress func(done, total int)) (Usage, error) {
+	u := Usage{}
+	add := func(id string, use Use) { u[id] = append(u[id], use) }
+	if err := c.policyUsage(ctx, add, progress); err != nil {
+		return nil, err
+	}
+	var titles []struct {
+		ID          string `json:"id"`
+		DisplayName string `json:"displayName"`
+		Packages    []struct {
+			PackageID string `json:"packageId"`
+			Version   string `json:"version"`
+		} `json:"packages"`
+	}
+	if err := c.getJSON(ctx, "/api/v2/patch-software-title-configurations", &titles); err != nil {
+		return nil, fmt.Errorf("reading patch software title configurations: %w", err)
+	}
+	for _, t := range titles {
+		for _, p := range t.Packages {
+			if p.PackageID != "" {
+				add(p.PackageID, Use{Kind: "patch title", ID: t.ID, Name: t.DisplayName, Version: p.Version})
+			}
+		}
+	}
+	for page := 0; ; page++ {
+		var out struct {
+			TotalCount int `json:"totalCount"`
+			Results    []struct {
+				ID               string   `json:"id"`
+				DisplayName      string   `json:"displayName"`
+				CustomPackageIDs []string `json:"customPackageIds"`
+			} `json:"results"`
+		}
+		q := url.Values{"page": {strconv.Itoa(page)}, "page-size": {"100"}, "sort": {"id:asc"}}
+		if err := c.getJSON(ctx, "/api/v3/computer-prestages?"+q.Encode(), &out); err != nil {
+			return nil, fmt.Errorf("reading computer PreStages: %w", err)
+		}
+		for _, p := range out.Results {
+			for _, id := range p.CustomPackageIDs {
+				add(id, Use{Kind: "PreStage", ID: p.ID, Name: p.DisplayName})
+			}
+		}
+		if len(out.Results) == 0 || (page+1)*100 >= out.TotalCount {
+			break
+		}
+	}
+	for id := range u {
+		sort.SliceStable(u[id], func(i, j int) bool { return u[id][i].Kind < u[id][j].Kind })
+	}
+	return u, nil
+}
+
+// policyUsage lists the Classic policies and reads each one's packages,
+// MaxInFlight at a time (the Classic list names policies, not packages).
+func (c *Client) policyUsage(ctx context.Context, add func(string, Use), progress func(done, total int)) error {
+	var list struct {
+		Policies []struct {
+			ID   int    `json:"id"`
+			Name string `json:"name"`
+		} `json:"policies"`
+	}
+	a, err := c.send.do(ctx, &call{method: "GET", path: "/JSSResource/policies", accept: "application/json"})
+	if err == nil {
+		err = decodeJSON(a.body, &list, "GET /JSSResource/policies")
+	}
+	if err != nil {
+		return fmt.Errorf("listing policies: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		first error
+		done  int
+		wg    sync.WaitGroup
+	)
+	ids := make(chan int)
+	for w := 0; w < MaxInFlight; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range ids {
+				uses, err := c.policyPackages(ctx, id)
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+					cancel()
+				}
+				for pkg, use := range uses {
+					add(pkg, use)
+				}
+				done++
+				if progress != nil {
+					progress(done, len(list.Policies))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, p := range list.Policies {
+		select {
+		case ids <- p.ID:
+		case <-ctx.Done():
+		}
+	}
+	close(ids)
+	wg.Wait()
+	return first
+}
+
+func (c *Client) policyPackages(ctx context.Context, id int) (map[string]Use, error) {
+	var out struct {
+		Policy struct {
+			General struct {
+				Name string `json:"name"`
+			} `json:"general"`
+			PackageConfiguration struct {
+				Packages []struct {
+					ID int `json:"id"`
+				} `json:"packages"`
+			} `json:"package_configuration"`
+		} `json:"policy"`
+	}
+	path := "/JSSResource/policies/id/" + strconv.Itoa(id)
+	a, err := c.send.do(ctx, &call{method: "GET", path: path, accept: "application/json"})
+	if err == nil {
+		err = decodeJSON(a.body, &out, "GET "+path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading policy %d: %w", id, err)
+	}
+	uses := map[string]Use{}
+	for _, p := range out.Policy.PackageConfiguration.Packages {
+		uses[strconv.Itoa(p.ID)] = Use{Kind: "policy", ID: strconv.Itoa(id), Name: out.Policy.General.Name}
+	}
+	return uses, nil
+}

@@ -1,0 +1,191 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+)
+
+// Logger is what a prune or an audit reports to.
+type Logger interface {
+	Logf(level int, format string, args ...any)
+}
+
+// Files removes a package's file from the other places it was copied to
+// (file shares, the S3 point): one call per package, a missing file is
+// no error.
+type Files interface {
+	Remove(ctx context.Context, fileName string) error
+}
+
+// Pruner carries out a plan against one server.
+type Pruner struct {
+	Client *jamf.Client
+	Log    Logger
+	Files  Files // nil: no other distribution points
+	DryRun bool
+	// Progress, when set, is told how far reading the usage has got.
+	Progress func(done, total int)
+}
+
+// Outcome is what a prune did.
+type Outcome struct {
+	Plan    *Plan
+	Deleted []Decision // records deleted by this run (every file first)
+}
+
+// Prune reads every record and what uses each, makes the plan, prints it,
+// and (unless DryRun, or a failsafe stops it) deletes what it lists.
+//
+// Converging like an upload: each package's files go first (the other
+// distribution points, then the JCDS file), its record last. A run
+// killed between the two leaves the record, so the next run plans the
+// same package again (the newest are unchanged: only older ones were
+// deleted) and finishes it; a record is never gone while its file stays.
+// The run ends by reading back that no deleted record or file remains.
+func (p *Pruner) Prune(ctx context.Context, o Options) (*Outcome, error) {
+	pkgs, err := p.Client.ListPackages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	usage, err := p.Client.PackageUsage(ctx, p.Progress)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := MakePlan(pkgs, usage, o)
+	if plan != nil {
+		p.printPlan(plan, o)
+	}
+	if err != nil {
+		return &Outcome{Plan: plan}, err
+	}
+	out := &Outcome{Plan: plan}
+	if p.DryRun || len(plan.Delete) == 0 {
+		return out, nil
+	}
+	jcds, err := p.jcdsFiles(ctx)
+	if err != nil {
+		return out, err
+	}
+	// A file another surviving record also names stays (a Name_N record
+	// or a hand-made one may share it).
+	shared := map[string]bool{}
+	going := map[string]bool{}
+	for _, d := range plan.Delete {
+		going[d.Package.ID] = true
+	}
+	for _, pkg := range pkgs {
+		if !going[pkg.ID] {
+			shared[strings.ToLower(pkg.FileName)] = true
+		}
+	}
+	for _, d := range plan.Delete {
+		if err := p.deleteOne(ctx, d.Package, jcds, shared[strings.ToLower(d.Package.FileName)]); err != nil {
+			return out, err
+		}
+		out.Deleted = append(out.Deleted, d)
+	}
+	return out, p.verify(ctx, out.Deleted, jcds != nil)
+}
+
+// jcdsFiles lists the JCDS files by name, or nil when the server has no
+// JCDS 2.0 (its packages API deletes the file with the record).
+func (p *Pruner) jcdsFiles(ctx context.Context) (map[string]bool, error) {
+	files, err := p.Client.ListJCDS(ctx)
+	var no *jamf.NoJCDSError
+	if errors.As(err, &no) || jamf.IsStatus(err, 404) {
+		p.Log.Logf(1, "No JCDS 2.0 file list on this server: deleting records through the packages API, which removes their files")
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]bool{}
+	for _, f := range files {
+		m[f.FileName] = true
+	}
+	return m, nil
+}
+
+func (p *Pruner) deleteOne(ctx context.Context, pkg jamf.Package, jcds map[string]bool, shared bool) error {
+	if shared {
+		p.Log.Logf(0, "Keeping the file %s: another record names it; deleting record %s only", pkg.FileName, pkg.ID)
+	} else {
+		if p.Files != nil {
+			if err := p.Files.Remove(ctx, pkg.FileName); err != nil {
+				return err
+			}
+		}
+		if jcds[pkg.FileName] {
+			if err := p.Client.DeleteJCDS(ctx, pkg.FileName); err != nil {
+				return err
+			}
+		}
+	}
+	if err := p.Client.DeletePackage(ctx, pkg.ID); err != nil {
+		return err
+	}
+	p.Log.Logf(0, "Deleted %s (id %s, %s)", pkg.PackageName, pkg.ID, pkg.FileName)
+	return nil
+}
+
+// verify reads back that the deleted records, and their JCDS files, are gone.
+func (p *Pruner) verify(ctx context.Context, deleted []Decision, jcds bool) error {
+	if len(deleted) == 0 {
+		return nil
+	}
+	names := make([]string, len(deleted))
+	ids := map[string]bool{}
+	for i, d := range deleted {
+		names[i] = d.Package.FileName
+		ids[d.Package.ID] = true
+	}
+	left, err := p.Client.PackagesByFileName(ctx, names)
+	if err != nil {
+		return fmt.Errorf("checking the deletions: %w", err)
+	}
+	for _, r := range left {
+		if ids[r.ID] {
+			return fmt.Errorf("record %s (%s) is still there after its delete", r.ID, r.FileName)
+		}
+	}
+	if !jcds {
+		return nil
+	}
+	files, err := p.jcdsFiles(ctx)
+	if err != nil {
+		return fmt.Errorf("checking the deletions: %w", err)
+	}
+	still := map[string]bool{}
+	for _, r := range left {
+		still[r.FileName] = true
+	}
+	for _, n := range names {
+		if files[n] && !still[n] {
+			return fmt.Errorf("the JCDS file %s is still there after its delete", n)
+		}
+	}
+	return nil
+}
+
+// printPlan says, before anything is deleted, what the plan does.
+func (p *Pruner) printPlan(plan *Plan, o Options) {
+	what := fmt.Sprintf("%q", o.Match)
+	if o.Unused && o.Match == "" {
+		what = "(every package)"
+	}
+	p.Log.Logf(0, "Plan for %s: %d matching, %d kept as newest, %d kept because in use, %d to delete",
+		what, len(plan.Matched), len(plan.Keep), len(plan.InUse), len(plan.Delete))
+	for _, d := range plan.Keep {
+		p.Log.Logf(1, "  keep    %s (id %s): %s", d.Package.PackageName, d.Package.ID, d.Reason)
+	}
+	for _, d := range plan.InUse {
+		p.Log.Logf(0, "  in use  %s (id %s): %s", d.Package.PackageName, d.Package.ID, d.Reason)
+	}
+	for _, d := range plan.Delete {
+		p.Log.Logf(0, "  delete  %s (id %s, %s): %s", d.Package.PackageName, d.Package.ID, d.Package.FileName, d.Reason)
+	}
+}
