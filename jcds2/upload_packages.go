@@ -27,7 +27,7 @@ func (r *run) uploadPackage(ctx context.Context, w *world) error {
 	}
 	r.log.Logf(0, "Uploading %s (%s) through the Jamf Pro packages API", r.req.PkgName, HumanBytes(l.size))
 	start := time.Now()
-	err := r.c.UploadPackage(ctx, w.rec.id, r.req.PkgName, l.size, open)
+	err := r.c.UploadPackage(ctx, r.res.PkgID, r.req.PkgName, l.size, open)
 	var sums Hashes
 	if pipe != nil {
 		sums = pipe.Sums()

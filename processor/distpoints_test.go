@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -177,12 +179,17 @@ func TestSharePasswordsAreSecrets(t *testing.T) {
 	}
 }
 
-// stubUploader stands in for the engine: it only logs, as an engine
-// would, the share it copies to.
+// stubUploader stands in for the engine: it logs, as an engine would,
+// the share it copies to, and looks at every destination first.
 type stubUploader struct{ share distpoint.Share }
 
-func (s stubUploader) Upload(_ context.Context, req *jcds2.Request, log jcds2.Logger) (*jcds2.Result, error) {
+func (s stubUploader) Upload(ctx context.Context, req *jcds2.Request, log jcds2.Logger) (*jcds2.Result, error) {
 	log.Logf(0, "copying to %s as %s with %s", s.share.URL, s.share.Username, s.share.Password)
+	for _, d := range req.Destinations {
+		if _, err := d.Observe(ctx, req.PkgName); err != nil {
+			return nil, fmt.Errorf("looking at %s: %w", d, err)
+		}
+	}
 	return &jcds2.Result{PkgName: req.PkgName, PkgPath: req.PkgPath, Status: "unchanged"}, nil
 }
 
@@ -205,18 +212,41 @@ func TestRunKeepsSharePasswordsOut(t *testing.T) {
 	}
 	cfg, _ := dp(t, env)
 	var stdout, stderr bytes.Buffer
-	// The shares do not exist: the run copies to them first (so no record
-	// names a file that is not there) and fails naming them, with every
-	// password kept out of what it prints.
+	// The shares do not exist: looking at them fails, naming them, with
+	// every password kept out of what it prints.
 	if code := Run(context.Background(), stubUploader{cfg.Shares[0]}, bytes.NewReader(in), &stdout, &stderr, Options{}); code != 10 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "smb://127.0.0.1:9/Share (SMB_URL)") {
+	if !strings.Contains(stderr.String(), "file share smb://127.0.0.1:9/Share") {
 		t.Fatalf("stderr: %s", stderr.String())
 	}
 	for _, secret := range []string{"first-pass", "ninth-pass", "client-secret"} {
 		if strings.Contains(stdout.String(), secret) || strings.Contains(stderr.String(), secret) {
 			t.Errorf("%s leaked:\nstdout %s\nstderr %s", secret, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// The destinations a run writes: shares always; the bucket only where
+// the cloud distribution point is used, as the warning says.
+func TestDestinationsFollowTheCloudRule(t *testing.T) {
+	for _, c := range []struct {
+		env       Env
+		n         int
+		elsewhere bool
+	}{
+		{Env{"SMB_URL": "file:///srv/dp"}, 1, true},
+		{Env{"SMB_URL": "file:///srv/dp", "CLOUD_DP": true}, 1, false},
+		{Env{"aws_cdp_mode": true, "S3_BUCKET_NAME": "jamf-pkgs"}, 1, true},
+		{Env{"SMB_URL": "file:///srv/dp", "aws_cdp_mode": true, "S3_BUCKET_NAME": "jamf-pkgs"}, 1, true},
+		{Env{"SMB_URL": "file:///srv/dp", "CLOUD_DP": true, "aws_cdp_mode": true, "S3_BUCKET_NAME": "jamf-pkgs"}, 2, true},
+		{Env{}, 0, false},
+	} {
+		cfg, _ := dp(t, c.env)
+		req := &jcds2.Request{}
+		destinations(cfg, req, NewLogger(io.Discard, 0))
+		if len(req.Destinations) != c.n || (req.Route == jcds2.RouteElsewhere) != c.elsewhere {
+			t.Errorf("%v: %d destinations %v, route %v", c.env, len(req.Destinations), req.Destinations, req.Route)
 		}
 	}
 }

@@ -267,7 +267,7 @@ class JCDS2PackageCleaner(Processor):
         "aws_cdp_mode": {
             "required": False,
             "default": "False",
-            "description": "Upload to a self-hosted S3 distribution point, s3://S3_BUCKET_NAME/pkg_name, instead of JCDS, with the AWS SDK (no AWS CLI): credentials, region and endpoint from the standard AWS configuration. Same size and SHA-256 as last uploaded: not sent again.",
+            "description": "Upload to a self-hosted S3 distribution point, s3://S3_BUCKET_NAME/pkg_name, instead of JCDS, with the AWS SDK (no AWS CLI): credentials, region and endpoint from the standard AWS configuration. An object already holding the package's bytes (read back, or known from this machine's own upload by its ETag) is not sent again.",
         },
         "S3_BUCKET_NAME": {
             "required": False,

@@ -362,7 +362,7 @@ class JCDS2PackageUploader(Processor):
         "jcds2_mode": {
             "required": False,
             "default": "False",
-            "description": "True forces the JCDS 2.0 (S3) route. When neither jcds2_mode nor pkg_api_mode is true the route is chosen automatically: JCDS 2.0 when the server has it, the packages upload otherwise.",
+            "description": "True prefers the JCDS 2.0 (S3) route: where JCDS refuses (a missing privilege, endpoints gone, no Jamf Cloud distribution point) the packages upload is used, with one line saying what JCDS lacked, as JamfPackageUploader (which no longer reads this input) does. When neither jcds2_mode nor pkg_api_mode is true the route is chosen automatically in the same way.",
         },
         "pkg_api_mode": {
             "required": False,
@@ -372,7 +372,7 @@ class JCDS2PackageUploader(Processor):
         "aws_cdp_mode": {
             "required": False,
             "default": "False",
-            "description": "Upload to a self-hosted S3 distribution point, s3://S3_BUCKET_NAME/pkg_name, instead of JCDS, with the AWS SDK (no AWS CLI): credentials, region and endpoint from the standard AWS configuration. Same size and SHA-256 as last uploaded: not sent again.",
+            "description": "Upload to a self-hosted S3 distribution point, s3://S3_BUCKET_NAME/pkg_name, instead of JCDS, with the AWS SDK (no AWS CLI): credentials, region and endpoint from the standard AWS configuration. An object already holding the package's bytes (read back, or known from this machine's own upload by its ETag) is not sent again.",
         },
         "S3_BUCKET_NAME": {
             "required": False,
