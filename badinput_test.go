@@ -89,10 +89,6 @@ func TestBadInputTheServerJudges(t *testing.T) {
 			delete(e, "CLIENT_SECRET")
 			e["BEARER_TOKEN"] = "eyJhbGciOiJIUzI1NiJ9.expired"
 		}, "ProcessorError: BEARER_TOKEN: the bearer token was refused by Jamf Pro (expired or invalid): mint a new one, or use an API client instead"},
-		// In auto mode a 403 switches to the packages route (engine tests);
-		// asked for by name, JCDS without its privilege is the error.
-		{"no JCDS privilege in jcds2_mode", jamfsim.Config{}, func(s *jamfsim.Server) { s.Fail("POST /api/v1/jcds/files", 403, 5) }, func(e processor.Env) { e["jcds2_mode"] = "True" },
-			`ProcessorError: jcds2_mode asks for JCDS 2.0, but asking JCDS for upload credentials: the account lacks the "Create Jamf Cloud Distribution Service Files" privilege`},
 		{"unknown category", jamfsim.Config{}, nil, func(e processor.Env) { e["pkg_category"] = "No Such Category" },
 			`ProcessorError: pkg_category: category "No Such Category" does not exist in Jamf Pro: create it first (e.g. with JamfCategoryUploader) or fix the name`},
 		{"HTML instead of JSON", jamfsim.Config{}, func(s *jamfsim.Server) {
@@ -101,8 +97,13 @@ func TestBadInputTheServerJudges(t *testing.T) {
 		{"JSON with wrong types", jamfsim.Config{}, func(s *jamfsim.Server) {
 			s.Respond("GET /api/v1/packages", 200, "application/json", `{"totalCount":"many","results":{"id":1}}`, 1)
 		}, nil, `ProcessorError: looking up package "Good.pkg": GET /api/v1/packages: Jamf Pro's answer is not the JSON expected`},
-		{"jcds2_mode without JCDS", jamfsim.Config{NoJCDS: true}, nil, func(e processor.Env) { e["jcds2_mode"] = "True" },
-			"ProcessorError: jcds2_mode asks for JCDS 2.0, but http://"},
+		// jcds2_mode prefers JCDS 2.0 and takes the packages route where
+		// JCDS refuses (realjamf_test.go); with no cloud distribution
+		// point at all there is nowhere to upload.
+		{"jcds2_mode without JCDS or cloud distribution point", jamfsim.Config{NoJCDS: true}, nil, func(e processor.Env) { e["jcds2_mode"] = "True" },
+			"ProcessorError: http://"},
+		{"jcds2_mode on an old server without JCDS", jamfsim.Config{NoJCDS: true, Version: "10.49.0"}, nil, func(e processor.Env) { e["jcds2_mode"] = "True" },
+			"ProcessorError: Jamf Pro 10.49.0-t1785446884863 has no JCDS 2.0 and is older than 11.5"},
 		{"old server without JCDS", jamfsim.Config{NoJCDS: true, Version: "10.49.0"}, nil, nil,
 			"ProcessorError: Jamf Pro 10.49.0-t1785446884863 has no JCDS 2.0 and is older than 11.5, so it has no packages upload endpoint: upgrade Jamf Pro or upload by hand"},
 		{"untrusted TLS", jamfsim.Config{TLS: true}, nil, nil, "ProcessorError: getting a token for API client \"" + jamfsim.DefaultClientID + "\": the TLS certificate of https://"},

@@ -137,10 +137,10 @@ func TestFileShareAndCloud(t *testing.T) {
 	assertConverged(t, sim, "Both.pkg", pkg)
 }
 
-// Shares are independent: one that cannot be written fails the run,
-// naming it, while the others are written and the record names the
-// file they hold.
-func TestOneShareFails(t *testing.T) {
+// Every share is looked at before anything is written: one that cannot
+// hold the package fails the run, naming it, and neither the other
+// share nor Jamf Pro is changed.
+func TestOneShareFailsBeforeAnythingIsWritten(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Half.pkg", 1<<20, 54)
 	good, packages := shareDir(t)
@@ -157,7 +157,12 @@ func TestOneShareFails(t *testing.T) {
 	if r.code != 10 || !strings.Contains(r.lastLine(), "file://"+bad) || !strings.Contains(r.lastLine(), "SMB2_URL") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	sameBytes(t, filepath.Join(packages, "Half.pkg"), pkg)
+	if _, err := os.Stat(filepath.Join(packages, "Half.pkg")); !os.IsNotExist(err) {
+		t.Fatalf("the good share was written before every share was looked at (%v)", err)
+	}
+	if recs := sim.Packages(); len(recs) != 0 {
+		t.Fatalf("a record was written: %v", recs)
+	}
 	if data, _ := os.ReadFile(filepath.Join(bad, "Packages")); string(data) != "not a folder" {
 		t.Fatal("the failed share was changed")
 	}

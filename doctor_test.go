@@ -228,7 +228,7 @@ func TestDoctorWithoutJCDS(t *testing.T) {
 	r.expect(t, 0, map[string][2]string{
 		"cloud distribution point": {"OK", "cdnType AMAZON_S3"},
 		"JCDS endpoints":           {"OK", "no JCDS 2.0 (GET /api/v1/jcds/files answered 500; cdnType AMAZON_S3)"},
-		"route":                    {"OK", "packages API (POST /api/v1/packages/{id}/upload): JCDS 2.0 is not available here"},
+		"route":                    {"OK", "packages API (POST /api/v1/packages/{id}/upload): the cloud distribution point is AMAZON_S3, not Jamf Cloud"},
 	})
 }
 

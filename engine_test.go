@@ -101,13 +101,16 @@ func TestNewUploadThenUnchangedRerun(t *testing.T) {
 	assertCalls(t, sim,
 		"POST /api/v1/oauth/token",
 		"GET /api/v1/jamf-pro-version",
+		"GET /api/v1/jcds/files", // the route: JCDS answers
 		"GET /api/v1/packages",
-		"GET /api/v1/jcds/files",
-		"GET /api/v1/categories",
+		"GET /api/v1/categories", // checked before anything is written
 		"POST /api/v1/jcds/files",
-		// JCDS holds our bytes; only then does the record claim their hash,
-		// and the refresh comes after the last record write.
+		// The upload ends the round once JCDS lists our bytes; the next
+		// look sees them, and only then does the record claim their hash.
+		// The refresh comes after the last record write.
 		"GET /api/v1/jcds/files",
+		"GET /api/v1/jcds/files",
+		"GET /api/v1/packages",
 		"POST /api/v1/packages",
 		"POST /api/v1/cloud-distribution-point/refresh-inventory",
 		"GET /api/v1/packages/1",
@@ -150,8 +153,8 @@ func TestNewUploadThenUnchangedRerun(t *testing.T) {
 	assertCalls(t, sim,
 		"POST /api/v1/oauth/token",
 		"GET /api/v1/jamf-pro-version",
-		"GET /api/v1/packages",
 		"GET /api/v1/jcds/files",
+		"GET /api/v1/packages",
 		"POST /api/v1/auth/invalidate-token",
 	)
 	if n := len(sim.S3Log()); n != 0 {
@@ -286,9 +289,9 @@ func TestPackagesRouteWithoutJCDS(t *testing.T) {
 	assertCalls(t, sim,
 		"POST /api/v1/oauth/token",
 		"GET /api/v1/jamf-pro-version",
-		"GET /api/v1/packages",
 		// A 500 means "no JCDS 2.0" only when JamfSync's probe (a missing
-		// file: 404 with JCDS, 500 without) agrees; then cdnType is asked.
+		// file: 404 with JCDS, 500 without) agrees; then cdnType is asked
+		// (jcds2.DecideRoute), before the record is looked up.
 		"GET /api/v1/jcds/files",
 		"GET /api/v1/jcds/files/jcds2-uploader-probe-nonexistent.pkg",
 		"GET /api/v1/cloud-distribution-point",

@@ -2,6 +2,8 @@ module github.com/jcds2-uploader/jcds2-uploader
 
 go 1.26
 
+toolchain go1.26.8
+
 require (
 	github.com/aws/aws-sdk-go-v2 v1.47.8
 	github.com/aws/aws-sdk-go-v2/config v1.33.16

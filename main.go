@@ -59,6 +59,9 @@ func init() {
 	commands = []command{
 		{"pkg", "[PATH] [flags]", "upload one package", runPkg},
 		{"doctor", "[flags]", "check, without writing anything, that a run would work", doctorCmd},
+		{"prune", "--match PREFIX [flags]", "delete old versions nothing installs, printing the plan first", runPrune},
+		{"audit", "[--json] [--csv FILE] [--fix]", "report what is wrong in the package repository (--fix: what a run would converge)", runAudit},
+		{"clean", "[key=value ...]", "the JCDS2PackageCleaner AutoPkg processor (env plist on stdin)", runClean},
 		{"process", "[--format xml|binary] [key=value ...]", "AutoPkg processor mode (the default when stdin is not a terminal)", runProcess},
 		{"sim", "[flags]", "run a Jamf Pro simulator to try things offline", noStdin(runSim)},
 		{"demo", "", "simulator + two uploads, explained", noStdin(runDemo)},
@@ -254,6 +257,19 @@ func runPkg(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.W
 		return exitInterrupted
 	}
 	return code
+}
+
+// prune, audit and clean are the package lifecycle (docs/lifecycle.md).
+func runPrune(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	return processor.RunPrune(ctx, args, stdout, stderr)
+}
+
+func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	return processor.RunAudit(ctx, newUploader(), args, stdout, stderr)
+}
+
+func runClean(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return processor.RunClean(ctx, stdin, stdout, stderr, args)
 }
 
 func doctorCmd(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) int {

@@ -33,17 +33,49 @@ func TestJamfPackageUploaderRoleUsesThePackagesRoute(t *testing.T) {
 	}
 	assertConverged(t, sim, "Role.pkg", pkg)
 
-	// Asked for JCDS by name, the same role is a clear error, and nothing
-	// is written.
+	// jcds2_mode True, as in a recipe written for JamfPackageUploader
+	// (which no longer reads it): JCDS 2.0 is preferred, and the same
+	// role succeeds on the packages route, saying once what JCDS lacked.
 	sim2 := newSim(t, jamfsim.Config{Privileges: map[string][]string{jamfsim.DefaultClientID: jamfsim.JamfPackageUploaderRole}})
 	env = baseEnv(t, sim2, pkg)
 	env["jcds2_mode"] = "True"
 	r = runEnv(t, sim2, env, 0)
-	if r.code != 10 || !strings.Contains(r.lastLine(), "jcds2_mode asks for JCDS 2.0") || !strings.Contains(r.lastLine(), "Delete Jamf Cloud Distribution Service Files") {
-		t.Fatalf("exit %d: %s", r.code, r.lastLine())
+	if r.code != 0 || r.env["pkg_uploaded"] != true || r.env["pkg_upload_status"] != "uploaded, verified" {
+		t.Fatalf("jcds2_mode: exit %d %v\n%s", r.code, r.env, r.stderr)
 	}
-	if len(writes(sim2)) != 0 || len(sim2.Packages()) != 0 {
-		t.Fatalf("nothing may be written: %v", writes(sim2))
+	assertOneSwitchLine(t, r.stderr, `JCDS 2.0 was asked for, but the account lacks the "Read Jamf Cloud Distribution Service Files" privilege: using the packages upload route instead`)
+	assertConverged(t, sim2, "Role.pkg", pkg)
+
+	// A role that may list JCDS but not create files in it: refused only
+	// when the upload asks for credentials, the run looks again and takes
+	// the packages route, with the same one line.
+	sim3 := newSim(t, jamfsim.Config{})
+	sim3.Fail("POST /api/v1/jcds/files", 403, 5)
+	env = baseEnv(t, sim3, pkg)
+	env["jcds2_mode"] = "True"
+	r = runEnv(t, sim3, env, 0)
+	if r.code != 0 || r.env["pkg_upload_status"] != "uploaded, verified" {
+		t.Fatalf("jcds2_mode, no Create privilege: exit %d %v\n%s", r.code, r.env, r.stderr)
+	}
+	assertOneSwitchLine(t, r.stderr, `JCDS 2.0 was asked for, but the account lacks the "Create Jamf Cloud Distribution Service Files" privilege: using the packages upload route instead`)
+	assertConverged(t, sim3, "Role.pkg", pkg)
+}
+
+// assertOneSwitchLine: the switch to the packages route is said exactly
+// once, at verbosity 0, and in these words.
+func assertOneSwitchLine(t *testing.T, stderr []byte, line string) {
+	t.Helper()
+	n := 0
+	for _, l := range strings.Split(string(stderr), "\n") {
+		if strings.Contains(l, "packages upload route") {
+			n++
+			if !strings.HasSuffix(l, line) {
+				t.Fatalf("the switch line is %q, want it to end %q", l, line)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("want exactly one line about the switch, got %d:\n%s", n, stderr)
 	}
 }
 
@@ -59,6 +91,18 @@ func TestJCDSEndpointsRemoved(t *testing.T) {
 		t.Fatalf("the switch should be said once:\n%s", r.stderr)
 	}
 	assertConverged(t, sim, "Gone.pkg", pkg)
+
+	// jcds2_mode True against the same server: the packages route, one
+	// line, deployable.
+	sim2 := newSim(t, jamfsim.Config{NoJCDSEndpoints: true})
+	env := baseEnv(t, sim2, pkg)
+	env["jcds2_mode"] = "True"
+	r = runEnv(t, sim2, env, 0)
+	if r.code != 0 || r.env["pkg_upload_status"] != "uploaded, verified" {
+		t.Fatalf("jcds2_mode: exit %d %v\n%s", r.code, r.env, r.stderr)
+	}
+	assertOneSwitchLine(t, r.stderr, "JCDS 2.0 was asked for, but the JCDS endpoints are gone (404): using the packages upload route instead")
+	assertConverged(t, sim2, "Gone.pkg", pkg)
 }
 
 // The Classic API form-decodes "+" in a path to a space: the lookup of

@@ -35,7 +35,6 @@ type faultCase struct {
 	inject func(sim *jamfsim.Server)
 	// permanent: the run must fail at once with this in its message.
 	permanent string
-	jcdsMode  bool // run with jcds2_mode True
 }
 
 func transientFaults() []faultCase {
@@ -83,9 +82,9 @@ func permanentFaults() []faultCase {
 			c := faultCase{name: fmt.Sprintf("%d on %s", status, step), inject: func(s *jamfsim.Server) { s.Fail(step, status, 1) }, permanent: fmt.Sprintf("Jamf Pro answered %d", status)}
 			switch {
 			case step == "POST /api/v1/jcds/files":
-				// In auto mode any of these switches to the packages route
-				// (engine tests); asked for by name, JCDS failing is final.
-				c.jcdsMode = true
+				// Any of these is JCDS refusing: the run takes the packages
+				// route, also with jcds2_mode (realjamf_test.go).
+				continue
 			case step == "POST /api/v1/packages" && status == 409:
 				// A conflict on create means another run got there first:
 				// the reconciler looks again (concurrency tests).
@@ -132,9 +131,6 @@ func TestPermanentFaultsFailAtOnce(t *testing.T) {
 			pkg := writePkg(t, t.TempDir(), "Perm.pkg", 12<<20, byte(i))
 			env := baseEnv(t, sim, pkg)
 			env["verbose"] = uint64(i % 5)
-			if c.jcdsMode {
-				env["jcds2_mode"] = "True"
-			}
 			c.inject(sim)
 			r := runEnv(t, sim, env, processor.FormatBinary)
 			if r.code != 10 || !strings.Contains(r.lastLine(), c.permanent) {

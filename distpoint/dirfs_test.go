@@ -1,9 +1,11 @@
 package distpoint
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,41 +13,74 @@ import (
 	"testing"
 )
 
-func TestFileShareCopyRerunReplace(t *testing.T) {
+// Put, look, read back, replace, delete on a file:// share.
+func TestFileShareDest(t *testing.T) {
+	ctx := context.Background()
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "DP", "Packages"), 0o755)
-	share := Share{Input: "SMB_URL", URL: "file://" + filepath.Join(root, "DP")}
+	d := &ShareDest{Share: Share{Input: "SMB_URL", URL: "file://" + filepath.Join(root, "DP")}}
+	if d.String() != "file share file://"+filepath.Join(root, "DP") || d.Cloud() {
+		t.Fatalf("String %q, Cloud %v", d, d.Cloud())
+	}
 	pkg := writePkg(t, t.TempDir(), "F.pkg", 2<<20, 1)
 	onDisk := filepath.Join(root, "DP", "Packages", "F.pkg")
 
-	o := one(t, CopyToShares(context.Background(), []Share{share}, pkg, Options{}))
-	if o.Status != Copied || o.Target != "file://"+filepath.Join(root, "DP") {
-		t.Fatalf("new copy: %+v", o)
+	if h, err := d.Observe(ctx, "F.pkg"); err != nil || h.Present {
+		t.Fatalf("before: %+v %v", h, err)
+	}
+	h, err := put(ctx, d, pkg)
+	if err != nil || !h.Present || h.Size != 2<<20 || h.Stamp == "" {
+		t.Fatalf("put: %+v %v", h, err)
 	}
 	sameFile(t, onDisk, pkg)
+	if seen, err := d.Observe(ctx, "F.pkg"); err != nil || seen != h {
+		t.Fatalf("observe after put: %+v, put said %+v (%v)", seen, h, err)
+	}
+	rc, err := d.Open(ctx, "F.pkg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _ := io.ReadAll(rc)
+	rc.Close()
+	if want, _ := os.ReadFile(pkg.Path); !bytes.Equal(back, want) {
+		t.Fatal("read back other bytes")
+	}
+
 	first := idOf(t, onDisk)
-	if o = one(t, CopyToShares(context.Background(), []Share{share}, pkg, Options{Replace: true})); o.Status != Unchanged {
-		t.Fatalf("re-run with replace: %+v", o)
-	}
-	if idOf(t, onDisk) != first {
-		t.Fatal("an unchanged re-run rewrote the file")
-	}
 	v2 := writePkg(t, t.TempDir(), "F.pkg", 2<<20, 2)
-	if o = one(t, CopyToShares(context.Background(), []Share{share}, v2, Options{Replace: true})); o.Status != Copied {
-		t.Fatalf("replacement: %+v", o)
+	h2, err := put(ctx, d, v2)
+	if err != nil || h2.Stamp == h.Stamp {
+		t.Fatalf("replacement: %+v (stamp was %q) %v", h2, h.Stamp, err)
 	}
 	sameFile(t, onDisk, v2)
+	if idOf(t, onDisk).ino == first.ino {
+		t.Fatal("the replacement was written in place, not renamed over the old file")
+	}
 	if names := dirNames(t, filepath.Join(root, "DP", "Packages")); !slices.Equal(names, []string{"F.pkg"}) {
 		t.Fatalf("Packages holds %v", names)
+	}
+	// A source shorter or longer than it says never lands.
+	if _, err := d.Put(ctx, "F.pkg", strings.NewReader("short"), 10); err == nil {
+		t.Fatal("a short source was accepted")
+	}
+	if _, err := d.Put(ctx, "F.pkg", strings.NewReader("much longer"), 4); err == nil {
+		t.Fatal("a long source was accepted")
+	}
+	sameFile(t, onDisk, v2)
+	if err := d.Delete(ctx, "F.pkg"); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := d.Observe(ctx, "F.pkg"); err != nil || h.Present {
+		t.Fatalf("after delete: %+v %v", h, err)
 	}
 }
 
 func TestFileShareWithoutPackagesFolder(t *testing.T) {
 	root := t.TempDir()
-	pkg := writePkg(t, t.TempDir(), "G.pkg", 10, 1)
-	o := one(t, CopyToShares(context.Background(), []Share{{Input: "SMB3_URL", URL: "file://" + root}}, pkg, Options{}))
-	if o.Status != Failed || !strings.Contains(o.Err.Error(), "no Packages folder") || !strings.Contains(o.Err.Error(), "point SMB3_URL at") {
-		t.Fatalf("no Packages: %+v", o)
+	d := &ShareDest{Share: Share{Input: "SMB3_URL", URL: "file://" + root}}
+	_, err := d.Observe(context.Background(), "G.pkg")
+	if err == nil || !strings.Contains(err.Error(), "no Packages folder") || !strings.Contains(err.Error(), "point SMB3_URL at") {
+		t.Fatalf("no Packages: %v", err)
 	}
 	if names := dirNames(t, root); len(names) != 0 {
 		t.Fatalf("the share was written to: %v", names)
@@ -60,9 +95,8 @@ func TestFileShareVolumesFallback(t *testing.T) {
 	name := "jcds2-test-dp-" + randomHex(4)
 	os.MkdirAll(filepath.Join(volumesDir, name, "Packages"), 0o755)
 	pkg := writePkg(t, t.TempDir(), "H.pkg", 10, 1)
-	o := one(t, CopyToShares(context.Background(), []Share{{Input: "SMB_URL", URL: "file:///" + name}}, pkg, Options{}))
-	if o.Status != Copied {
-		t.Fatalf("fallback: %+v", o)
+	if _, err := put(context.Background(), &ShareDest{Share: Share{Input: "SMB_URL", URL: "file:///" + name}}, pkg); err != nil {
+		t.Fatalf("fallback: %v", err)
 	}
 	sameFile(t, filepath.Join(volumesDir, name, "Packages", "H.pkg"), pkg)
 }
@@ -78,9 +112,9 @@ func TestFileShareCancelMidCopy(t *testing.T) {
 			cancel()
 		}
 	}}
-	o := one(t, CopyToShares(ctx, []Share{{Input: "SMB_URL", URL: "file://" + root}}, pkg, Options{Log: log}))
-	if o.Status != Failed || !errors.Is(o.Err, context.Canceled) {
-		t.Fatalf("cancelled: %+v", o)
+	_, err := put(ctx, &ShareDest{Share: Share{Input: "SMB_URL", URL: "file://" + root}, Log: log}, pkg)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
 	}
 	if names := dirNames(t, filepath.Join(root, "Packages")); len(names) != 0 {
 		t.Fatalf("Packages holds %v after an interrupted copy", names)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,122 +19,6 @@ import (
 
 	"github.com/jcds2-uploader/jcds2-uploader/oneline"
 )
-
-// shaMetaKey is the user metadata (x-amz-meta-sha256) holding the hex
-// SHA-256 of the bytes we uploaded; HeadObject returns it, so a re-run
-// can tell equal bytes without downloading them.
-const shaMetaKey = "sha256"
-
-// UploadS3 puts pkg at s3://t.Bucket/<pkg.Name>. The rule:
-//   - no object of that name: upload;
-//   - an object whose size and x-amz-meta-sha256 equal the local file's:
-//     Unchanged, nothing is sent;
-//   - otherwise (other size, other or no recorded SHA-256): upload only
-//     with opts.Replace, else SkippedDifferent (known to differ) or
-//     SkippedExisting (same size, no recorded hash, e.g. an aws-cli copy).
-//
-// Uploads are multipart with a CRC32 checksum per part, carry the
-// SHA-256 as metadata, and are checked with HeadObject afterwards.
-// Credentials, region and endpoint come from the AWS SDK's standard
-// chain (environment, shared config and credentials files, AWS_PROFILE,
-// SSO, IMDS; AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL or the profile's
-// endpoint_url). With no region configured the bucket's own region is
-// asked for. With an endpoint override, addressing is path-style, and
-// plain http:// is refused for non-loopback hosts unless t.Insecure.
-func UploadS3(ctx context.Context, t S3Target, pkg Package, opts Options) Outcome {
-	log := opts.Log
-	if log == nil {
-		log = nopLogger{}
-	}
-	o := Outcome{Target: "s3://" + t.Bucket + "/" + pkg.Name, Input: "S3_BUCKET_NAME"}
-	o.Status, o.Bytes, o.Err = uploadS3(ctx, t, &localPackage{pkg: pkg}, opts, log)
-	if o.Err != nil {
-		o.Status = Failed
-	}
-	return o
-}
-
-func uploadS3(ctx context.Context, t S3Target, local *localPackage, opts Options, log Logger) (Status, int64, error) {
-	if err := checkBucket(t.Bucket); err != nil {
-		return Failed, 0, err
-	}
-	if err := checkName(local.pkg.Name); err != nil {
-		return Failed, 0, err
-	}
-	size, err := local.size()
-	if err != nil {
-		return Failed, 0, err
-	}
-	client, err := newS3Client(ctx, t, opts.stall(), log)
-	if err != nil {
-		return Failed, 0, err
-	}
-	bucket, key := aws.String(t.Bucket), aws.String(local.pkg.Name)
-	head, err := client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: key})
-	var nf smithy.APIError
-	switch {
-	case err == nil:
-		st, err := compareObject(head, size, local, opts.Replace)
-		if st != Copied || err != nil {
-			return st, 0, err
-		}
-		log.Logf(1, "s3://%s/%s differs from the package: replacing it", t.Bucket, local.pkg.Name)
-	case errors.As(err, &nf) && (nf.ErrorCode() == "NotFound" || nf.ErrorCode() == "NoSuchKey"):
-	default:
-		return Failed, 0, s3Error("looking for the object", err, t.Bucket)
-	}
-	sum, err := local.sha256()
-	if err != nil {
-		return Failed, 0, err
-	}
-	f, _, err := local.open()
-	if err != nil {
-		return Failed, 0, err
-	}
-	defer f.Close()
-	body := &progressReader{ctx: ctx, r: io.NewSectionReader(f, 0, size), total: size, log: log}
-	if err := putObject(ctx, client, t, local.pkg.Name, body, size, sum); err != nil {
-		return Failed, 0, err
-	}
-	head, err = client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: bucket, Key: key})
-	if err != nil {
-		return Failed, size, s3Error("checking the uploaded object", err, t.Bucket)
-	}
-	if aws.ToInt64(head.ContentLength) != size || head.Metadata[shaMetaKey] != sum {
-		return Failed, size, fmt.Errorf("the uploaded object holds %d bytes with SHA-256 %q, not %d bytes with %s: %w",
-			aws.ToInt64(head.ContentLength), head.Metadata[shaMetaKey], size, sum, ErrRetryReplacing)
-	}
-	return Copied, size, nil
-}
-
-// compareObject applies UploadS3's rule to an existing object; Copied
-// means "upload it".
-func compareObject(head *s3.HeadObjectOutput, size int64, local *localPackage, replace bool) (Status, error) {
-	recorded := head.Metadata[shaMetaKey]
-	if aws.ToInt64(head.ContentLength) != size {
-		if replace {
-			return Copied, nil
-		}
-		return SkippedDifferent, nil
-	}
-	if recorded == "" {
-		if replace {
-			return Copied, nil
-		}
-		return SkippedExisting, nil
-	}
-	sum, err := local.sha256()
-	if err != nil {
-		return Failed, err
-	}
-	switch {
-	case strings.EqualFold(recorded, sum):
-		return Unchanged, nil
-	case replace:
-		return Copied, nil
-	}
-	return SkippedDifferent, nil
-}
 
 // newS3Client loads the standard AWS configuration and checks that it
 // has credentials and a usable endpoint before any request.

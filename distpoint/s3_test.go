@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
 	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 )
@@ -81,7 +82,21 @@ func (l *recLog) Progress(done, total int64) {
 	}
 }
 
-func pkgFile(t *testing.T, name string, size int, seed uint64) distpoint.Package {
+// pkg is a local file to put.
+type pkg struct{ Path, Name string }
+
+// putS3 puts p on d the way the engine does: the file's bytes, its size.
+func putS3(ctx context.Context, d *distpoint.S3Dest, p pkg) (dest.Holding, error) {
+	f, err := os.Open(p.Path)
+	if err != nil {
+		return dest.Holding{}, err
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	return d.Put(ctx, p.Name, f, st.Size())
+}
+
+func pkgFile(t *testing.T, name string, size int, seed uint64) pkg {
 	b := make([]byte, size)
 	r := rand.New(rand.NewPCG(seed, 7))
 	for i := range b {
@@ -89,7 +104,7 @@ func pkgFile(t *testing.T, name string, size int, seed uint64) distpoint.Package
 	}
 	p := filepath.Join(t.TempDir(), name)
 	os.WriteFile(p, b, 0o644)
-	return distpoint.Package{Path: p, Name: name}
+	return pkg{Path: p, Name: name}
 }
 
 func objectBytes(t *testing.T, c *s3.Client, bucket, key string) []byte {
@@ -112,22 +127,27 @@ func TestS3AgainstMinIO(t *testing.T) {
 	admin := be.Client()
 	ctx := context.Background()
 
-	t.Run("environment credentials, region from the bucket, unchanged re-run sends nothing", func(t *testing.T) {
+	t.Run("environment credentials, region from the bucket; looking and reading back send no write", func(t *testing.T) {
 		isolateAWS(t)
 		be.EnsureBucket(ctx, "dp-env")
 		proxy := newCountingProxy(t, mp.URL)
 		t.Setenv("AWS_ACCESS_KEY_ID", mp.RootUser)
 		t.Setenv("AWS_SECRET_ACCESS_KEY", mp.RootPassword)
 		t.Setenv("AWS_ENDPOINT_URL_S3", proxy.URL)
-		target := distpoint.S3Target{Bucket: "dp-env", PartSize: 5 << 20}
-		pkg := pkgFile(t, "Tool.pkg", 11<<20, 1)
-		log := &recLog{}
-
-		o := distpoint.UploadS3(ctx, target, pkg, distpoint.Options{Log: log})
-		if o.Status != distpoint.Copied || o.Bytes != 11<<20 || o.Target != "s3://dp-env/Tool.pkg" {
-			t.Fatalf("upload: %+v", o)
+		d := &distpoint.S3Dest{Target: distpoint.S3Target{Bucket: "dp-env", PartSize: 5 << 20}, Log: &recLog{}}
+		log := d.Log.(*recLog)
+		if d.String() != "s3://dp-env" || !d.Cloud() {
+			t.Fatalf("String %q, Cloud %v", d, d.Cloud())
 		}
-		want, _ := os.ReadFile(pkg.Path)
+		p := pkgFile(t, "Tool.pkg", 11<<20, 1)
+		if h, err := d.Observe(ctx, p.Name); err != nil || h.Present {
+			t.Fatalf("before: %+v %v", h, err)
+		}
+		h, err := putS3(ctx, d, p)
+		if err != nil || h.Size != 11<<20 || h.Stamp == "" || h.Hashes.Known() {
+			t.Fatalf("upload: %+v %v (no hash is taken from the bucket)", h, err)
+		}
+		want, _ := os.ReadFile(p.Path)
 		if !bytes.Equal(objectBytes(t, admin, "dp-env", "Tool.pkg"), want) {
 			t.Fatal("the object's bytes differ from the package")
 		}
@@ -142,26 +162,39 @@ func TestS3AgainstMinIO(t *testing.T) {
 			t.Fatal("the AWS secret key was not registered as a secret")
 		}
 
+		// Looking and reading back write nothing.
 		before := proxy.writes.Load()
 		if before == 0 {
 			t.Fatal("the proxy saw no write requests for the first upload: it does not count")
 		}
-		o = distpoint.UploadS3(ctx, target, pkg, distpoint.Options{Log: log, Replace: true})
-		if o.Status != distpoint.Unchanged || proxy.writes.Load() != before {
-			t.Fatalf("re-run: %+v, %d write requests", o, proxy.writes.Load()-before)
+		if seen, err := d.Observe(ctx, p.Name); err != nil || seen != h {
+			t.Fatalf("observe: %+v, put said %+v (%v)", seen, h, err)
+		}
+		rc, err := d.Open(ctx, p.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(back, want) || proxy.writes.Load() != before {
+			t.Fatalf("read back %d bytes; %d write requests", len(back), proxy.writes.Load()-before)
 		}
 
-		// Same size, other bytes: the recorded SHA-256 tells them apart.
+		// Other bytes of the same size: a new ETag, so a new stamp.
 		v2 := pkgFile(t, "Tool.pkg", 11<<20, 2)
-		if o = distpoint.UploadS3(ctx, target, v2, distpoint.Options{}); o.Status != distpoint.SkippedDifferent || proxy.writes.Load() != before {
-			t.Fatalf("different bytes without replace: %+v", o)
-		}
-		if o = distpoint.UploadS3(ctx, target, v2, distpoint.Options{Replace: true}); o.Status != distpoint.Copied {
-			t.Fatalf("different bytes with replace: %+v", o)
+		h2, err := putS3(ctx, d, v2)
+		if err != nil || h2.Stamp == h.Stamp {
+			t.Fatalf("replacement: %+v (stamp was %q) %v", h2, h.Stamp, err)
 		}
 		want, _ = os.ReadFile(v2.Path)
 		if !bytes.Equal(objectBytes(t, admin, "dp-env", "Tool.pkg"), want) {
 			t.Fatal("the replacement's bytes are not in the bucket")
+		}
+		if err := d.Delete(ctx, p.Name); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := d.Observe(ctx, p.Name); err != nil || h.Present {
+			t.Fatalf("after delete: %+v %v", h, err)
 		}
 	})
 
@@ -174,11 +207,11 @@ func TestS3AgainstMinIO(t *testing.T) {
 		t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
 		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 		t.Setenv("AWS_PROFILE", "dp")
-		pkg := pkgFile(t, "Profile Tool.pkg", 300_000, 3)
-		if o := distpoint.UploadS3(ctx, distpoint.S3Target{Bucket: "dp-profile"}, pkg, distpoint.Options{}); o.Status != distpoint.Copied {
-			t.Fatalf("upload with a profile: %+v", o)
+		p := pkgFile(t, "Profile Tool.pkg", 300_000, 3)
+		if _, err := putS3(ctx, &distpoint.S3Dest{Target: distpoint.S3Target{Bucket: "dp-profile"}}, p); err != nil {
+			t.Fatalf("upload with a profile: %v", err)
 		}
-		want, _ := os.ReadFile(pkg.Path)
+		want, _ := os.ReadFile(p.Path)
 		if !bytes.Equal(objectBytes(t, admin, "dp-profile", "Profile Tool.pkg"), want) {
 			t.Fatal("the object's bytes differ from the package")
 		}
@@ -191,9 +224,9 @@ func TestS3AgainstMinIO(t *testing.T) {
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-key-123")
 		t.Setenv("AWS_REGION", "us-east-1")
 		t.Setenv("AWS_ENDPOINT_URL", mp.URL)
-		o := distpoint.UploadS3(ctx, distpoint.S3Target{Bucket: "dp-wrong", MaxTries: 1}, pkgFile(t, "W.pkg", 1000, 4), distpoint.Options{})
-		if o.Status != distpoint.Failed || !strings.Contains(o.Err.Error(), "check the AWS credentials") || strings.Contains(o.Err.Error(), "wrong-secret-key-123") {
-			t.Fatalf("wrong secret: %+v", o)
+		_, err := putS3(ctx, &distpoint.S3Dest{Target: distpoint.S3Target{Bucket: "dp-wrong", MaxTries: 1}}, pkgFile(t, "W.pkg", 1000, 4))
+		if err == nil || !strings.Contains(err.Error(), "check the AWS credentials") || strings.Contains(err.Error(), "wrong-secret-key-123") {
+			t.Fatalf("wrong secret: %v", err)
 		}
 		if _, err := admin.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("dp-wrong"), Key: aws.String("W.pkg")}); err == nil {
 			t.Fatal("an object was written with a wrong secret key")
@@ -214,9 +247,9 @@ func TestS3AgainstMinIO(t *testing.T) {
 				cancel()
 			}
 		}}
-		o := distpoint.UploadS3(cctx, distpoint.S3Target{Bucket: "dp-cancel", PartSize: 5 << 20, Concurrency: 1}, pkgFile(t, "X.pkg", 16<<20, 5), distpoint.Options{Log: log})
-		if o.Status != distpoint.Failed || !errors.Is(o.Err, context.Canceled) {
-			t.Fatalf("cancelled: %+v", o)
+		_, err := putS3(cctx, &distpoint.S3Dest{Target: distpoint.S3Target{Bucket: "dp-cancel", PartSize: 5 << 20, Concurrency: 1}, Log: log}, pkgFile(t, "X.pkg", 16<<20, 5))
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled: %v", err)
 		}
 		if _, err := admin.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("dp-cancel"), Key: aws.String("X.pkg")}); err == nil {
 			t.Fatal("an object exists after a cancelled upload")
@@ -237,13 +270,24 @@ func TestS3AgainstMinIO(t *testing.T) {
 		t.Setenv("AWS_SECRET_ACCESS_KEY", mp.RootPassword)
 		t.Setenv("AWS_REGION", "us-east-1")
 		t.Setenv("AWS_ENDPOINT_URL_S3", tlsProxy.URL)
-		pkg := pkgFile(t, "T.pkg", 1000, 7)
-		o := distpoint.UploadS3(ctx, distpoint.S3Target{Bucket: "dp-tls", MaxTries: 1}, pkg, distpoint.Options{})
-		if o.Status != distpoint.Failed || !strings.Contains(o.Err.Error(), "certificate") {
-			t.Fatalf("self-signed without insecure: %+v", o)
+		p := pkgFile(t, "T.pkg", 1000, 7)
+		if _, err := putS3(ctx, &distpoint.S3Dest{Target: distpoint.S3Target{Bucket: "dp-tls", MaxTries: 1}}, p); err == nil || !strings.Contains(err.Error(), "certificate") {
+			t.Fatalf("self-signed without insecure: %v", err)
 		}
-		if o = distpoint.UploadS3(ctx, distpoint.S3Target{Bucket: "dp-tls", Insecure: true}, pkg, distpoint.Options{}); o.Status != distpoint.Copied {
-			t.Fatalf("self-signed with insecure: %+v", o)
+		if _, err := putS3(ctx, &distpoint.S3Dest{Target: distpoint.S3Target{Bucket: "dp-tls", Insecure: true}}, p); err != nil {
+			t.Fatalf("self-signed with insecure: %v", err)
+		}
+	})
+
+	t.Run("a missing bucket is found while looking", func(t *testing.T) {
+		isolateAWS(t)
+		t.Setenv("AWS_ACCESS_KEY_ID", mp.RootUser)
+		t.Setenv("AWS_SECRET_ACCESS_KEY", mp.RootPassword)
+		t.Setenv("AWS_REGION", "us-east-1")
+		t.Setenv("AWS_ENDPOINT_URL_S3", mp.URL)
+		_, err := (&distpoint.S3Dest{Target: distpoint.S3Target{Bucket: "dp-no-such-bucket", MaxTries: 1}}).Observe(ctx, "Z.pkg")
+		if err == nil || !strings.Contains(err.Error(), "check S3_BUCKET_NAME") {
+			t.Fatalf("missing bucket: %v", err)
 		}
 	})
 
@@ -253,9 +297,9 @@ func TestS3AgainstMinIO(t *testing.T) {
 		t.Setenv("AWS_SECRET_ACCESS_KEY", "secret-example")
 		t.Setenv("AWS_REGION", "us-east-1")
 		t.Setenv("AWS_ENDPOINT_URL_S3", "http://s3.example.com:9000")
-		o := distpoint.UploadS3(ctx, distpoint.S3Target{Bucket: "dp-http"}, pkgFile(t, "Y.pkg", 10, 6), distpoint.Options{})
-		if o.Status != distpoint.Failed || !strings.Contains(o.Err.Error(), "plain http to a host that is not loopback") {
-			t.Fatalf("http endpoint: %+v", o)
+		_, err := (&distpoint.S3Dest{Target: distpoint.S3Target{Bucket: "dp-http"}}).Observe(ctx, "Y.pkg")
+		if err == nil || !strings.Contains(err.Error(), "plain http to a host that is not loopback") {
+			t.Fatalf("http endpoint: %v", err)
 		}
 	})
 }

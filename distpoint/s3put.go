@@ -31,7 +31,7 @@ var (
 // free of the engine): parallel parts from one sequential read, a CRC32
 // checksum per part, and AbortMultipartUpload on any failure, so an
 // interrupted upload leaves no object and no parts behind.
-func putObject(ctx context.Context, client *s3.Client, t S3Target, key string, body io.Reader, size int64, sha256Hex string) error {
+func putObject(ctx context.Context, client *s3.Client, t S3Target, key string, body io.Reader, size int64) error {
 	partSize, concurrency := t.PartSize, t.Concurrency
 	if partSize == 0 {
 		// 8 MiB, or more when needed to stay under S3's 10,000 parts.
@@ -63,7 +63,6 @@ func putObject(ctx context.Context, client *s3.Client, t S3Target, key string, b
 		Body:              body,
 		ContentType:       aws.String("application/octet-stream"),
 		ChecksumAlgorithm: types.ChecksumAlgorithmCrc32,
-		Metadata:          map[string]string{shaMetaKey: sha256Hex},
 	})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -49,113 +49,12 @@ const (
 	partialMaxAge = time.Hour
 )
 
-// CopyToShares copies pkg into the Packages folder of every share, one
-// after the other, and returns one Outcome per share in order. Per share:
-//   - no file of that name: copy;
-//   - a file of another size: copy only with Replace, else SkippedDifferent;
-//   - a file of the same size: without Replace SkippedExisting (not read);
-//     with Replace its SHA-256 is compared with the local one and equal
-//     bytes are left alone (Unchanged), so identical bytes are never copied;
-//   - a copy goes to a temporary name in Packages, is flushed and its size
-//     checked, then renamed over the real name (so the real name never
-//     holds half a package), and the size is checked again; on any error
-//     or cancellation the temporary file is removed.
-//
-// Passwords are registered with opts.Log.Secret first and appear in no
-// error. A cancelled ctx fails the shares not yet done. Progress goes to
-// opts.Log.Progress per share; the outcomes are the caller's to log
-// (Outcome.String is a ready line) and to act on (Failures).
-func CopyToShares(ctx context.Context, shares []Share, pkg Package, opts Options) []Outcome {
-	log := opts.Log
-	if log == nil {
-		log = nopLogger{}
-	}
-	for _, s := range shares {
-		log.Secret(s.Password)
-	}
-	local := &localPackage{pkg: pkg}
-	outcomes := make([]Outcome, 0, len(shares))
-	for _, s := range shares {
-		o := Outcome{Target: s.String(), Input: s.Input}
-		log.Logf(1, "Copying %s to file share %s", pkg.Name, o.Target)
-		o.Status, o.Bytes, o.Err = copyToShare(ctx, s, local, opts, log)
-		if o.Err != nil {
-			o.Status = Failed
-			o.Err = scrub(o.Err, s.Password)
-		}
-		outcomes = append(outcomes, o)
-	}
-	return outcomes
-}
-
-func copyToShare(ctx context.Context, s Share, local *localPackage, opts Options, log Logger) (Status, int64, error) {
-	if err := ctx.Err(); err != nil {
-		return Failed, 0, interrupted(ctx, err)
-	}
-	if err := s.Validate(); err != nil {
-		return Failed, 0, err
-	}
-	if err := checkName(local.pkg.Name); err != nil {
-		return Failed, 0, err
-	}
-	size, err := local.size()
-	if err != nil {
-		return Failed, 0, err
-	}
-	loc, _ := parseShareURL(s.URL)
-	ctx, ioctx, dog := withWatchdog(ctx, opts.stall())
-	defer dog.stop()
-	b, err := connect(ctx, ioctx, loc, s)
-	if err != nil {
-		return Failed, 0, err
-	}
-	defer b.Close()
-	dog.kick()
-
-	if st, err := b.Stat(packagesDir); err != nil || !st.IsDir() {
-		return Failed, 0, fmt.Errorf("it has no %s folder (%v): point %s at the folder that holds the distribution point's Packages folder", packagesDir, orNotDir(err), s.Input)
-	}
-	sweepPartials(b, log)
-	dst := packagesDir + "/" + local.pkg.Name
-	st, err := b.Stat(dst)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return Failed, 0, fmt.Errorf("checking %s: %w", dst, err)
-	case st.IsDir():
-		return Failed, 0, fmt.Errorf("%s is a folder: remove it or choose another pkg_name", dst)
-	case st.Size() != size:
-		if !opts.Replace {
-			return SkippedDifferent, 0, nil
-		}
-		log.Logf(1, "%s on the share is %d bytes, the package %d: replacing it", dst, st.Size(), size)
-	case !opts.Replace:
-		return SkippedExisting, 0, nil
-	default:
-		log.Logf(1, "%s on the share has the package's size; comparing SHA-256 hashes (replacing is allowed)", dst)
-		same, err := sameBytes(ctx, b, dst, local, dog)
-		if err != nil {
-			return Failed, 0, err
-		}
-		if same {
-			return Unchanged, 0, nil
-		}
-		log.Logf(1, "%s on the share has the same size but other bytes: replacing it", dst)
-	}
-	n, err := writeThenRename(ctx, b, loc.display, dst, local, log, dog)
-	if err != nil {
-		return Failed, n, err
-	}
-	return Copied, n, nil
-}
-
-// writeThenRename is the copy itself; see CopyToShares.
-func writeThenRename(ctx context.Context, b backend, where, dst string, local *localPackage, log Logger, dog *watchdog) (written int64, err error) {
-	f, size, err := local.open()
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
+// writeThenRename is the copy: exactly the size bytes read from r go
+// to a temporary name in Packages, are flushed and their size checked,
+// then renamed over dst (so dst never holds half a package) and the size
+// is checked again; on any error or cancellation the temporary file is
+// removed. where names the share for what a stopped run leaves (#22).
+func writeThenRename(ctx context.Context, b backend, where, dst string, r io.Reader, size int64, log Logger, dog *watchdog) (written int64, err error) {
 	tmp := packagesDir + "/" + partialPrefix + randomHex(8)
 	w, err := b.Create(tmp)
 	if err != nil {
@@ -178,13 +77,13 @@ func writeThenRename(ctx context.Context, b backend, where, dst string, local *l
 			left()
 		}
 	}()
-	src := &progressReader{ctx: ctx, r: io.NewSectionReader(f, 0, size), total: size, log: log, dog: dog}
+	src := &progressReader{ctx: ctx, r: newExactReader(r, size), total: size, log: log, dog: dog}
 	written, err = io.CopyBuffer(w, src, make([]byte, 1<<20))
 	if err != nil {
 		return written, fmt.Errorf("writing %s: %w", tmp, interrupted(ctx, err))
 	}
 	if written != size {
-		return written, fmt.Errorf("the local package shrank while it was copied (%d of %d bytes): rebuild it and run again", written, size)
+		return written, fmt.Errorf("the local package changed size while it was copied (%d bytes read, %d expected): rebuild it and run again", written, size)
 	}
 	if err = w.Sync(); err != nil {
 		return written, fmt.Errorf("flushing %s: %w", tmp, interrupted(ctx, err))
@@ -220,24 +119,6 @@ func checkSize(b backend, name string, want int64) error {
 		return fmt.Errorf("%s holds %d bytes after the copy, not %d (is the share full?)", name, st.Size(), want)
 	}
 	return nil
-}
-
-// sameBytes hashes the remote file and compares it with the local one.
-func sameBytes(ctx context.Context, b backend, name string, local *localPackage, dog *watchdog) (bool, error) {
-	want, err := local.sha256()
-	if err != nil {
-		return false, err
-	}
-	r, err := b.Open(name)
-	if err != nil {
-		return false, fmt.Errorf("opening %s to compare it: %w", name, err)
-	}
-	defer r.Close()
-	got, err := sha256Hex(&progressReader{ctx: ctx, r: r, dog: dog})
-	if err != nil {
-		return false, fmt.Errorf("reading %s to compare it: %w", name, interrupted(ctx, err))
-	}
-	return got == want, nil
 }
 
 // sweepPartials deletes temporary files that dead runs left behind.

@@ -1,8 +1,10 @@
 package distpoint
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,118 +15,96 @@ import (
 	"time"
 )
 
-// New copy, re-runs that must copy nothing, then replacements, against a
-// real smbd on a loopback port named in the URL.
-func TestSMBCopyRerunAndReplace(t *testing.T) {
+// Put, look (the stamp), read back, replace and delete against a real
+// smbd on a loopback port named in the URL.
+func TestSMBShareDest(t *testing.T) {
+	ctx := context.Background()
 	srv := startSamba(t)
-	share := srv.Share("SMB_URL", "pkgs")
-	dir := t.TempDir()
-	pkg := writePkg(t, dir, "Tool-1.0.pkg", 3<<20+123, 1)
+	log := &testLog{}
+	d := &ShareDest{Share: srv.Share("SMB_URL", "pkgs"), Log: log}
+	if d.String() != "file share smb://"+srv.Addr+"/pkgs" {
+		t.Fatalf("String: %s", d)
+	}
+	pkg := writePkg(t, t.TempDir(), "Tool-1.0.pkg", 3<<20+123, 1)
 	onDisk := filepath.Join(srv.Packages("pkgs"), pkg.Name)
 
-	log := &testLog{}
-	o := one(t, CopyToShares(context.Background(), []Share{share}, pkg, Options{Log: log}))
-	if o.Status != Copied || o.Bytes != 3<<20+123 || o.Err != nil || o.Input != "SMB_URL" || o.Target != "smb://"+srv.Addr+"/pkgs" {
-		t.Fatalf("new copy: %+v", o)
+	if h, err := d.Observe(ctx, pkg.Name); err != nil || h.Present {
+		t.Fatalf("before: %+v %v", h, err)
+	}
+	h, err := put(ctx, d, pkg)
+	if err != nil || h.Size != 3<<20+123 || h.Stamp == "" {
+		t.Fatalf("new copy: %+v %v", h, err)
 	}
 	sameFile(t, onDisk, pkg)
 	if names := dirNames(t, srv.Packages("pkgs")); !slices.Equal(names, []string{pkg.Name}) {
 		t.Fatalf("Packages holds %v, want only the package (no temporary file)", names)
 	}
-	if last := log.progress[len(log.progress)-1]; last != [2]int64{o.Bytes, o.Bytes} {
-		t.Fatalf("last progress %v, want done = total = %d", last, o.Bytes)
+	if last := log.progress[len(log.progress)-1]; last != [2]int64{h.Size, h.Size} {
+		t.Fatalf("last progress %v, want done = total = %d", last, h.Size)
 	}
 	if !slices.Contains(log.secrets, srv.Password) {
 		t.Fatal("the share password was not registered as a secret")
 	}
+	// Looking again gives the same stamp: the engine then trusts the
+	// hashes it computed while copying, and reads nothing back.
+	if seen, err := d.Observe(ctx, pkg.Name); err != nil || seen != h {
+		t.Fatalf("observe: %+v, put said %+v (%v)", seen, h, err)
+	}
+	rc, err := d.Open(ctx, pkg.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, _ := io.ReadAll(rc)
+	rc.Close()
+	if want, _ := os.ReadFile(pkg.Path); !bytes.Equal(back, want) {
+		t.Fatal("read back other bytes")
+	}
+
+	// Same size, other bytes: a new file renamed into place, a new stamp.
 	first := idOf(t, onDisk)
-
-	// Unchanged re-run without replace_pkg: same size, so not even read.
-	o = one(t, CopyToShares(context.Background(), []Share{share}, pkg, Options{Log: log}))
-	if o.Status != SkippedExisting || o.Bytes != 0 {
-		t.Fatalf("re-run: %+v", o)
-	}
-	// With replace_pkg the remote bytes are hashed, found equal, left alone.
-	o = one(t, CopyToShares(context.Background(), []Share{share}, pkg, Options{Log: log, Replace: true}))
-	if o.Status != Unchanged || o.Bytes != 0 {
-		t.Fatalf("re-run with replace: %+v", o)
-	}
-	if idOf(t, onDisk) != first {
-		t.Fatal("an unchanged re-run rewrote the file (inode or mtime changed)")
-	}
-
-	// Same size, other bytes: replaced only with replace_pkg.
 	v2 := writePkg(t, t.TempDir(), pkg.Name, 3<<20+123, 2)
-	o = one(t, CopyToShares(context.Background(), []Share{share}, v2, Options{Log: log}))
-	if o.Status != SkippedExisting {
-		t.Fatalf("same size without replace: %+v", o)
-	}
-	sameFile(t, onDisk, pkg)
-	o = one(t, CopyToShares(context.Background(), []Share{share}, v2, Options{Log: log, Replace: true}))
-	if o.Status != Copied {
-		t.Fatalf("same size, other bytes, replace: %+v", o)
+	h2, err := put(ctx, d, v2)
+	if err != nil || h2.Stamp == h.Stamp {
+		t.Fatalf("replacement: %+v (stamp was %q) %v", h2, h.Stamp, err)
 	}
 	sameFile(t, onDisk, v2)
 	if idOf(t, onDisk).ino == first.ino {
 		t.Fatal("the replacement was written in place, not renamed over the old file")
 	}
-
-	// Another size: SkippedDifferent without replace_pkg, copied with it.
-	v3 := writePkg(t, t.TempDir(), pkg.Name, 1<<20, 3)
-	if o = one(t, CopyToShares(context.Background(), []Share{share}, v3, Options{Log: log})); o.Status != SkippedDifferent {
-		t.Fatalf("other size without replace: %+v", o)
+	if err := d.Delete(ctx, pkg.Name); err != nil {
+		t.Fatal(err)
 	}
-	sameFile(t, onDisk, v2)
-	if o = one(t, CopyToShares(context.Background(), []Share{share}, v3, Options{Log: log, Replace: true})); o.Status != Copied {
-		t.Fatalf("other size with replace: %+v", o)
+	if names := dirNames(t, srv.Packages("pkgs")); len(names) != 0 {
+		t.Fatalf("Packages holds %v after the delete", names)
 	}
-	sameFile(t, onDisk, v3)
-	if names := dirNames(t, srv.Packages("pkgs")); len(names) != 1 {
-		t.Fatalf("Packages holds %v after the replacements", names)
-	}
-	mustNotLeak(t, srv.Password, log, nil)
+	mustNotLeak(t, srv.Password, log)
 }
 
 func TestSMBWrongPassword(t *testing.T) {
 	srv := startSamba(t)
 	share := srv.Share("SMB2_URL", "pkgs")
 	share.Password = "not-the-password"
-	pkg := writePkg(t, t.TempDir(), "A.pkg", 1000, 1)
 	log := &testLog{}
-	outs := CopyToShares(context.Background(), []Share{share}, pkg, Options{Log: log})
-	o := one(t, outs)
-	if o.Status != Failed || o.Err == nil || !strings.Contains(o.Err.Error(), "refused the user name or password: check SMB2_URL's user name and password") {
-		t.Fatalf("wrong password: %+v", o)
+	_, err := (&ShareDest{Share: share, Log: log}).Observe(context.Background(), "A.pkg")
+	if err == nil || !strings.Contains(err.Error(), "refused the user name or password: check SMB2_URL's user name and password") {
+		t.Fatalf("wrong password: %v", err)
 	}
 	if names := dirNames(t, srv.Packages("pkgs")); len(names) != 0 {
 		t.Fatalf("Packages holds %v after a failed login", names)
 	}
-	err := Failures(outs)
-	if err == nil || !strings.Contains(err.Error(), "smb://"+srv.Addr+"/pkgs (SMB2_URL)") {
-		t.Fatalf("Failures: %v", err)
-	}
-	mustNotLeak(t, "not-the-password", log, outs)
+	mustNotLeak(t, "not-the-password", log, err)
 }
 
-// Two shares, the first one read-only: it fails with a clear reason, the
-// second is still written, and Failures names only the first.
-func TestSMBOneShareOfTwoFails(t *testing.T) {
+// A read-only share: looking works, writing fails with a clear reason.
+func TestSMBReadOnlyShare(t *testing.T) {
 	srv := startSamba(t)
-	pkg := writePkg(t, t.TempDir(), "B.pkg", 200_000, 1)
-	outs := CopyToShares(context.Background(), []Share{srv.Share("SMB_URL", "readonly"), srv.Share("SMB2_URL", "other")}, pkg, Options{})
-	if len(outs) != 2 || outs[0].Status != Failed || outs[1].Status != Copied {
-		t.Fatalf("outcomes: %v", outs)
+	d := &ShareDest{Share: srv.Share("SMB_URL", "readonly")}
+	if _, err := d.Observe(context.Background(), "B.pkg"); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(outs[0].Err.Error(), "may not write there") {
-		t.Fatalf("read-only share error: %v", outs[0].Err)
-	}
-	sameFile(t, filepath.Join(srv.Packages("other"), pkg.Name), pkg)
-	err := Failures(outs)
-	if err == nil || !strings.Contains(err.Error(), "1 of 2") || !strings.Contains(err.Error(), "/readonly (SMB_URL)") || strings.Contains(err.Error(), "/other") {
-		t.Fatalf("Failures: %v", err)
-	}
-	if !AnyCopied(outs) {
-		t.Fatal("AnyCopied is false though one share was written")
+	_, err := put(context.Background(), d, writePkg(t, t.TempDir(), "B.pkg", 200_000, 1))
+	if err == nil || !strings.Contains(err.Error(), "may not write there") {
+		t.Fatalf("read-only share: %v", err)
 	}
 }
 
@@ -134,11 +114,11 @@ func TestSMBShareFillsUp(t *testing.T) {
 	srv := startSamba(t)
 	srv.mountSmall(4 << 20)
 	pkg := writePkg(t, t.TempDir(), "Big.pkg", 6<<20, 1)
-	o := one(t, CopyToShares(context.Background(), []Share{srv.Share("SMB_URL", "small")}, pkg, Options{}))
-	if o.Status != Failed || !strings.Contains(o.Err.Error(), "the share is full") {
-		t.Fatalf("full share: %+v", o)
+	_, err := put(context.Background(), &ShareDest{Share: srv.Share("SMB_URL", "small")}, pkg)
+	if err == nil || !strings.Contains(err.Error(), "the share is full") {
+		t.Fatalf("full share: %v", err)
 	}
-	t.Logf("full share: %v", o.Err)
+	t.Logf("full share: %v", err)
 	if names := dirNames(t, srv.Packages("small")); len(names) != 0 {
 		t.Fatalf("Packages holds %v after the share filled up", names)
 	}
@@ -156,9 +136,9 @@ func TestSMBCancelMidCopy(t *testing.T) {
 			cancel()
 		}
 	}}
-	o := one(t, CopyToShares(ctx, []Share{srv.Share("SMB_URL", "pkgs")}, pkg, Options{Log: log}))
-	if o.Status != Failed || !errors.Is(o.Err, context.Canceled) || !strings.Contains(o.Err.Error(), "interrupted") {
-		t.Fatalf("cancelled copy: %+v", o)
+	_, err := put(ctx, &ShareDest{Share: srv.Share("SMB_URL", "pkgs"), Log: log}, pkg)
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("cancelled copy: %v", err)
 	}
 	if names := dirNames(t, srv.Packages("pkgs")); len(names) != 0 {
 		t.Fatalf("Packages holds %v after an interrupted copy", names)
@@ -178,10 +158,10 @@ func TestSMBServerDiesMidCopy(t *testing.T) {
 			once.Do(srv.Kill)
 		}
 	}}
-	share := srv.Share("SMB_URL", "pkgs")
-	o := one(t, CopyToShares(context.Background(), []Share{share}, pkg, Options{Log: log}))
-	if o.Status != Failed {
-		t.Fatalf("copy to a dying server: %+v", o)
+	d := &ShareDest{Share: srv.Share("SMB_URL", "pkgs"), Log: log}
+	_, err := put(context.Background(), d, pkg)
+	if err == nil {
+		t.Fatal("a copy to a dying server succeeded")
 	}
 	packages := srv.Packages("pkgs")
 	if _, err := os.Stat(filepath.Join(packages, pkg.Name)); !errors.Is(err, os.ErrNotExist) {
@@ -192,18 +172,17 @@ func TestSMBServerDiesMidCopy(t *testing.T) {
 		if !strings.HasPrefix(n, partialPrefix) {
 			t.Fatalf("unexpected file %s", n)
 		}
-		if !strings.Contains(o.Err.Error(), "could not be removed") {
-			t.Fatalf("a temporary file remains but the error does not say so: %v", o.Err)
+		if !strings.Contains(err.Error(), "could not be removed") {
+			t.Fatalf("a temporary file remains but the error does not say so: %v", err)
 		}
 		old := time.Now().Add(-2 * partialMaxAge)
 		os.Chtimes(filepath.Join(packages, n), old, old)
 	}
-	t.Logf("left behind by the dead server: %v; error: %v", left, o.Err)
+	t.Logf("left behind by the dead server: %v; error: %v", left, err)
 
 	srv.Restart()
-	o = one(t, CopyToShares(context.Background(), []Share{share}, pkg, Options{Log: log}))
-	if o.Status != Copied {
-		t.Fatalf("re-run after restart: %+v", o)
+	if _, err := put(context.Background(), d, pkg); err != nil {
+		t.Fatalf("re-run after restart: %v", err)
 	}
 	sameFile(t, filepath.Join(packages, pkg.Name), pkg)
 	if names := dirNames(t, packages); !slices.Equal(names, []string{pkg.Name}) {
@@ -226,9 +205,9 @@ func TestSMBStalledServerTimesOut(t *testing.T) {
 	}}
 	defer srv.Signal(syscall.SIGCONT)
 	start := time.Now()
-	o := one(t, CopyToShares(context.Background(), []Share{srv.Share("SMB_URL", "pkgs")}, pkg, Options{Log: log, StallTimeout: 2 * time.Second}))
-	if o.Status != Failed || !strings.Contains(o.Err.Error(), "no progress for 2s") {
-		t.Fatalf("stalled server: %+v", o)
+	_, err := put(context.Background(), &ShareDest{Share: srv.Share("SMB_URL", "pkgs"), Log: log, StallTimeout: 2 * time.Second}, pkg)
+	if err == nil || !strings.Contains(err.Error(), "no progress for 2s") {
+		t.Fatalf("stalled server: %v", err)
 	}
 	if took := time.Since(start); took > 20*time.Second {
 		t.Fatalf("giving up took %s", took)

@@ -71,9 +71,10 @@ func (d *doctor) requirements(route jcds2.Route) []requirement {
 	if d.v.AtLeast(11, 24) {
 		list = append(list, requirement{privReadCloudDP, false, "the inventory refresh after an upload needs it; without it Jamf Pro notices the file only at its next sync"})
 	}
-	// On 11.5+ in auto mode a refused JCDS upload falls back to the
-	// packages route, so there Create JCDS Files is not fatal.
-	createFatal := !modern || d.req.Route == jcds2.RouteJCDS2
+	// On 11.5+ a refused JCDS upload falls back to the packages route
+	// (jcds2_mode too: it is a preference), so there Create JCDS Files is
+	// not fatal.
+	createFatal := !modern
 	return append(list,
 		requirement{jamf.PrivReadJCDS, true, "a run lists the JCDS files first"},
 		requirement{jamf.PrivCreateJCDS, createFatal, "an upload asks POST /api/v1/jcds/files for S3 credentials"},
@@ -85,7 +86,7 @@ func (d *doctor) checkPrivileges() {
 	for _, rq := range d.requirements(route) {
 		d.privilegeLine(rq)
 	}
-	if route == jcds2.RoutePackages && d.req.Route == jcds2.RouteAuto && d.jcdsRefusedForPrivilege() {
+	if route == jcds2.RoutePackages && d.req.Route != jcds2.RoutePackages && d.jcdsRefusedForPrivilege() {
 		d.jcdsPrivilegesLine()
 	}
 }

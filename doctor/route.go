@@ -37,81 +37,49 @@ type decision struct {
 	fail  string
 }
 
-// decideRoute is the engine's route rule. jcds2 does not export it
-// (chooseRoute, jcdsFailure and cdnAllowsUpload in jcds2/observe.go, and
-// the switch on a refused upload in jcds2/upload_s3.go), and doctor must
-// not change the engine, so the documented rule is implemented here once
-// more; route_test.go pins each case. The rule:
-//
-//   - pkg_api_mode: the packages route; before 11.5 there is none, and
-//     cdnType NONE refuses it.
-//   - auto or jcds2_mode: JCDS 2.0 when GET /api/v1/jcds/files answers.
-//     A JCDS refusal (403 for a privilege, 404 for endpoints that are
-//     gone, no JCDS 2.0 at all) switches an auto run on 11.5+ to the
-//     packages route, unless cdnType is NONE; anything else fails. A
-//     refusal of the upload itself (POST /api/v1/jcds/files, Create JCDS
-//     Files) switches the same way, so an account that lacks that
-//     privilege, as GET /api/v1/auth lists them, gets the same outcome.
-//   - On the packages route, a cdnType read that fails other than with
-//     403 or 404 fails the run.
+// decideRoute asks the engine's route rule (jcds2.DecideRoute) what a
+// run would do with these facts and says it in doctor's words, naming
+// the inputs. Doctor reads cdnType up front, so the rule never has to
+// ask for it; a Create JCDS Files privilege that GET /api/v1/auth does
+// not list is the refusal a run meets when it asks for upload
+// credentials.
 func decideRoute(f facts) decision {
 	if f.elsewhere != "" {
 		return decision{route: jcds2.RouteElsewhere, why: f.elsewhere}
 	}
-	if f.asked == jcds2.RoutePackages {
-		if !f.modern {
-			return decision{fail: fmt.Sprintf("pkg_api_mode asks for the packages route, but Jamf Pro %s is older than 11.5 and has no packages upload endpoint: upgrade Jamf Pro, or let the route be chosen (JCDS 2.0)", f.version)}
-		}
-		return packagesRoute(f, "asked for (pkg_api_mode)")
+	rf := jcds2.RouteFacts{Asked: f.asked, Modern: f.modern, Version: f.version, URL: f.url,
+		JCDS: f.jcdsErr, CDNRead: true, CDN: f.cdn, CDNErr: f.cdnErr}
+	if f.jcdsErr == nil && f.createJCDS == lacking {
+		rf.Refused = &jamf.NoJCDSError{Status: 403, Privilege: jamf.PrivCreateJCDS}
 	}
-	var nj *jamf.NoJCDSError
-	refusal := f.jcdsErr
+	d := jcds2.DecideRoute(rf)
+	var nr *jcds2.NoRouteError
+	var np *jcds2.NoPackagesRouteError
 	switch {
-	case f.jcdsErr == nil && f.createJCDS != lacking:
-		why := "GET /api/v1/jcds/files answers (a Jamf Cloud distribution point)"
+	case errors.As(d.Err, &np):
+		return decision{fail: "pkg_api_mode asks for the packages route, but " + np.Error()}
+	case errors.As(d.Err, &nr):
+		return decision{fail: nr.Error()}
+	case d.Err != nil && errors.Is(d.Err, f.jcdsErr):
+		return decision{fail: fmt.Sprintf("a run would fail: %v", d.Err)}
+	case d.Err != nil:
+		return decision{fail: d.Err.Error()}
+	}
+	switch d.Reason {
+	case jcds2.ReasonAsked:
+		return decision{route: d.Route, why: "asked for (pkg_api_mode)"}
+	case jcds2.ReasonJCDSRefused:
+		why := jcds2.Lacked(d.Refusal, f.cdn)
 		if f.asked == jcds2.RouteJCDS2 {
-			why = "asked for (jcds2_mode), and GET /api/v1/jcds/files answers"
+			why = "jcds2_mode prefers JCDS 2.0, but " + why + ": a run says so in one line and takes the packages route (as JamfPackageUploader does)"
 		}
-		return decision{route: jcds2.RouteJCDS2, why: why}
-	case f.jcdsErr == nil:
-		nj = &jamf.NoJCDSError{Status: 403, Privilege: jamf.PrivCreateJCDS}
-		refusal = nj
-	case !errors.As(f.jcdsErr, &nj):
-		return decision{fail: fmt.Sprintf("a run would fail: %v", f.jcdsErr)}
+		return decision{route: d.Route, why: why}
 	}
-	if f.asked == jcds2.RouteAuto && f.modern {
-		why := "JCDS 2.0 is not available here"
-		switch {
-		case nj.Privilege != "":
-			why = fmt.Sprintf("the account lacks the %q privilege", nj.Privilege)
-		case nj.Status == 404:
-			why = "the JCDS endpoints are gone (404)"
-		}
-		return packagesRoute(f, why)
+	why := "GET /api/v1/jcds/files answers (a Jamf Cloud distribution point)"
+	if f.asked == jcds2.RouteJCDS2 {
+		why = "asked for (jcds2_mode), and GET /api/v1/jcds/files answers"
 	}
-	switch {
-	case nj.Privilege != "" && f.asked == jcds2.RouteJCDS2:
-		return decision{fail: fmt.Sprintf("jcds2_mode asks for JCDS 2.0, but the account lacks the %q privilege: give the API role the %q, %q and %q privileges, or leave the route to the uploader (it then uses the packages upload)",
-			nj.Privilege, jamf.PrivReadJCDS, jamf.PrivCreateJCDS, jamf.PrivDeleteJCDS)}
-	case nj.Privilege != "":
-		return decision{fail: fmt.Sprintf("before Jamf Pro 11.5 the only route is JCDS 2.0, and the account lacks the %q privilege: give the API role the %q, %q and %q privileges",
-			nj.Privilege, jamf.PrivReadJCDS, jamf.PrivCreateJCDS, jamf.PrivDeleteJCDS)}
-	case f.asked == jcds2.RouteJCDS2:
-		return decision{fail: fmt.Sprintf("jcds2_mode asks for JCDS 2.0, but %s has none (%v): set pkg_api_mode instead, or leave the route to the uploader", f.url, refusal)}
-	}
-	return decision{fail: fmt.Sprintf("Jamf Pro %s has no JCDS 2.0 and is older than 11.5, so it has no packages upload endpoint: upgrade Jamf Pro or upload by hand (%v)", f.version, refusal)}
-}
-
-// packagesRoute is the packages route, if the cloud distribution point
-// allows it (the engine's cdnAllowsUpload).
-func packagesRoute(f facts, why string) decision {
-	switch {
-	case f.cdnErr == nil && f.cdn == "NONE":
-		return decision{fail: (&jcds2.NoDistributionPointError{URL: f.url}).Error()}
-	case f.cdnErr != nil && !jamf.IsStatus(f.cdnErr, 403, 404):
-		return decision{fail: fmt.Sprintf("the packages route reads the cloud distribution point first, and that failed: %v", f.cdnErr)}
-	}
-	return decision{route: jcds2.RoutePackages, why: why}
+	return decision{route: d.Route, why: why}
 }
 
 var shortRouteName = map[jcds2.Route]string{jcds2.RouteJCDS2: "JCDS 2.0", jcds2.RoutePackages: "packages API", jcds2.RouteElsewhere: "distribution points only"}

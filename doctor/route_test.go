@@ -9,8 +9,8 @@ import (
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
 
-// The route rule is the engine's (jcds2/observe.go, upload_s3.go),
-// implemented again here: each case pins one branch of it.
+// The route rule is the engine's (jcds2.DecideRoute); doctor renders it
+// in its own words: each case pins one branch, and the names doctor adds.
 func TestDecideRoute(t *testing.T) {
 	forbidden := &jamf.NoJCDSError{Status: 403, Privilege: jamf.PrivReadJCDS, Err: errors.New("403")}
 	gone := &jamf.NoJCDSError{Status: 404, Err: errors.New("404")}
@@ -44,8 +44,14 @@ func TestDecideRoute(t *testing.T) {
 		{"asked packages, old", with(old, func(f *facts) { f.asked = jcds2.RoutePackages }), jcds2.RouteAuto, "no packages upload endpoint", ""},
 		{"asked packages, NONE", with(modern, func(f *facts) { f.asked, f.cdn = jcds2.RoutePackages, "NONE" }), jcds2.RouteAuto, "cdnType NONE", ""},
 		{"asked JCDS", with(modern, func(f *facts) { f.asked = jcds2.RouteJCDS2 }), jcds2.RouteJCDS2, "", "jcds2_mode"},
-		{"asked JCDS, privilege missing", with(modern, func(f *facts) { f.asked, f.jcdsErr = jcds2.RouteJCDS2, forbidden }), jcds2.RouteAuto, "jcds2_mode asks for JCDS 2.0, but the account lacks", ""},
-		{"asked JCDS, none", with(modern, func(f *facts) { f.asked, f.jcdsErr = jcds2.RouteJCDS2, gone }), jcds2.RouteAuto, "set pkg_api_mode instead", ""},
+		// jcds2_mode prefers JCDS 2.0; where JCDS refuses, the packages
+		// route, as JamfPackageUploader (which no longer reads it) does.
+		{"asked JCDS, privilege missing", with(modern, func(f *facts) { f.asked, f.jcdsErr = jcds2.RouteJCDS2, forbidden }), jcds2.RoutePackages, "", `jcds2_mode prefers JCDS 2.0, but the account lacks the "Read`},
+		{"asked JCDS, Create missing", with(modern, func(f *facts) { f.asked, f.createJCDS = jcds2.RouteJCDS2, lacking }), jcds2.RoutePackages, "", `lacks the "Create`},
+		{"asked JCDS, endpoints gone", with(modern, func(f *facts) { f.asked, f.jcdsErr = jcds2.RouteJCDS2, gone }), jcds2.RoutePackages, "", "gone (404)"},
+		{"asked JCDS, not Jamf Cloud", with(modern, func(f *facts) { f.asked, f.jcdsErr, f.cdn = jcds2.RouteJCDS2, absent, "AMAZON_S3" }), jcds2.RoutePackages, "", "AMAZON_S3, not Jamf Cloud"},
+		{"asked JCDS, NONE", with(modern, func(f *facts) { f.asked, f.jcdsErr, f.cdn = jcds2.RouteJCDS2, gone, "NONE" }), jcds2.RouteAuto, "cdnType NONE", ""},
+		{"asked JCDS, old, privilege missing", with(old, func(f *facts) { f.asked, f.jcdsErr = jcds2.RouteJCDS2, forbidden }), jcds2.RouteAuto, "before Jamf Pro 11.5 the only route", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -9,34 +9,44 @@ import (
 )
 
 // apply runs the plan's actions in their order, in which every prefix
-// leaves the server safe (README, "The order of writes"):
+// leaves the server safe (docs/how-a-run-converges.md). It executes and
+// never decides: what an action learns becomes a fact on the run (r.uploaded,
+// r.pending, r.waited, r.lostTo) for the next look, never a change to w.
 //
 //	JCDS route:     stale file out, new bytes up, wait until JCDS holds
-//	                them, the record (with their hash), duplicates out,
-//	                refresh, verify.
+//	                them; then, seen by the next round, the record (with
+//	                their hash), duplicates out, refresh, verify.
 //	packages route: the record (claiming no hash while its file
 //	                changes), the upload, refresh, verify.
 //
 // The refresh comes after the last record write: a PUT blanks the size,
 // and only a refresh makes the record READY (reference, section 13).
 func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
+	// The category is checked before anything is written: by a record
+	// write in this plan, or by the one an upload to JCDS leads to in the
+	// next round.
+	need := p.Again && (p.has(actUpload) || p.has(actPut)) && (w.rec == nil || !r.req.SkipMetadata)
 	for _, a := range p.actions {
-		if (a.kind == actWriteRecord || a.kind == actWriteRecordAfter) && a.metadata {
-			if _, err := r.resolveCategory(ctx); err != nil {
+		need = need || a.kind == actWriteRecord && a.metadata
+	}
+	if need {
+		if _, err := r.resolveCategory(ctx); err != nil {
+			return err
+		}
+	}
+	for _, a := range p.actions {
+		if r.e.boundary != nil {
+			if err := r.e.boundary(); err != nil {
 				return err
 			}
 		}
-	}
-	arrived := false // an earlier upload turned up: no need to send it again
-	for _, a := range p.actions {
 		var err error
 		switch a.kind {
 		case actAwaitEarlier:
-			arrived = r.awaitEarlier(ctx, w)
+			r.awaitEarlier(ctx)
+		case actPut:
+			err = r.put(ctx, w, a)
 		case actUpload:
-			if arrived {
-				continue
-			}
 			err = r.upload(ctx, w, p)
 		case actDeleteStale:
 			if err = r.c.DeleteJCDS(ctx, a.name); err != nil {
@@ -45,7 +55,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 				r.log.Logf(1, "Deleted the stale JCDS file %s", a.name)
 				r.staleDeleted = a.name
 			}
-		case actWriteRecord, actWriteRecordAfter:
+		case actWriteRecord:
 			err = r.writeRecord(ctx, w, a)
 			if err != nil && r.uploadedNew && !errors.Is(err, errReobserve) {
 				err = r.undoUpload(ctx, err)
@@ -92,7 +102,7 @@ func (r *run) undoUpload(ctx context.Context, cause error) error {
 		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
 	}
 	f := findFile(r.req.PkgName, files)
-	if f == nil || !strings.EqualFold(f.MD5, r.local.MD5) {
+	if f == nil || !SameHash(f.MD5, r.local.MD5) {
 		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
 	}
 	if err := r.c.DeleteJCDS(cleanup, r.req.PkgName); err != nil {
@@ -127,6 +137,6 @@ func (r *run) upload(ctx context.Context, w *world, p *Plan) error {
 	if err := r.uploadS3(ctx); err != nil {
 		return err
 	}
-	r.res.Uploaded = true
+	r.res.Uploaded, r.uploaded = true, true
 	return r.awaitFile(ctx, w)
 }

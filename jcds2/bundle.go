@@ -24,7 +24,7 @@ const bundleDirName = "jcds2-uploader-bundles"
 // zip is written and cached, so the zip is never read back to hash it.
 //
 // Where the zip goes: only into a cache directory of ours, never beside
-// the user's files. dir is the cache directory (RECIPE_CACHE_DIR) or its
+// the user's files. dir is the cache directory (Request.CacheDir) or its
 // jcds2-uploader-bundles folder; the zip goes into that folder. When dir
 // is empty, is the bundle's own parent directory or lies inside the
 // bundle, the user's cache directory (os.UserCacheDir()/jcds2-uploader/

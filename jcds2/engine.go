@@ -15,6 +15,9 @@ import (
 // Engine uploads packages. The zero value is not usable; call NewEngine.
 type Engine struct {
 	objects objectUploader
+	// boundary, when set (tests), is called before every action apply
+	// runs; an error stops the run there, as a crash would.
+	boundary func() error
 }
 
 // NewEngine returns the engine with the AWS SDK's multipart uploader.
@@ -30,23 +33,33 @@ type run struct {
 	v     jamf.ServerVersion
 	local *localFile
 	res   *Result
+	store recordStore // where the record lives: Jamf Pro or Classic API
 
-	forced    Route // the route after a JCDS refusal
-	forcedWhy string
+	route     RouteFacts // what the route rule needs, as learned so far
+	announced bool       // the switch to the packages route was logged
 
 	categoryID  string
 	catResolved bool
 
-	createdID    string // the record this run created
-	sentMD5      string // the MD5 of the bytes this run uploaded
-	uploadedNew  bool   // this run put a file where none was (JCDS)
-	staleDeleted string // the stale JCDS file this run deleted, before its upload
-	fileVerified bool   // the distribution point lists them
+	createdID   string // the record this run created
+	sentMD5     string // the MD5 of the bytes this run uploaded
+	uploadedNew bool   // this run put a file where none was (JCDS)
+	// The stale JCDS file this run deleted before its upload: a failure
+	// after it must not say nothing was changed (afterStaleDeleted).
+	staleDeleted string
+
+	// Facts from earlier rounds, handed to the next observe (world).
+	uploaded bool             // this run's upload to JCDS was sent
+	pending  bool             // ...and JCDS did not list it within the verify timeout
+	waited   bool             // this run waited for an earlier upload
+	lostTo   string           // the MD5 of another run's upload that took the name from ours
+	puts     map[int]*putFact // what this run put on Request.Destinations[i]
 }
 
-// maxRounds bounds the reconciler: a round that meets another run's
-// write looks again; three in a row mean something keeps changing.
-const maxRounds = 4
+// maxRounds bounds the reconciler. A JCDS upload takes up to three
+// rounds by design (wait for an earlier upload, upload, record); a round
+// that meets another run's write, or a route that refused, looks again.
+const maxRounds = 8
 
 // Upload makes Jamf Pro hold the converged state for the local package
 // (see plan.go), or says truthfully what it left.
@@ -80,9 +93,7 @@ func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result,
 		return nil, err
 	}
 	log.Logf(1, "Jamf Pro %s at %s", r.v.Raw, req.URL)
-	// The caller put new bytes on its distribution points: this run
-	// uploaded them, as far as its result goes.
-	r.res.Uploaded = req.RecordOnly && req.FileChanged && !req.DryRun
+	r.store = newRecordStore(r.c, r.v)
 	if err := r.reconcile(ctx); err != nil {
 		return nil, r.explain(ctx, err)
 	}
@@ -100,18 +111,18 @@ func (r *run) reconcile(ctx context.Context) error {
 			return err
 		}
 		if round == 1 || r.res.Route != w.route {
-			r.log.Logf(1, "Upload route: %s (%s); record through the %s", w.route, w.why, map[bool]string{true: "Jamf Pro API", false: "Classic API"}[r.v.ModernPackages()])
+			r.log.Logf(1, "Upload route: %s (%s); record through the %s", w.route, w.why, r.store)
 		}
-		r.res.Route = w.route
+		r.res.Route, r.res.PkgID = w.route, ""
 		if w.rec != nil {
 			r.res.PkgID = w.rec.id
 		}
 		p := plan(w, r.req)
 		for _, n := range p.Notes {
-			r.log.Logf(n.Level, "%s", n.Text)
+			r.log.Note(n)
 		}
 		if r.req.DryRun {
-			r.res.Plan, r.res.Status = p.Describe(r.req, w), "dry run"
+			r.res.Plan, r.res.Status = r.predict(w, p), "dry run"
 			for _, line := range r.res.Plan {
 				r.log.Logf(0, "Dry run: would %s", line)
 			}
@@ -121,6 +132,9 @@ func (r *run) reconcile(ctx context.Context) error {
 			return nil
 		}
 		err = r.apply(ctx, w, p)
+		if err == nil && p.Again && round < maxRounds {
+			continue // the plan's last step needs a fresh look
+		}
 		if errors.Is(err, errReobserve) && round < maxRounds {
 			r.log.Logf(1, "The server changed during this run (another run, or a route that refused): looking again")
 			continue
@@ -134,6 +148,9 @@ func (r *run) reconcile(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if p.Lost {
+			r.res.Uploaded = false // what this run put did not stand
+		}
 		r.res.Status = r.status(p)
 		return nil
 	}
@@ -141,7 +158,7 @@ func (r *run) reconcile(ctx context.Context) error {
 
 func (r *run) status(p *Plan) string {
 	res := r.res
-	verified := res.Verified || !p.has(actVerify)
+	verified := res.Verified || !p.has(actVerify) && !p.Pending
 	switch {
 	case res.Uploaded && verified:
 		return "uploaded, verified"
@@ -151,6 +168,8 @@ func (r *run) status(p *Plan) string {
 		return "metadata updated"
 	case res.MetadataUpdated:
 		return "metadata updated, not yet verified"
+	case p.Lost:
+		return "unchanged (another run's upload of other bytes won)"
 	case p.Diverged:
 		return "unchanged (the server holds other bytes)"
 	case p.Unhashed:
@@ -183,16 +202,10 @@ func (r *run) resolveCategory(ctx context.Context) (string, error) {
 		return r.categoryID, nil
 	}
 	var err error
-	if !r.v.ModernPackages() {
-		if r.req.Category != "" {
-			err = r.c.ClassicCategoryExists(ctx, r.req.Category)
-		}
-	} else {
-		r.categoryID, err = r.c.CategoryID(ctx, r.req.Category)
-	}
+	r.categoryID, err = r.store.category(ctx, r.req.Category)
 	var nf *jamf.CategoryNotFoundError
 	if errors.As(err, &nf) {
-		return "", &CategoryError{Err: nf, Setting: r.req.name(SetCategory)}
+		return "", &CategoryError{Err: nf}
 	}
 	if err != nil {
 		return "", err

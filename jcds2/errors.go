@@ -17,19 +17,6 @@ func (e *NoDistributionPointError) Error() string {
 	return fmt.Sprintf("%s has no cloud distribution point (cdnType NONE): configure one in Jamf Pro (Settings > Server > Cloud distribution point) or upload to a file share distribution point", e.URL)
 }
 
-// JCDSPrivilegeError: JCDS 2.0 was asked for, and the role may not use it.
-type JCDSPrivilegeError struct {
-	Err  error
-	Mode string // how the user asked for JCDS (the input or flag name)
-}
-
-func (e *JCDSPrivilegeError) Error() string {
-	return fmt.Sprintf("%s asks for JCDS 2.0, but %v: give the API role the %q, %q and %q privileges, or leave the route to the uploader (it then uses the packages upload)",
-		e.Mode, e.Err, jamf.PrivReadJCDS, jamf.PrivCreateJCDS, jamf.PrivDeleteJCDS)
-}
-
-func (e *JCDSPrivilegeError) Unwrap() error { return e.Err }
-
 // ChangedError: the package changed while it was read or uploaded, so
 // what was sent is not a file that ever existed as a whole.
 type ChangedError struct {
@@ -59,13 +46,35 @@ func (e *InterruptedError) Error() string {
 	return fmt.Sprintf("interrupted while %s: %s", e.Step, e.Left)
 }
 
-// CategoryError: the category the package asks for does not exist.
+// CategoryError: the category the package asks for does not exist. The
+// edge names the setting that asked for it.
 type CategoryError struct {
-	Err     *jamf.CategoryNotFoundError
-	Setting string
+	Err *jamf.CategoryNotFoundError
 }
 
-func (e *CategoryError) Error() string { return e.Setting + ": " + e.Err.Error() }
+func (e *CategoryError) Error() string { return e.Err.Error() }
 func (e *CategoryError) Unwrap() error { return e.Err }
 
 func hashWord(h string) string { return strings.ToLower(strings.ReplaceAll(h, "_", "-")) }
+
+// MissingPrivilegeError: Jamf Pro refused a step (403) that needs a
+// privilege the account lacks. Privilege is Jamf's own name for it; the
+// edge says where the credentials came from.
+type MissingPrivilegeError struct {
+	Privilege string // e.g. "Create Packages"
+	Step      string // what the run was doing
+	Err       error
+}
+
+func (e *MissingPrivilegeError) Error() string {
+	return fmt.Sprintf("%s: %v; the account lacks the %q privilege", e.Step, e.Err, e.Privilege)
+}
+func (e *MissingPrivilegeError) Unwrap() error { return e.Err }
+
+// needs turns a 403 into a MissingPrivilegeError naming privilege.
+func needs(err error, privilege, step string) error {
+	if err != nil && jamf.IsStatus(err, 403) {
+		return &MissingPrivilegeError{Privilege: privilege, Step: step, Err: err}
+	}
+	return err
+}

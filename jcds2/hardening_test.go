@@ -58,6 +58,7 @@ func (l *linesLog) Logf(level int, format string, args ...any) {
 }
 func (l *linesLog) Secret(string)         {}
 func (l *linesLog) Progress(int64, int64) {}
+func (l *linesLog) Note(n Note)           { l.Logf(n.Level, "%s", n.Text) }
 
 // A 16 MB hash cache (grown by an older version, or planted) cost a
 // second per run and never shrank (#22). Past maxCacheFile it is not

@@ -9,16 +9,15 @@ import (
 	"hash"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
 )
 
-// Hashes of a file, hex; empty when not computed.
-type Hashes struct {
-	MD5  string `json:"md5,omitempty"`
-	SHA3 string `json:"sha3,omitempty"`
-}
+// Hashes of a file, hex; empty when not computed. One type with the
+// destinations' (dest.Hashes), so there is one way to compare hashes.
+type Hashes = dest.Hashes
 
 // Hasher is an io.Writer that feeds every byte to MD5 and/or SHA3-512,
 // each in its own goroutine, so both together run at the speed of the
@@ -150,23 +149,6 @@ func HashFile(path string, wantMD5, wantSHA3 bool) (Hashes, error) {
 	return sums, nil
 }
 
-// SameHash compares two hex hashes as hashes: case does not matter (Jamf
-// Pro and S3 have listed both), and an unknown (empty) hash matches
-// nothing.
-func SameHash(a, b string) bool { return a != "" && strings.EqualFold(a, b) }
-
-// Matches reports whether every hash both sides know is the same, and at
-// least one is known to both.
-func (h Hashes) Matches(o Hashes) bool {
-	known := false
-	for _, p := range [][2]string{{h.MD5, o.MD5}, {h.SHA3, o.SHA3}} {
-		if p[0] == "" || p[1] == "" {
-			continue
-		}
-		if !SameHash(p[0], p[1]) {
-			return false
-		}
-		known = true
-	}
-	return known
-}
+// SameHash compares two hex hashes as hashes (dest.SameHash): case does
+// not matter, and an unknown (empty) hash matches nothing.
+func SameHash(a, b string) bool { return dest.SameHash(a, b) }

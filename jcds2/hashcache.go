@@ -67,6 +67,7 @@ type nopLog struct{}
 func (nopLog) Logf(int, string, ...any) {}
 func (nopLog) Secret(string)            {}
 func (nopLog) Progress(int64, int64)    {}
+func (nopLog) Note(Note)                {}
 
 // fileStamp identifies one version of a file: path, size, mtime, inode.
 type fileStamp string

@@ -3,7 +3,6 @@ package jcds2
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/classicxml"
@@ -16,11 +15,17 @@ type world struct {
 	version jamf.ServerVersion
 	route   Route // RouteJCDS2 or RoutePackages
 	why     string
-	rec     *record         // our record: fileName is pkg_name (any case), else displayName
-	file    *jamf.FileData  // the JCDS file named pkg_name (JCDS route)
+	rec     *record         // our record: fileName is Request.PkgName (any case), else displayName
+	file    *jamf.FileData  // the JCDS file named Request.PkgName (JCDS route)
 	dups    []jamf.FileData // Name_N.pkg files no record names (JCDS route)
 	listed  map[string]bool // every JCDS file name seen when observing
-	local   *localFile
+	dests   []destState     // Request.Destinations, in order
+	// What this run did in earlier rounds, as facts for the plan:
+	uploaded bool   // it uploaded the local bytes (JCDS route)
+	pending  bool   // ...and JCDS did not list them within the verify timeout
+	waited   bool   // it waited for an earlier run's upload to appear
+	lostTo   string // MD5 of another run's upload that won the name over this run's
+	local    *localFile
 }
 
 // record is the package record, from either API.
@@ -45,9 +50,9 @@ func (r *record) ready() bool {
 func (r *record) describes(h Hashes) bool {
 	switch strings.ToUpper(r.hashType) {
 	case "SHA3_512":
-		return h.SHA3 != "" && strings.EqualFold(r.hashValue, h.SHA3)
+		return SameHash(h.SHA3, r.hashValue)
 	case "MD5":
-		return h.MD5 != "" && strings.EqualFold(r.hashValue, h.MD5)
+		return SameHash(h.MD5, r.hashValue)
 	}
 	return false
 }
@@ -58,20 +63,17 @@ func fileHashes(f *jamf.FileData) Hashes { return Hashes{MD5: f.MD5, SHA3: f.SHA
 // observe looks at the server: version, route, record, file, duplicates;
 // and at the local file's hashes when there is something to compare.
 func (r *run) observe(ctx context.Context) (*world, error) {
-	w := &world{version: r.v, local: r.local}
-	if err := r.chooseRoute(ctx, w); err != nil {
+	w := &world{version: r.v, local: r.local, uploaded: r.uploaded, pending: r.pending, waited: r.waited, lostTo: r.lostTo}
+	files, err := r.chooseRoute(ctx, w)
+	if err != nil {
 		return nil, err
 	}
-	rec, err := r.findRecord(ctx)
+	rec, err := r.store.find(ctx, r.req.PkgName, r.req.DisplayName, r.log)
 	if err != nil {
 		return nil, err
 	}
 	w.rec = rec
 	if w.route == RouteJCDS2 {
-		files, err := r.c.ListJCDS(ctx)
-		if err != nil {
-			return nil, r.jcdsFailure(ctx, err)
-		}
 		w.file = findFile(r.req.PkgName, files)
 		w.listed = make(map[string]bool, len(files))
 		for _, f := range files {
@@ -81,18 +83,16 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 			return nil, err
 		}
 	}
+	if err := r.observeDests(ctx, w); err != nil {
+		return nil, err
+	}
 	if w.route == RouteElsewhere {
-		// The record will claim the local hash: know it, and trust the
-		// distribution points the caller wrote.
-		if err := r.local.ensure(r.log, true, true); err != nil {
-			return nil, err
-		}
-		r.fileVerified = true
+		// Only the destinations: observeDests knew what to hash.
 	} else if w.file != nil || len(w.dups) > 0 || (rec != nil && rec.hashValue != "") {
 		if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && strings.EqualFold(rec.hashType, "SHA3_512")); err != nil {
 			return nil, err
 		}
-		if w.file != nil && strings.EqualFold(w.file.MD5, r.local.MD5) && len(w.file.SHA3) == 128 && r.local.SHA3 == "" {
+		if w.file != nil && SameHash(w.file.MD5, r.local.MD5) && len(w.file.SHA3) == 128 && r.local.SHA3 == "" {
 			// JCDS hashed these very bytes.
 			r.local.learn(Hashes{SHA3: w.file.SHA3})
 		}
@@ -100,150 +100,94 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 	return w, nil
 }
 
-// chooseRoute picks the upload route. Auto: JCDS 2.0 when the cloud
-// distribution point is Jamf Cloud (cdnType, else JamfSync's probe) and
-// the role may use it; otherwise the packages upload. A JCDS 403 or 404
-// switches to the packages route at once (jcdsFailure).
-func (r *run) chooseRoute(ctx context.Context, w *world) error {
-	if r.req.RecordOnly {
-		w.route, w.why = RouteElsewhere, "the package is on the distribution points the inputs name"
-		return nil
+// chooseRoute learns what the route rule (DecideRoute, route.go) needs,
+// and follows it. The JCDS listing is the detection (one request the
+// run needs anyway, and the file list on that route); cdnType is read
+// only on the way to the packages route. A refusal met in an earlier
+// round (r.route.Refused) stays a fact for the rest of the run.
+func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error) {
+	if r.req.Route == RouteElsewhere {
+		w.route, w.why = RouteElsewhere, "the distribution points the inputs name, without the cloud one"
+		return nil, nil
 	}
-	if r.forced != 0 {
-		w.route, w.why = r.forced, r.forcedWhy
-		return nil
+	f := &r.route
+	f.Asked, f.Modern, f.Version, f.URL = r.req.Route, r.v.ModernPackages(), r.v.Raw, r.c.URL()
+	var files []jamf.FileData
+	f.JCDS = nil
+	if f.Asked != RoutePackages && f.Refused == nil {
+		files, f.JCDS = r.c.ListJCDS(ctx)
 	}
-	modern := r.v.ModernPackages()
-	if r.req.Route == RoutePackages {
-		if !modern {
-			return fmt.Errorf("Jamf Pro %s is older than 11.5 and has no packages upload endpoint: upgrade Jamf Pro, or let the route be chosen (JCDS 2.0)", r.v.Raw)
+	d := DecideRoute(*f)
+	if d.NeedCDN {
+		f.CDN, f.CDNErr = r.c.CDNType(ctx)
+		f.CDNRead = true
+		if f.CDNErr != nil && jamf.IsStatus(f.CDNErr, 403, 404) {
+			r.log.Logf(2, "Could not read the cloud distribution point (%v); going on", f.CDNErr)
 		}
-		w.route, w.why = RoutePackages, "asked for"
-		return r.cdnAllowsUpload(ctx)
+		d = DecideRoute(*f)
 	}
-	// Auto and JCDS: the JCDS listing is the detection (one request the
-	// run needs anyway); cdnType is asked only when it refuses.
-	w.route, w.why = RouteJCDS2, "Jamf Cloud distribution point"
-	if r.req.Route == RouteJCDS2 {
+	if d.Err != nil {
+		return nil, d.Err
+	}
+	w.route = d.Route
+	switch d.Reason {
+	case ReasonAsked:
 		w.why = "asked for"
+	case ReasonJCDSAnswers:
+		w.why = "Jamf Cloud distribution point"
+		if f.Asked == RouteJCDS2 {
+			w.why = "asked for"
+		}
+	case ReasonJCDSRefused:
+		w.why = Lacked(d.Refusal, f.CDN)
+		if !r.announced {
+			// One line, at every verbosity: the run goes on, on the
+			// supported route.
+			r.announced = true
+			if f.Asked == RouteJCDS2 {
+				r.log.Logf(0, "JCDS 2.0 was asked for, but %s: using the packages upload route instead", w.why)
+			} else {
+				r.log.Logf(0, "Using the packages upload route: %s", w.why)
+			}
+		}
 	}
-	return nil
+	return files, nil
 }
 
-// cdnAllowsUpload refuses a server without a cloud distribution point
-// before anything is written (jamfplatform provider, SDK v2).
-func (r *run) cdnAllowsUpload(ctx context.Context) error {
-	cdn, err := r.c.CDNType(ctx)
-	switch {
-	case err == nil && cdn == "NONE":
-		return &NoDistributionPointError{URL: r.c.URL()}
-	case err != nil && !jamf.IsStatus(err, 403, 404):
-		return err
-	case err != nil:
-		r.log.Logf(2, "Could not read the cloud distribution point (%v); going on", err)
-	}
-	return nil
-}
-
-// jcdsFailure handles an error from a JCDS endpoint: in auto mode on a
-// server with the packages route, "no JCDS for this role or server"
-// switches route; otherwise it is the run's error.
-func (r *run) jcdsFailure(ctx context.Context, err error) error {
+// refused records a JCDS endpoint's refusal met while applying (the
+// upload credentials): the route rule then decides again, next round.
+// Other errors are the run's.
+func (r *run) refused(err error) error {
 	var nj *jamf.NoJCDSError
 	if !errors.As(err, &nj) {
 		return err
 	}
-	if r.req.Route == RouteAuto && r.v.ModernPackages() {
-		if err := r.cdnAllowsUpload(ctx); err != nil {
-			return err
-		}
-		why := "JCDS 2.0 is not available here"
-		if nj.Privilege != "" {
-			why = fmt.Sprintf("the account lacks the %q privilege", nj.Privilege)
-		} else if nj.Status == 404 {
-			why = "the JCDS endpoints are gone (404)"
-		}
-		r.log.Logf(0, "Using the packages upload route: %s", why)
-		r.forced, r.forcedWhy = RoutePackages, why
-		return errReobserve
-	}
-	if nj.Privilege != "" {
-		return &JCDSPrivilegeError{Err: err, Mode: r.req.name(SetJCDSMode)}
-	}
-	if r.req.Route == RouteJCDS2 {
-		return fmt.Errorf("%s asks for JCDS 2.0, but %s has none (%v): set %s instead, or leave the route to the uploader", r.req.name(SetJCDSMode), r.c.URL(), err, r.req.name(SetPackagesMode))
-	}
-	return fmt.Errorf("Jamf Pro %s has no JCDS 2.0 and is older than 11.5, so it has no packages upload endpoint: upgrade Jamf Pro or upload by hand (%v)", r.v.Raw, err)
+	r.route.Refused = nj
+	return errReobserve
 }
 
 // errReobserve makes the reconciler look again (the route changed, or
 // another run got there first).
 var errReobserve = errors.New("observe again")
 
-// findRecord looks the package record up: by file name (ignoring case,
-// since a server may match names that way), else by display name.
-func (r *run) findRecord(ctx context.Context) (*record, error) {
-	name, display := r.req.PkgName, r.req.DisplayName
-	if !r.v.ModernPackages() {
-		p, err := r.c.ClassicFindPackage(ctx, display)
-		if err != nil || p == nil {
-			return nil, err
-		}
-		return &record{id: fmt.Sprint(p.ID), fileName: p.Filename, display: p.Name, hashType: p.HashType, hashValue: p.HashValue, classic: p}, nil
-	}
-	list, err := r.c.FindPackages(ctx, name, display)
-	if err != nil {
-		return nil, err
-	}
-	var byFile, byFold, byName *jamf.Package
-	for i := range list {
-		p := &list[i]
-		switch {
-		case p.FileName == name && byFile == nil:
-			byFile = p
-		case strings.EqualFold(p.FileName, name) && byFold == nil:
-			byFold = p
-		case p.PackageName == display && byName == nil:
-			byName = p
-		}
-	}
-	p := byFile
-	if p == nil && byFold != nil {
-		r.log.Logf(0, "Package record %s names %s, which differs from %s only in letter case: taking it as this package's record", byFold.ID, byFold.FileName, name)
-		p = byFold
-	}
-	if p == nil {
-		p = byName
-	}
-	if p == nil {
-		return nil, nil
-	}
-	return &record{id: p.ID, fileName: p.FileName, display: p.PackageName, hashType: jamf.Deref(p.HashType),
-		hashValue: jamf.Deref(p.HashValue), status: p.CloudTransferStatus, size: jamf.Deref(p.Size), raw: p.Raw}, nil
-}
-
 // orphans keeps the Name_N duplicates that no package record names: a
 // file a record names is a package of its own (Office_2019.pkg beside
 // Office.pkg), never a duplicate.
 func (r *run) orphans(ctx context.Context, cands []jamf.FileData) ([]jamf.FileData, error) {
-	if len(cands) == 0 || !r.v.ModernPackages() {
-		return cands, nil
+	if len(cands) == 0 {
+		return nil, nil
 	}
 	var names []string
 	for _, f := range cands {
 		names = append(names, f.FileName)
 	}
-	named, err := r.c.PackagesByFileName(ctx, names)
+	named, err := r.store.named(ctx, names)
 	if err != nil {
 		return nil, err
 	}
 	var out []jamf.FileData
 	for _, f := range cands {
-		owned := false
-		for _, p := range named {
-			owned = owned || strings.EqualFold(p.FileName, f.FileName)
-		}
-		if !owned {
+		if !named[f.FileName] {
 			out = append(out, f)
 		}
 	}

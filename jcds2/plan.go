@@ -6,7 +6,7 @@ import (
 )
 
 // The converged state a run must leave (README, "What a run leaves"):
-// exactly one package record whose fileName is pkg_name, with the
+// exactly one package record whose fileName is Request.PkgName, with the
 // metadata asked for and a hash that describes the local bytes; exactly
 // one file of that name on the distribution point, holding those bytes;
 // the record READY in Jamf Pro's inventory, with its size; no duplicate
@@ -16,14 +16,14 @@ import (
 type actionKind int
 
 const (
-	actDeleteStale      actionKind = iota // JCDS: the file of our name holds other bytes
-	actAwaitEarlier                       // JCDS: an earlier run\'s upload may still be processing
-	actWriteRecord                        // packages route: before the upload
-	actUpload                             // the local bytes to the distribution point
-	actWriteRecordAfter                   // JCDS route: once the file holds our bytes
-	actRemoveDuplicate                    // a Name_N copy no record names, with our bytes
-	actRefresh                            // refresh-inventory, after the last record write
-	actVerify                             // wait until the record is READY with our hash
+	actDeleteStale     actionKind = iota // JCDS: the file of our name holds other bytes
+	actAwaitEarlier                      // JCDS: an earlier run\'s upload may still be processing
+	actUpload                            // the local bytes to the distribution point
+	actWriteRecord                       // create or update the record; its place in the plan says when
+	actRemoveDuplicate                   // a Name_N copy no record names, with our bytes
+	actRefresh                           // refresh-inventory, after the last record write
+	actVerify                            // wait until the record is READY with our hash
+	actPut                               // the local bytes to Request.Destinations[dest]
 )
 
 type action struct {
@@ -35,15 +35,28 @@ type action struct {
 	setHash   bool // the distribution point holds our bytes: say so
 	name      string
 	why       string
+	dest      int // actPut: the index in Request.Destinations
 }
 
 // Plan is what a run will do, in order, and what it noticed.
 type Plan struct {
 	actions []action
 	Notes   []Note // lines for the log: why, and what was left alone
-	// Diverged: the server holds other bytes and replace_pkg is not set,
+	// Diverged: the server holds other bytes and Request.Replace is off,
 	// so the converged state cannot be reached by this run.
 	Diverged bool
+	// Lost: during this run another run's upload of other bytes took the
+	// name from ours; Request.Replace allowed replacing what was there when
+	// the run began, not a concurrent run's result: this run converges on
+	// the winner and writes nothing.
+	Lost bool
+	// Pending: this run's upload is not yet listed by JCDS (it waited the
+	// verify timeout): the record claims no hash, and is not verified.
+	Pending bool
+	// Again: the plan's last step needs a fresh look (an upload to JCDS,
+	// a wait for an earlier one): after it the engine observes and plans
+	// again, so what the next steps rely on is seen, not assumed.
+	Again bool
 	// Unhashed: Jamf Pro lists the file READY but computed no hash for
 	// it (it does not for very large packages: jamf-upload #399, jamf-cli's
 	// "unverified"): re-sending gigabytes every run would not change that.
@@ -55,18 +68,42 @@ func (p *Plan) Empty() bool { return len(p.actions) == 0 }
 
 func (p *Plan) add(a action) { p.actions = append(p.actions, a) }
 
-// Note is a line for the log at a verbosity level.
+// Note is a line for the log at a verbosity level. Text states what
+// was found and done in the engine's words; Hint, when set, is what the
+// edge adds in the words of its own inputs or flags.
 type Note struct {
 	Level int
 	Text  string
+	Hint  Hint
+}
+
+// Hint is why the engine acted as it did, or what the user could change,
+// as a value: the edge (processor, the pkg command) renders it.
+type Hint int
+
+const (
+	NoHint Hint = iota
+	// NeedsReplace: the run left other bytes alone; allowing replacement
+	// would upload the local package.
+	NeedsReplace
+	// ReplaceAllowed: other bytes are replaced because replacement was
+	// allowed.
+	ReplaceAllowed
+	// MetadataSkipped: metadata updates are off, so the record is left
+	// as it is (or only its hash corrected).
+	MetadataSkipped
+)
+
+func (p *Plan) hint(h Hint, format string, args ...any) {
+	p.Notes = append(p.Notes, Note{0, fmt.Sprintf(format, args...), h})
 }
 
 func (p *Plan) note(format string, args ...any) {
-	p.Notes = append(p.Notes, Note{0, fmt.Sprintf(format, args...)})
+	p.Notes = append(p.Notes, Note{0, fmt.Sprintf(format, args...), NoHint})
 }
 
 func (p *Plan) info(format string, args ...any) {
-	p.Notes = append(p.Notes, Note{1, fmt.Sprintf(format, args...)})
+	p.Notes = append(p.Notes, Note{1, fmt.Sprintf(format, args...), NoHint})
 }
 
 func (p *Plan) has(k actionKind) bool {
@@ -81,21 +118,23 @@ func (p *Plan) has(k actionKind) bool {
 // plan decides. It makes no request: every fact is in w.
 func plan(w *world, req *Request) *Plan {
 	p := &Plan{}
+	if !planDests(w, req, p) {
+		return p // the destinations first: copies, or a divergence
+	}
 	switch w.route {
 	case RouteJCDS2:
 		planJCDS(w, req, p)
-	case RouteElsewhere:
-		if req.HashUnknown {
-			if w.rec == nil {
-				p.add(action{kind: actWriteRecordAfter, create: true, metadata: true})
-			}
+		if p.Again {
 			return p
 		}
-		if a, ok := recordWrite(w, req, req.FileChanged, true, p); ok {
-			a.kind, a.setHash = actWriteRecordAfter, true
+	case RouteElsewhere:
+		// Every destination holds the local bytes (planDests): the
+		// record may say so.
+		if a, ok := recordWrite(w, req, w.putThisRun(), true, p); ok {
+			a.kind, a.setHash = actWriteRecord, true
 			p.add(a)
 		}
-		if req.Refresh {
+		if w.cloudDest() {
 			break // the refresh and verify below, as on the cloud routes
 		}
 		return p // file shares: no cloud inventory to refresh
@@ -103,6 +142,10 @@ func plan(w *world, req *Request) *Plan {
 		planPackages(w, req, p)
 	}
 	switch {
+	case p.Pending:
+		// The record was written; Jamf Pro takes stock once JCDS has
+		// processed the upload. Nothing to verify yet.
+		p.add(action{kind: actRefresh, name: req.PkgName})
 	case p.Unhashed:
 		if len(p.actions) > 0 {
 			p.add(action{kind: actRefresh, name: req.PkgName})
@@ -114,7 +157,7 @@ func plan(w *world, req *Request) *Plan {
 		if len(p.actions) > 0 || w.rec != nil && w.file != nil && !w.rec.describes(fileHashes(w.file)) {
 			p.add(action{kind: actRefresh, name: req.PkgName})
 		}
-	case len(p.actions) > 0 || !w.rec.ready() || !w.rec.describes(w.local.Hashes):
+	case len(p.actions) > 0 || w.uploaded || !w.rec.ready() || !w.rec.describes(w.local.Hashes):
 		if len(p.actions) == 0 {
 			p.note("Package record %s is not yet deployable (status %q, size %q, %s hash %s): refreshing Jamf Pro's inventory", w.rec.id, w.rec.status, w.rec.size, w.rec.hashType, short(w.rec.hashValue))
 		}
@@ -136,50 +179,89 @@ func short(h string) string {
 
 func planJCDS(w *world, req *Request, p *Plan) {
 	name, rec, f := req.PkgName, w.rec, w.file
+	if f != nil && SameHash(f.MD5, w.lostTo) && !SameHash(f.MD5, w.local.MD5) {
+		p.Lost, p.Diverged = true, true
+		p.note("%s on JCDS holds another run's upload (md5 %s), which won over this run's: leaving it, and its record, to that run", name, f.MD5)
+		removeCopies(w, name, p)
+		return
+	}
+	if w.pending && (f == nil || !SameHash(f.MD5, w.local.MD5)) {
+		// This run uploaded; JCDS has not listed the bytes within the
+		// verify timeout. Another upload would make a Name_1 copy: write
+		// the record, claiming no hash until Jamf Pro has processed it.
+		p.Pending = true
+		p.note("JCDS has not yet listed %s with the uploaded hash; the record will claim no hash until Jamf Pro has processed it", name)
+		if a, ok := recordWrite(w, req, true, false, p); ok {
+			p.add(a)
+		}
+		return
+	}
 	upload := false
 	switch {
 	case f == nil:
 		upload = true
-		if rec != nil && !req.Replace && strings.EqualFold(rec.fileName, name) && (rec.hashValue == "" || rec.describes(w.local.Hashes)) {
+		if !w.waited && rec != nil && !req.Replace && strings.EqualFold(rec.fileName, name) && (rec.hashValue == "" || rec.describes(w.local.Hashes)) {
 			// Uploading at once would give JCDS a second file of this name
 			// while it may still process the first (Name_1.pkg): wait a
-			// while for it, and upload only if it does not come.
+			// while for it, then look again.
 			p.note("Package record %s exists but JCDS lists no %s yet: waiting for an earlier upload to be processed, then uploading if it does not appear", rec.id, name)
 			p.add(action{kind: actAwaitEarlier, name: name})
+			p.Again = true
+			return
+		} else if rec != nil && w.waited {
+			p.note("No earlier upload of %s appeared: uploading it", name)
 		} else if rec != nil {
 			p.note("Package record %s exists but JCDS holds no %s (an earlier run did not finish, or the file was removed): uploading it", rec.id, name)
 		}
-	case strings.EqualFold(f.MD5, w.local.MD5):
-		p.info("%s is already on JCDS with the same bytes (md5 %s): nothing to upload", name, w.local.MD5)
+	case SameHash(f.MD5, w.local.MD5):
+		if !w.uploaded {
+			p.info("%s is already on JCDS with the same bytes (md5 %s): nothing to upload", name, w.local.MD5)
+		}
 	case f.MD5 == "" && f.Length == w.local.size && !req.Replace:
 		p.Unhashed = true
-		p.note("%s is on JCDS with the local package's size but JCDS computed no hash for it, as it does not for very large packages: not uploading it again, and not verified. Set %s to True to upload anyway.", name, req.name(SetReplace))
-	case rec == nil || req.Replace:
-		why := req.name(SetReplace) + " is True"
-		if rec == nil {
-			why = "no package record names it"
-		}
-		p.note("%s on JCDS holds other bytes and %s: replacing it", name, why)
+		p.hint(NeedsReplace, "%s is on JCDS with the local package's size but JCDS computed no hash for it, as it does not for very large packages: not uploading it again, and not verified.", name)
+	case w.uploaded:
+		// Not the bytes this run sent, nor another run's it lost to: look
+		// no further in this run; the next one decides.
+		p.Diverged = true
+		p.note("%s on JCDS holds other bytes than this run uploaded (md5 %s): leaving them; run again to decide", name, f.MD5)
+		return
+	case rec == nil:
+		p.note("%s on JCDS holds other bytes and no package record names it: replacing it", name)
+		p.add(action{kind: actDeleteStale, name: name})
+		upload = true
+	case req.Replace:
+		p.hint(ReplaceAllowed, "%s on JCDS holds other bytes: replacing it", name)
 		p.add(action{kind: actDeleteStale, name: name})
 		upload = true
 	default:
 		p.Diverged = true
-		p.note("%s on JCDS holds other bytes than the local package; not replacing them. Set %s to True to upload it.", name, req.name(SetReplace))
+		p.hint(NeedsReplace, "%s on JCDS holds other bytes than the local package; not replacing them.", name)
 	}
 	if upload {
+		// The upload ends the round: it waits until JCDS lists the bytes
+		// (JCDS's MD5 is the proof of what arrived), and the record is
+		// planned from what the next look sees.
 		p.add(action{kind: actUpload, name: name})
+		p.Again = true
+		return
 	}
-	holdsOurs := upload || f != nil && strings.EqualFold(f.MD5, w.local.MD5)
-	if a, ok := recordWrite(w, req, upload, holdsOurs, p); ok {
-		a.kind, a.setHash = actWriteRecordAfter, holdsOurs
+	holdsOurs := f != nil && SameHash(f.MD5, w.local.MD5)
+	if a, ok := recordWrite(w, req, w.uploaded, holdsOurs, p); ok {
+		a.setHash = holdsOurs
 		p.add(a)
 	}
-	// A Name_N copy that no record names (observe dropped the others) and
-	// that holds the bytes we manage is a leftover of a name clash: no
-	// policy can reach it, and the converged state has no duplicate, so
-	// it goes. A file with other bytes is not ours and is never touched.
+	removeCopies(w, name, p)
+}
+
+// removeCopies plans the removal of Name_N copies that no record names
+// (observe dropped the others) and that hold the bytes we manage, or
+// those of the file there: leftovers of a name clash that no policy can
+// reach; the converged state has none. A copy with other (or unknown)
+// bytes is not ours and is never touched.
+func removeCopies(w *world, name string, p *Plan) {
 	for _, d := range w.dups {
-		ours := w.local.MD5 != "" && strings.EqualFold(d.MD5, w.local.MD5) || f != nil && strings.EqualFold(d.MD5, f.MD5)
+		ours := SameHash(d.MD5, w.local.MD5) || w.file != nil && SameHash(d.MD5, w.file.MD5)
 		if !ours {
 			p.info("JCDS also holds %s, which no record names and which holds other bytes: left alone", d.FileName)
 			continue
@@ -197,7 +279,7 @@ func planPackages(w *world, req *Request, p *Plan) {
 		upload = true
 	case rec.hashValue == "" && rec.ready() && !req.Replace && rec.fileName == req.PkgName:
 		p.Unhashed = true
-		p.note("Package record %s is READY (%s) but Jamf Pro computed no hash for its file, as it does not for very large packages: not uploading it again, and not verified. Set %s to True to upload anyway.", rec.id, rec.size, req.name(SetReplace))
+		p.hint(NeedsReplace, "Package record %s is READY (%s) but Jamf Pro computed no hash for its file, as it does not for very large packages: not uploading it again, and not verified.", rec.id, rec.size)
 	case rec.hashValue == "":
 		p.note("Package record %s has no file hash (its file is missing or was never processed): uploading %s", rec.id, req.PkgName)
 		upload = true
@@ -207,14 +289,14 @@ func planPackages(w *world, req *Request, p *Plan) {
 	case rec.describes(w.local.Hashes):
 		p.info("Package record %s already holds these bytes (%s): nothing to upload", rec.id, hashWord(rec.hashType))
 	case req.Replace:
-		p.note("Package record %s holds other bytes and %s is True: replacing the file", rec.id, req.name(SetReplace))
+		p.hint(ReplaceAllowed, "Package record %s holds other bytes: replacing the file", rec.id)
 		upload = true
 	case !rec.describes(w.local.Hashes) && !knownHash(rec.hashType):
 		p.Diverged = true
-		p.note("Package record %s has a %s hash that cannot be compared; set %s to True to upload anyway", rec.id, rec.hashType, req.name(SetReplace))
+		p.hint(NeedsReplace, "Package record %s has a %s hash that cannot be compared.", rec.id, rec.hashType)
 	case !rec.describes(w.local.Hashes):
 		p.Diverged = true
-		p.note("Package record %s holds other bytes than the local package; not replacing them. Set %s to True to upload.", rec.id, req.name(SetReplace))
+		p.hint(NeedsReplace, "Package record %s holds other bytes than the local package; not replacing them.", rec.id)
 	}
 	if a, ok := recordWrite(w, req, upload, false, p); ok {
 		a.kind, a.clearHash = actWriteRecord, upload && rec != nil
@@ -232,23 +314,23 @@ func knownHash(t string) bool {
 
 // recordWrite decides the record write. A record is created when none
 // exists; written when the file changes or the metadata is asked for
-// (not with skip_metadata_upload); and, on the JCDS route, when its hash
+// (not with Request.SkipMetadata); and, on the JCDS route, when its hash
 // does not describe the bytes the distribution point now holds. With
-// skip_metadata_upload the refresh alone makes the hash true; where no
+// SkipMetadata the refresh alone makes the hash true; where no
 // refresh can (file shares only), the hash alone is written: no flag
 // allows a record whose hash lies.
 func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (action, bool) {
 	rec := w.rec
 	if rec == nil {
-		return action{create: true, metadata: true, why: "no record names " + req.PkgName}, true
+		return action{kind: actWriteRecord, create: true, metadata: true, why: "no record names " + req.PkgName}, true
 	}
-	if req.SkipMetadata && w.route == RouteElsewhere && !req.Refresh && !rec.describes(w.local.Hashes) {
-		p.note("Package record %s has a hash that does not describe the file on the distribution points: correcting the hash only (%s is set)", rec.id, req.name(SetSkipMetadata))
-		return action{why: "hash"}, true
+	if req.SkipMetadata && w.route == RouteElsewhere && !w.cloudDest() && !rec.describes(w.local.Hashes) {
+		p.hint(MetadataSkipped, "Package record %s has a hash that does not describe the file on the distribution points: correcting the hash only", rec.id)
+		return action{kind: actWriteRecord, why: "hash"}, true
 	}
 	if req.SkipMetadata {
 		if upload && rec.fileName != req.PkgName {
-			p.note("WARNING: record %s names file %s, not %s, and %s is set: the record will not point at the upload", rec.id, rec.fileName, req.PkgName, req.name(SetSkipMetadata))
+			p.hint(MetadataSkipped, "WARNING: record %s names file %s, not %s: the record will not point at the upload", rec.id, rec.fileName, req.PkgName)
 		}
 		return action{}, false
 	}
@@ -260,7 +342,7 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 	if !meta && !stale {
 		return action{}, false
 	}
-	return action{metadata: meta, why: "update"}, true
+	return action{kind: actWriteRecord, metadata: meta, why: "update"}, true
 }
 
 // Describe lists the plan as the lines a dry run prints.
@@ -274,12 +356,14 @@ func (p *Plan) Describe(req *Request, w *world) []string {
 			out = append(out, "wait for an earlier upload of "+a.name+" to be processed")
 		case actUpload:
 			out = append(out, fmt.Sprintf("upload %s (%s) %s", a.name, HumanBytes(w.local.size), routeWords(w.route)))
-		case actWriteRecord, actWriteRecordAfter:
+		case actWriteRecord:
 			switch {
 			case a.create:
 				out = append(out, fmt.Sprintf("create the package record %q for %s", req.DisplayName, req.PkgName))
 			case a.metadata:
 				out = append(out, fmt.Sprintf("update package record %s (%q)", w.rec.id, req.DisplayName))
+			case a.clearHash:
+				out = append(out, fmt.Sprintf("clear the hash of package record %s while its files change", w.rec.id))
 			default:
 				out = append(out, fmt.Sprintf("correct the hash of package record %s", w.rec.id))
 			}
@@ -289,6 +373,8 @@ func (p *Plan) Describe(req *Request, w *world) []string {
 			out = append(out, "refresh Jamf Pro's inventory of "+a.name)
 		case actVerify:
 			out = append(out, "wait until the record is READY with the local hash")
+		case actPut:
+			out = append(out, fmt.Sprintf("copy %s (%s) to %s", req.PkgName, HumanBytes(w.local.size), w.dests[a.dest].d))
 		}
 	}
 	return out

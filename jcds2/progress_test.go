@@ -24,6 +24,7 @@ type progressStep struct {
 
 func (l *progressLog) Logf(int, string, ...any) {}
 func (l *progressLog) Secret(string)            {}
+func (l *progressLog) Note(Note)                {}
 func (l *progressLog) Progress(done, total int64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -2,160 +2,125 @@ package jcds2
 
 import (
 	"context"
-	"strconv"
-	"strings"
 
-	"github.com/jcds2-uploader/jcds2-uploader/classicxml"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
+// recordStore is where the package record lives: the Jamf Pro API
+// (record_pro.go, 11.5 and later) or the Classic API (record_classic.go).
+// The run decides what a record says (recordValues); a store finds,
+// encodes and writes it, and decides nothing.
+type recordStore interface {
+	String() string // "Jamf Pro API", "Classic API": for the log
+	// find looks the record up by file name (ignoring case), else by
+	// display name; nil when there is none.
+	find(ctx context.Context, name, display string, log Logger) (*record, error)
+	// named returns those of names that some record has as its file name;
+	// a store that cannot tell returns none.
+	named(ctx context.Context, names []string) (map[string]bool, error)
+	// category checks the category (by name) and returns what a write
+	// sets (the id on the Jamf Pro API, the name on the Classic API).
+	category(ctx context.Context, name string) (string, error)
+	// write creates (cur nil) or updates the record and returns its id.
+	// A conflict (another run's write) is the server's error; the caller
+	// recognises it with jamf.IsDuplicate.
+	write(ctx context.Context, cur *record, v recordValues) (string, error)
+	// sha3 reports whether a record may carry a SHA3-512 hash; showsReady
+	// whether the API shows the record's status and size (verify polls).
+	sha3() bool
+	showsReady() bool
+}
+
+func newRecordStore(c *jamf.Client, v jamf.ServerVersion) recordStore {
+	if v.ModernPackages() {
+		return proStore{c}
+	}
+	return classicStore{c}
+}
+
+// recordValues are what one record write sets.
+type recordValues struct {
+	metadata            bool // the fields below, down to the hash
+	display, fileName   string
+	priority            int
+	reboot              bool
+	category            string // by the store's category(): id or name
+	info, notes, osReq  string // set only when given
+	requiredProcessor   string // Classic only
+	sendNotification    bool   // Classic only
+	hashType, hashValue string // set when hashType != ""
+	clearHash           bool   // the file is about to change
+}
+
 // writeRecord creates or updates the package record as a says. A
-// conflict on create means another run got there first: look again.
+// conflict means another run got there first: look again.
 func (r *run) writeRecord(ctx context.Context, w *world, a action) error {
-	if a.setHash && !r.fileVerified && (w.file == nil || !strings.EqualFold(w.file.MD5, r.local.MD5)) {
-		a.setHash = false // the distribution point has not shown our bytes
-	}
-	if !r.v.ModernPackages() {
-		return r.writeClassic(ctx, w, a)
-	}
-	fields := r.recordFields(a)
+	cur := w.rec
 	if a.create {
-		body := map[string]any{
-			"fillUserTemplate": false, "osInstall": false, "suppressUpdates": false,
-			"suppressFromDock": false, "suppressEula": false, "suppressRegistration": false,
-			"info": "", "notes": "", "osRequirements": "", "categoryId": "-1",
-		}
-		for k, v := range fields {
-			body[k] = v
-		}
-		id, err := r.c.CreatePackage(ctx, body)
-		if jamf.IsDuplicate(err) {
-			r.log.Logf(0, "Another run created the record for %s first: looking again", r.req.PkgName)
-			return conflict{err}
-		}
-		if err != nil {
-			return err
-		}
-		r.res.PkgID, r.res.MetadataUpdated = id, true
-		w.rec = &record{id: id, fileName: r.req.PkgName, display: r.req.DisplayName}
-		r.createdID = id
-		r.log.Logf(0, "Created package record %s (%q)", id, r.req.DisplayName)
-		return nil
+		cur = nil
 	}
-	// Merge onto the record as looked up, so what an admin set by hand
-	// survives; the client drops the server-managed fields.
-	cur := make(map[string]any, len(w.rec.raw))
-	for k, v := range w.rec.raw {
-		cur[k] = v
-	}
-	for k, v := range fields {
-		cur[k] = v
-	}
-	if err := r.c.UpdatePackage(ctx, w.rec.id, cur); err != nil {
-		if jamf.IsDuplicate(err) {
-			return conflict{err}
-		}
-		return err
-	}
-	r.res.PkgID, r.res.MetadataUpdated = w.rec.id, true
-	what := "Updated package record %s (%q)"
-	if !a.metadata {
-		what = "Corrected the hash of package record %s (%q)"
-	}
-	r.log.Logf(0, what, w.rec.id, r.req.DisplayName)
-	return nil
-}
-
-// recordFields are the fields this run sets. Optional text fields are
-// set only when the recipe gives them; the hash only when the
-// distribution point is known to hold those bytes, and cleared while
-// the file is being replaced, so the record never claims a hash its
-// file does not have.
-func (r *run) recordFields(a action) map[string]any {
-	req := r.req
-	f := map[string]any{}
-	if a.metadata {
-		f["packageName"] = req.DisplayName
-		f["fileName"] = req.PkgName
-		f["priority"] = req.Priority
-		f["rebootRequired"] = req.RebootRequired
-		if req.Category != "" {
-			f["categoryId"] = r.categoryID
-		}
-		for k, v := range map[string]string{"info": req.Info, "notes": req.Notes, "osRequirements": req.OSRequirements} {
-			if v != "" {
-				f[k] = v
-			}
-		}
-	}
-	switch typ, val := r.hashFields(); {
-	case a.clearHash:
-		f["hashType"], f["hashValue"] = nil, nil
-	case a.setHash && typ != "":
-		f["hashType"], f["hashValue"] = typ, val
-	}
-	return f
-}
-
-// hashFields picks what the record says of the file: MD5 when asked
-// (the md5 input), else SHA3-512 when known, else MD5.
-func (r *run) hashFields() (typ, val string) {
-	switch l := r.local; {
-	case r.req.UseMD5 && l.MD5 != "":
-		return "MD5", l.MD5
-	case l.SHA3 != "" && r.v.ModernPackages():
-		return "SHA3_512", l.SHA3
-	case l.MD5 != "":
-		return "MD5", l.MD5
-	}
-	return "", ""
-}
-
-func (r *run) writeClassic(ctx context.Context, w *world, a action) error {
-	req := r.req
-	p := &classicxml.Package{Priority: 10, RequiredProcessor: "None"}
-	id := 0
-	if !a.create && w.rec.classic != nil {
-		p = w.rec.classic
-		id = p.ID
-	}
-	p.ID = 0
-	if a.metadata {
-		p.Name, p.Filename = req.DisplayName, req.PkgName
-		p.Priority = req.Priority
-		p.RebootRequired = classicxml.Bool(req.RebootRequired)
-		p.SendNotification = classicxml.Bool(req.SendNotification)
-		if req.RequiredProcessor != "" {
-			p.RequiredProcessor = req.RequiredProcessor
-		}
-		if req.Category != "" {
-			p.Category = req.Category
-		}
-		for dst, v := range map[*string]string{&p.Info: req.Info, &p.Notes: req.Notes, &p.OSRequirements: req.OSRequirements} {
-			if v != "" {
-				*dst = v
-			}
-		}
-	}
-	if a.setHash && r.local.MD5 != "" {
-		p.HashType, p.HashValue = "MD5", r.local.MD5
-	}
-	newID, err := r.c.ClassicSave(ctx, id, p)
+	id, err := r.store.write(ctx, cur, r.recordValues(a))
 	if jamf.IsDuplicate(err) {
+		if a.create {
+			r.log.Logf(0, "Another run created the record for %s first: looking again", r.req.PkgName)
+		}
 		return conflict{err}
 	}
 	if err != nil {
 		return err
 	}
-	r.res.PkgID = strconv.Itoa(newID)
-	r.res.MetadataUpdated = true
-	verb := "Updated"
-	if a.create {
-		verb = "Created"
-		r.createdID = r.res.PkgID
+	r.res.PkgID, r.res.MetadataUpdated = id, true
+	via := ""
+	if _, classic := r.store.(classicStore); classic {
+		via = " through the Classic API"
 	}
-	r.log.Logf(0, "%s package record %d (%q) through the Classic API", verb, newID, req.DisplayName)
+	switch {
+	case a.create:
+		r.createdID = id
+		r.log.Logf(0, "Created package record %s (%q)%s", id, r.req.DisplayName, via)
+	case a.metadata:
+		r.log.Logf(0, "Updated package record %s (%q)%s", id, r.req.DisplayName, via)
+	case a.clearHash:
+		r.log.Logf(1, "Cleared the hash of package record %s (%q) while its files change%s", id, r.req.DisplayName, via)
+	default:
+		r.log.Logf(0, "Corrected the hash of package record %s (%q)%s", id, r.req.DisplayName, via)
+	}
 	return nil
+}
+
+// recordValues are the fields this run sets. Optional text fields are
+// set only when the recipe gives them; the hash only when every place
+// the record stands for is known to hold those bytes, and cleared while
+// a file is being replaced, so the record never claims a hash its file
+// does not have.
+func (r *run) recordValues(a action) recordValues {
+	req := r.req
+	v := recordValues{metadata: a.metadata || a.create, clearHash: a.clearHash}
+	if v.metadata {
+		v.display, v.fileName, v.priority, v.reboot = req.DisplayName, req.PkgName, req.Priority, req.RebootRequired
+		v.category = r.categoryID
+		v.info, v.notes, v.osReq = req.Info, req.Notes, req.OSRequirements
+		v.requiredProcessor, v.sendNotification = req.RequiredProcessor, req.SendNotification
+	}
+	if a.setHash && !a.clearHash {
+		v.hashType, v.hashValue = r.hashFields()
+	}
+	return v
+}
+
+// hashFields picks what the record says of the file: MD5 when asked
+// (Request.UseMD5), else SHA3-512 when known and the store takes it,
+// else MD5.
+func (r *run) hashFields() (typ, val string) {
+	switch l := r.local; {
+	case r.req.UseMD5 && l.MD5 != "":
+		return "MD5", l.MD5
+	case l.SHA3 != "" && r.store.sha3():
+		return "SHA3_512", l.SHA3
+	case l.MD5 != "":
+		return "MD5", l.MD5
+	}
+	return "", ""
 }
 
 // conflict is a record write another run beat: the reconciler looks

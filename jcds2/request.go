@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
@@ -16,13 +17,15 @@ type Route int
 const (
 	// RouteAuto uses JCDS 2.0 when the server has it, the packages upload otherwise.
 	RouteAuto Route = iota
-	// RouteJCDS2 uploads straight to S3 with credentials from /api/v1/jcds/files.
+	// RouteJCDS2 uploads straight to S3 with credentials from
+	// /api/v1/jcds/files. Asked for, it is a preference: where JCDS
+	// refuses, the packages route is taken (DecideRoute).
 	RouteJCDS2
 	// RoutePackages uploads through POST /api/v1/packages/{id}/upload.
 	RoutePackages
-	// RouteElsewhere uploads nothing: the caller put the file on file
-	// share or self-hosted S3 distribution points; only the record is
-	// written (Request.RecordOnly).
+	// RouteElsewhere uploads to no cloud route: the package goes to
+	// Request.Destinations only (file shares without the cloud
+	// distribution point, or a self-hosted S3 bucket in its place).
 	RouteElsewhere
 )
 
@@ -40,29 +43,6 @@ func (r Route) String() string {
 
 // Credentials to mint (or use) a bearer token.
 type Credentials = jamf.Credentials
-
-// Setting names a user-facing setting in messages. The library never
-// spells an AutoPkg input or a flag: the edge (processor, pkg command)
-// says how its users call each setting.
-type Setting int
-
-const (
-	SetReplace Setting = iota
-	SetReplaceMetadata
-	SetSkipMetadata
-	SetRoute
-	SetJCDSMode
-	SetPackagesMode
-	SetRemoveDuplicates
-	SetVerifyTimeout
-	SetCategory
-)
-
-var defaultNames = map[Setting]string{
-	SetReplace: "replace_pkg", SetReplaceMetadata: "replace_pkg_metadata", SetSkipMetadata: "skip_metadata_upload",
-	SetRoute: "the upload route", SetJCDSMode: "jcds2_mode", SetPackagesMode: "pkg_api_mode",
-	SetRemoveDuplicates: "jcds2_remove_duplicates", SetVerifyTimeout: "jcds2_verify_timeout", SetCategory: "pkg_category",
-}
 
 // Request is everything the engine needs, validated by the processor.
 type Request struct {
@@ -107,33 +87,13 @@ type Request struct {
 	CacheDir   string // where hash and token caches live ("" = user cache dir)
 	ReuseToken bool
 
-	// Names spells each Setting for this run's users; unset ones fall
-	// back to the AutoPkg input names.
-	Names map[Setting]string
 	// NoLock skips the per-machine run lock (tests of the lock's absence).
 	NoLock bool
 
-	// RecordOnly: the caller has put the package on its distribution
-	// points (file shares with CLOUD_DP off, or a self-hosted S3 one), so
-	// the run writes the record, with the local hash, and uploads nothing.
-	// FileChanged says the caller wrote new bytes there (the metadata is
-	// then rewritten, as after an upload); Refresh asks Jamf Pro to take
-	// stock afterwards (a cloud distribution point on S3).
-	RecordOnly  bool
-	FileChanged bool
-	Refresh     bool
-	// HashUnknown: no distribution point is known to hold the local
-	// bytes (they kept a file of that name, replace_pkg off): a new
-	// record claims no hash, an existing one is left alone.
-	HashUnknown bool
-}
-
-// name spells s for messages.
-func (r *Request) name(s Setting) string {
-	if n, ok := r.Names[s]; ok {
-		return n
-	}
-	return defaultNames[s]
+	// Destinations are the distribution points beside the cloud route
+	// (file shares, a self-hosted S3 bucket): observed, planned and
+	// written by the engine with the record (destination.go).
+	Destinations []dest.Destination
 }
 
 // Result says what a run did.
@@ -182,6 +142,9 @@ type Logger interface {
 	Secret(value string)
 	// Progress reports bytes sent so far for a long transfer.
 	Progress(done, total int64)
+	// Note says a plan's note; the edge renders its Hint in the words
+	// of its own inputs or flags.
+	Note(n Note)
 }
 
 // Uploader is what the processor calls.

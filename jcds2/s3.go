@@ -142,7 +142,7 @@ func newS3Client(o s3Options) *s3.Client {
 	tr.ResponseHeaderTimeout = max(o.timeout, time.Second)
 	tr.MaxIdleConnsPerHost = 64
 	if o.insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // only with insecure_mode
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // only when Request.Insecure asks
 	}
 	region := cr.Region
 	if region == "" {

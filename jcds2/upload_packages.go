@@ -31,8 +31,8 @@ func (r *run) uploadPackage(ctx context.Context, w *world) error {
 	start := time.Now()
 	// What a run stopped at once now leaves: the record, its file not
 	// yet uploaded (a plain run finishes it).
-	defer inflight.Leave(ctx, fmt.Sprintf("the package record %s (id %s), its file not yet uploaded through the packages API", r.req.PkgName, w.rec.id))()
-	err := r.c.UploadPackage(ctx, w.rec.id, r.req.PkgName, l.size, open)
+	defer inflight.Leave(ctx, fmt.Sprintf("the package record %s (id %s), its file not yet uploaded through the packages API", r.req.PkgName, r.res.PkgID))()
+	err := r.c.UploadPackage(ctx, r.res.PkgID, r.req.PkgName, l.size, open)
 	var sums Hashes
 	if pipe != nil {
 		sums = pipe.Sums()

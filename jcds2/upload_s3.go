@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/inflight"
-	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
 // uploadS3 gets credentials and uploads the file, hashing MD5 beside
@@ -19,7 +17,7 @@ import (
 func (r *run) uploadS3(ctx context.Context) error {
 	cr, err := r.c.NewJCDSUpload(ctx)
 	if err != nil {
-		return r.jcdsFailure(ctx, err)
+		return r.refused(err)
 	}
 	l := r.local
 	var acked atomic.Int64
@@ -88,87 +86,71 @@ func (c *ctxReader) Read(b []byte) (int, error) {
 	return c.r.Read(b)
 }
 
-// awaitFile waits until JCDS lists our bytes under the name: only then
-// may the record claim their hash. JCDS hashes what it stored, so a
-// match also proves what arrived is what was read. An upload JCDS put
-// at Name_N (another run's file arrived first) is ours to remove when
-// it holds our bytes and the name holds them too.
+// awaitFile waits until JCDS lists our bytes under the name: JCDS
+// hashes what it stored, so a match proves what arrived is what was
+// read. It only learns: the next round sees the listing and plans the
+// record (with that hash), and the removal of any Name_N copy.
+//
+// When the name comes to hold other bytes that this run did not find
+// there (another run's upload took it), this run lost: it waits, at
+// most 30 s, for its own copy to show (JCDS puts it at Name_N) so that
+// the next round can remove it, and records the winner's MD5 as a fact,
+// so that the plan converges on the winner instead of replacing it.
+// Nothing listed within the verify timeout makes the upload pending.
 func (r *run) awaitFile(ctx context.Context, w *world) error {
 	name, want := r.req.PkgName, r.sentMD5
-	var got *jamf.FileData
+	stale := ""
+	if w.file != nil {
+		stale = w.file.MD5 // deleted by this run; a lagging listing may still show it
+	}
+	landed, winner, lostAt := false, "", time.Time{}
 	r.poll(ctx, "JCDS to process the upload", func() bool {
 		files, err := r.c.ListJCDS(ctx)
 		if err != nil {
 			return false
 		}
 		f := findFile(name, files)
-		if f == nil || !strings.EqualFold(f.MD5, want) {
-			return false
-		}
-		got = f
-		var ours []jamf.FileData
-		for _, d := range duplicatesOf(name, files) {
-			if strings.EqualFold(d.MD5, want) && !w.listed[d.FileName] {
-				ours = append(ours, d) // born during this run, with our bytes
-			}
-		}
-		orphans, err := r.orphans(ctx, ours) // never a file a record names
-		if err != nil {
+		switch {
+		case f != nil && SameHash(f.MD5, want):
+			landed = true
 			return true
-		}
-		for _, d := range orphans {
-			{
-				if err := r.c.DeleteJCDS(ctx, d.FileName); err == nil {
-					r.log.Logf(0, "JCDS also stored this upload as %s (another upload arrived first); removed that copy", d.FileName)
+		case f != nil && f.MD5 != "" && !SameHash(f.MD5, stale):
+			if winner == "" {
+				winner, lostAt = f.MD5, time.Now()
+				r.log.Logf(0, "Another run's upload of %s reached JCDS first (md5 %s): this run lost, and leaves that one", name, f.MD5)
+			}
+			for _, d := range duplicatesOf(name, files) {
+				if SameHash(d.MD5, want) {
+					return true // our copy is there, for the next round to remove
 				}
 			}
+			return time.Since(lostAt) >= 30*time.Second
 		}
-		return true
+		return false
 	})
-	if got == nil {
-		r.log.Logf(0, "JCDS has not yet listed %s with the uploaded hash; the record will claim no hash until Jamf Pro has processed it", name)
-		return nil
+	switch {
+	case landed:
+		r.log.Logf(1, "Verified: JCDS lists %s with md5 %s", name, want)
+	case winner != "":
+		r.lostTo = winner
+		r.res.Uploaded = false
+	default:
+		r.pending = true
 	}
-	h := Hashes{MD5: want}
-	if len(got.SHA3) == 128 {
-		h.SHA3 = got.SHA3
-	}
-	r.local.learn(h)
-	r.fileVerified = true
-	w.file = got
-	r.log.Logf(1, "Verified: JCDS lists %s with md5 %s", name, got.MD5)
 	return nil
 }
 
 // awaitEarlier waits, at most the verify timeout (30 s at most), for a
-// file an earlier run uploaded to appear under the name; it reports
-// whether one did (then nothing is uploaded over it).
-func (r *run) awaitEarlier(ctx context.Context, w *world) bool {
+// file an earlier run uploaded to appear under the name. The next round
+// sees whether it did.
+func (r *run) awaitEarlier(ctx context.Context) {
 	deadline := time.Now().Add(min(r.req.VerifyTimeout, 30*time.Second))
-	var got *jamf.FileData
 	r.poll(ctx, "an earlier upload to be processed", func() bool {
 		if time.Now().After(deadline) {
-			return true // stop waiting: upload
+			return true
 		}
 		files, err := r.c.ListJCDS(ctx)
-		if err == nil {
-			got = findFile(r.req.PkgName, files)
-		}
-		return got != nil
+		return err == nil && findFile(r.req.PkgName, files) != nil
 	})
-	if got == nil {
-		r.log.Logf(0, "No earlier upload of %s appeared: uploading it", r.req.PkgName)
-		return false
-	}
-	w.file = got
-	if err := r.local.ensure(r.log, true, false); err != nil || !strings.EqualFold(got.MD5, r.local.MD5) {
-		r.log.Logf(0, "JCDS now lists %s with other bytes than the local package; not uploading over it: run again to decide", r.req.PkgName)
-		return true
-	}
-	r.log.Logf(0, "The earlier upload of %s arrived with these bytes: not uploading again", r.req.PkgName)
-	if len(got.SHA3) == 128 {
-		r.local.learn(Hashes{SHA3: got.SHA3})
-	}
-	r.fileVerified = true
-	return true
+	r.waited = true
 }

@@ -2,7 +2,6 @@ package jcds2
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
@@ -15,20 +14,14 @@ import (
 // READY. Running out of time is reported, never failed: the upload
 // itself succeeded.
 func (r *run) verifyReady(ctx context.Context, w *world) {
-	if w.rec == nil {
+	id := r.res.PkgID // the record looked up, or the one this run created
+	if id == "" {
 		return
 	}
-	id := w.rec.id
-	if r.res.Uploaded && !r.fileVerified && w.route == RouteJCDS2 {
-		// JCDS has not processed the upload within the wait already
-		// spent: the record cannot be READY yet; say so, don't wait twice.
-		r.log.Logf(0, "Package record %s will be READY once Jamf Pro has processed the upload; it is not yet verified", id)
-		return
-	}
-	if !r.v.ModernPackages() {
+	if !r.store.showsReady() {
 		// The Classic API shows no status or size; the JCDS listing
-		// already verified the bytes.
-		r.res.Verified = r.fileVerified || w.file != nil && strings.EqualFold(w.file.MD5, r.local.MD5)
+		// this round observed verified the bytes.
+		r.res.Verified = w.file != nil && SameHash(w.file.MD5, r.local.MD5)
 		return
 	}
 	lastRefresh, lastCheck := time.Now(), time.Time{}

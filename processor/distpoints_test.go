@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
+	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
@@ -179,12 +179,17 @@ func TestSharePasswordsAreSecrets(t *testing.T) {
 	}
 }
 
-// stubUploader stands in for the engine: it only logs, as an engine
-// would, the share it copies to.
+// stubUploader stands in for the engine: it logs, as an engine would,
+// the share it copies to, and looks at every destination first.
 type stubUploader struct{ share distpoint.Share }
 
-func (s stubUploader) Upload(_ context.Context, req *jcds2.Request, log jcds2.Logger) (*jcds2.Result, error) {
+func (s stubUploader) Upload(ctx context.Context, req *jcds2.Request, log jcds2.Logger) (*jcds2.Result, error) {
 	log.Logf(0, "copying to %s as %s with %s", s.share.URL, s.share.Username, s.share.Password)
+	for _, d := range req.Destinations {
+		if _, err := d.Observe(ctx, req.PkgName); err != nil {
+			return nil, fmt.Errorf("looking at %s: %w", d, err)
+		}
+	}
 	return &jcds2.Result{PkgName: req.PkgName, PkgPath: req.PkgPath, Status: "unchanged"}, nil
 }
 
@@ -207,13 +212,12 @@ func TestRunKeepsSharePasswordsOut(t *testing.T) {
 	}
 	cfg, _ := dp(t, env)
 	var stdout, stderr bytes.Buffer
-	// The shares do not exist: the run copies to them first (so no record
-	// names a file that is not there) and fails naming them, with every
-	// password kept out of what it prints.
+	// The shares do not exist: looking at them fails, naming them, with
+	// every password kept out of what it prints.
 	if code := Run(context.Background(), stubUploader{cfg.Shares[0]}, bytes.NewReader(in), &stdout, &stderr, Options{}); code != 10 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "smb://127.0.0.1:9/Share (SMB_URL)") {
+	if !strings.Contains(stderr.String(), "file share smb://127.0.0.1:9/Share") {
 		t.Fatalf("stderr: %s", stderr.String())
 	}
 	for _, secret := range []string{"first-pass", "ninth-pass", "client-secret"} {
@@ -239,44 +243,26 @@ func TestShareCredentialsWithALineBreakAreRefused(t *testing.T) {
 	}
 }
 
-// An interrupt while copying to the shares ends the run there, saying
-// what the shares hold and that nothing was sent to Jamf Pro; it used to
-// go on to the Jamf Pro upload, whose message then spoke of S3 and
-// records (#22). The share here accepts the connection and never
-// answers, so only the interrupt ends the copy.
-func TestInterruptWhileCopyingToSharesSaysSo(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	t.Setenv("HOME", t.TempDir())
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
+// The destinations a run writes: shares always; the bucket only where
+// the cloud distribution point is used, as the warning says.
+func TestDestinationsFollowTheCloudRule(t *testing.T) {
+	for _, c := range []struct {
+		env       Env
+		n         int
+		elsewhere bool
+	}{
+		{Env{"SMB_URL": "file:///srv/dp"}, 1, true},
+		{Env{"SMB_URL": "file:///srv/dp", "CLOUD_DP": true}, 1, false},
+		{Env{"aws_cdp_mode": true, "S3_BUCKET_NAME": "jamf-pkgs"}, 1, true},
+		{Env{"SMB_URL": "file:///srv/dp", "aws_cdp_mode": true, "S3_BUCKET_NAME": "jamf-pkgs"}, 1, true},
+		{Env{"SMB_URL": "file:///srv/dp", "CLOUD_DP": true, "aws_cdp_mode": true, "S3_BUCKET_NAME": "jamf-pkgs"}, 2, true},
+		{Env{}, 0, false},
+	} {
+		cfg, _ := dp(t, c.env)
+		req := &jcds2.Request{}
+		destinations(cfg, req, NewLogger(io.Discard, 0))
+		if len(req.Destinations) != c.n || (req.Route == jcds2.RouteElsewhere) != c.elsewhere {
+			t.Errorf("%v: %d destinations %v, route %v", c.env, len(req.Destinations), req.Destinations, req.Route)
 		}
-	}()
-	env := baseEnvFor(t, validPkg(t))
-	env["SMB_URL"] = "smb://" + l.Addr().String() + "/Share"
-	env["SMB_USERNAME"], env["SMB_PASSWORD"] = "svc", "pw"
-	env["CLOUD_DP"] = true
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(500*time.Millisecond, cancel)
-	up := &countingUploader{}
-	var out syncBuilder
-	start := time.Now()
-	_, err = Process(ctx, up, env, NewLogger(&out, 0))
-	if err == nil || !strings.HasPrefix(err.Error(), "interrupted: ") || !strings.HasSuffix(err.Error(), "; nothing was sent to Jamf Pro") ||
-		!strings.Contains(err.Error(), "smb://"+l.Addr().String()+"/Share (SMB_URL)") {
-		t.Fatalf("%v", err)
-	}
-	t.Log(err)
-	if up.calls.Load() != 0 || time.Since(start) > 10*time.Second {
-		t.Fatalf("went on to Jamf Pro (%d calls) or took %s", up.calls.Load(), time.Since(start))
 	}
 }

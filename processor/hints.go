@@ -4,17 +4,19 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
 
 // Names is how one edge (processor mode, the pkg command) spells the
-// settings its users give: the library's errors and log lines never
-// name an input or a flag; the edge adds them.
+// settings its users give: the library's errors and notes never name an
+// input or a flag; the edge adds them.
 type Names struct {
-	Settings map[jcds2.Setting]string
-	Insecure string
-	LockWait string // the wait for another run of the same upload
+	Replace, SkipMetadata, Category, Insecure string
+	LockWait                                  string // the wait for another run of the same upload
+	// NeedsReplace is the sentence that says how to allow replacing.
+	NeedsReplace string
 	// Credentials by method: the inputs (or variables) that hold them.
 	Password, Client, Token string
 	// URL holds the server's address.
@@ -23,49 +25,77 @@ type Names struct {
 
 // processorNames are AutoPkg's input names.
 var processorNames = Names{
-	Settings: map[jcds2.Setting]string{
-		jcds2.SetReplace: "replace_pkg", jcds2.SetReplaceMetadata: "replace_pkg_metadata",
-		jcds2.SetSkipMetadata: "skip_metadata_upload", jcds2.SetJCDSMode: "jcds2_mode",
-		jcds2.SetPackagesMode: "pkg_api_mode", jcds2.SetRemoveDuplicates: "jcds2_remove_duplicates",
-		jcds2.SetVerifyTimeout: "jcds2_verify_timeout", jcds2.SetCategory: "pkg_category",
-	},
-	Insecure: "insecure_mode",
-	LockWait: "jcds2_lock_timeout",
-	Password: "API_USERNAME and API_PASSWORD",
-	Client:   "CLIENT_ID and CLIENT_SECRET",
-	Token:    "BEARER_TOKEN",
-	URL:      "JSS_URL",
+	Replace:      "replace_pkg",
+	SkipMetadata: "skip_metadata_upload",
+	Category:     "pkg_category",
+	Insecure:     "insecure_mode",
+	LockWait:     "jcds2_lock_timeout",
+	NeedsReplace: "Set replace_pkg to True to upload it.",
+	Password:     "API_USERNAME and API_PASSWORD",
+	Client:       "CLIENT_ID and CLIENT_SECRET",
+	Token:        "BEARER_TOKEN",
+	URL:          "JSS_URL",
 }
 
 // cliNames are the pkg command's flags (credentials come from the
 // environment or the prefs there).
 var cliNames = Names{
-	Settings: map[jcds2.Setting]string{
-		jcds2.SetReplace: "--replace", jcds2.SetReplaceMetadata: "--replace-pkg-metadata",
-		jcds2.SetSkipMetadata: "--skip-metadata-upload", jcds2.SetJCDSMode: "--jcds2",
-		jcds2.SetPackagesMode: "--api", jcds2.SetRemoveDuplicates: "--key jcds2_remove_duplicates=True",
-		jcds2.SetVerifyTimeout: "--key jcds2_verify_timeout=N", jcds2.SetCategory: "--category",
-	},
-	Insecure: "--insecure",
-	LockWait: "--key jcds2_lock_timeout=N",
-	Password: "--user (or API_USERNAME) and API_PASSWORD",
-	Client:   "--clientid (or CLIENT_ID) and CLIENT_SECRET",
-	Token:    "BEARER_TOKEN",
-	URL:      "--url (or JSS_URL)",
+	Replace:      "--replace",
+	SkipMetadata: "--skip-metadata-upload",
+	Category:     "--category",
+	Insecure:     "--insecure",
+	LockWait:     "--key jcds2_lock_timeout=N",
+	NeedsReplace: "Run again with --replace to upload it.",
+	Password:     "--user (or API_USERNAME) and API_PASSWORD",
+	Client:       "--clientid (or CLIENT_ID) and CLIENT_SECRET",
+	Token:        "BEARER_TOKEN",
+	URL:          "--url (or JSS_URL)",
 }
+
+// note renders one of the engine's notes in this edge's words.
+func (n Names) note(note jcds2.Note) string {
+	switch note.Hint {
+	case jcds2.NeedsReplace:
+		return note.Text + " " + n.NeedsReplace
+	case jcds2.ReplaceAllowed:
+		return note.Text + " (" + n.Replace + " is set)"
+	case jcds2.MetadataSkipped:
+		return note.Text + " (" + n.SkipMetadata + " is set)"
+	}
+	return note.Text
+}
+
+// edgeLog is the engine's logger at one edge: notes are said in the
+// words of that edge's inputs or flags.
+type edgeLog struct {
+	*Logger
+	names Names
+}
+
+func (l edgeLog) Note(n jcds2.Note) { l.Logf(n.Level, "%s", l.names.note(n)) }
 
 // hint adds the edge's names to an engine error.
 func (n Names) hint(err error) error {
 	var tlsErr *jamf.TLSError
 	var authErr *jamf.AuthError
+	var catErr *jcds2.CategoryError
+	var privErr *jcds2.MissingPrivilegeError
 	var unreachable *jamf.UnreachableError
 	switch {
 	case errors.As(err, &unreachable):
 		// Before the credentials: a server that cannot be reached says
 		// nothing about them, even when the token request found out.
 		return fmt.Errorf("%s: %w", n.URL, unreachable)
+	case errors.As(err, &catErr):
+		return fmt.Errorf("%s: %w", n.Category, err)
 	case errors.As(err, &tlsErr):
 		return fmt.Errorf("%w (to skip the check for a server you trust, set %s)", err, n.Insecure)
+	case errors.Is(err, distpoint.ErrRetryReplacing):
+		return fmt.Errorf("%w (with %s)", err, n.Replace)
+	case errors.Is(err, distpoint.ErrPlainHTTP):
+		return fmt.Errorf("%w (%s allows it)", err, n.Insecure)
+	case errors.As(err, &privErr):
+		return fmt.Errorf("%w: add it to the API role of the client in %s (or to the privileges of the user in %s)", err, n.Client, n.Password)
 	case errors.As(err, &authErr):
 		who := map[jamf.AuthMethod]string{jamf.AuthPassword: n.Password, jamf.AuthClient: n.Client, jamf.AuthToken: n.Token}[authErr.Method]
 		return fmt.Errorf("%s: %w", who, err)

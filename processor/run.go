@@ -2,12 +2,10 @@ package processor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/jcds2-uploader/jcds2-uploader/distpoint"
-	"github.com/jcds2-uploader/jcds2-uploader/inflight"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
@@ -110,7 +108,6 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 		log.Logf(0, "%s", w)
 	}
 	log.ShowProgress(req.ShowProgress)
-	req.Names = names.Settings
 	if !req.DryRun { // a dry run changes nothing, so it need not wait
 		release, err := takeRunLock(ctx, req, log, names.LockWait)
 		if err != nil {
@@ -118,19 +115,10 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 		}
 		defer release()
 	}
-	outcomes, err := copyToDistributionPoints(ctx, dps, req, log, names)
-	if err != nil {
-		return nil, err
-	}
-	res, err := up.Upload(ctx, req, log)
+	destinations(dps, req, log)
+	res, err := up.Upload(ctx, req, edgeLog{log, names})
 	if err != nil {
 		return nil, names.hint(err)
-	}
-	if distpoint.AnyCopied(outcomes) {
-		res.Uploaded = true
-	}
-	if err := distpoint.Failures(outcomes); err != nil {
-		return nil, err
 	}
 	SetOutputs(env, req, res)
 	return env, nil
@@ -179,79 +167,26 @@ func pyBool(b bool) string {
 	return "False"
 }
 
-// copyToDistributionPoints puts the package on the file shares and the
-// self-hosted S3 distribution point the inputs name, before any record
-// is written, so no record names a file that is not there yet. The
+// destinations hands the engine the file shares and the self-hosted S3
+// distribution point the inputs name; the engine observes them with the
+// server, plans and only then writes (nothing is written before the
+// credentials, the category and every destination were looked at). The
 // reference's rule decides the cloud: with shares configured, the cloud
 // distribution point is uploaded to only when CLOUD_DP is true; with
-// aws_cdp_mode the S3 bucket takes the cloud's place. Where the cloud is
-// not uploaded to, the engine writes the record only. Each target's
-// outcome is logged; the caller fails the run for any target not written.
-func copyToDistributionPoints(ctx context.Context, cfg distpoint.Config, req *jcds2.Request, log *Logger, names Names) ([]distpoint.Outcome, error) {
-	if len(cfg.Shares) == 0 && cfg.S3 == nil {
-		return nil, nil
+// aws_cdp_mode the S3 bucket takes the cloud's place.
+func destinations(cfg distpoint.Config, req *jcds2.Request, log *Logger) {
+	for _, sh := range cfg.Shares {
+		log.Secret(sh.Password)
+		req.Destinations = append(req.Destinations, &distpoint.ShareDest{Share: sh, Log: log})
 	}
-	if req.DryRun {
-		for _, sh := range cfg.Shares {
-			log.Logf(0, "Dry run: would copy %s to the file share %s unless it holds the same bytes", req.PkgName, sh)
-		}
-		if cfg.S3 != nil {
-			log.Logf(0, "Dry run: would upload %s to s3://%s/ unless it holds the same bytes", req.PkgName, cfg.S3.Bucket)
-		}
-		if !cfg.CloudDP || cfg.S3 != nil {
-			req.RecordOnly = true
-		}
-		return nil, nil
+	// The bucket stands in for the cloud distribution point, so, as in
+	// the reference, it is used only when the cloud one is (CLOUD_DP with
+	// shares; DistributionPoints warns otherwise).
+	s3 := cfg.S3 != nil && cfg.CloudDP
+	if s3 {
+		req.Destinations = append(req.Destinations, &distpoint.S3Dest{Target: *cfg.S3, Log: log})
 	}
-	path, err := jcds2.PreparePackage(ctx, req, log)
-	if err != nil {
-		return nil, err
+	if len(req.Destinations) > 0 && (!cfg.CloudDP || s3) {
+		req.Route = jcds2.RouteElsewhere
 	}
-	pkg := distpoint.Package{Path: path, Name: req.PkgName}
-	opts := distpoint.Options{Replace: req.Replace, Log: log}
-	endStep := inflight.Step(ctx, "copying to the distribution points; nothing was sent to Jamf Pro yet")
-	outcomes := distpoint.CopyToShares(ctx, cfg.Shares, pkg, opts)
-	if cfg.S3 != nil {
-		outcomes = append(outcomes, distpoint.UploadS3(ctx, *cfg.S3, pkg, opts))
-	}
-	endStep()
-	for _, o := range outcomes {
-		line := o.String()
-		switch {
-		case o.Status == distpoint.SkippedDifferent:
-			line += ": set " + names.Settings[jcds2.SetReplace] + " to replace it"
-		case errors.Is(o.Err, distpoint.ErrRetryReplacing):
-			line += " (with " + names.Settings[jcds2.SetReplace] + ")"
-		case errors.Is(o.Err, distpoint.ErrPlainHTTP):
-			line += " (" + names.Insecure + " allows it)"
-		}
-		log.Logf(0, "%s", line)
-	}
-	failed := distpoint.Failures(outcomes)
-	if ctx.Err() != nil && failed != nil {
-		// Interrupted while copying: say what the shares hold, not that
-		// Jamf Pro was not reached.
-		return nil, fmt.Errorf("interrupted: %w; nothing was sent to Jamf Pro", failed)
-	}
-	if cfg.CloudDP && cfg.S3 == nil {
-		return outcomes, nil // the cloud upload follows, as without shares
-	}
-	if !anyHolds(outcomes) && failed != nil {
-		// Nowhere holds the package: write no record that would name it.
-		return nil, failed
-	}
-	req.PkgPath = path
-	req.RecordOnly, req.FileChanged, req.Refresh = true, distpoint.AnyCopied(outcomes), cfg.S3 != nil
-	req.HashUnknown = !anyHolds(outcomes)
-	return outcomes, nil
-}
-
-// anyHolds reports a target that now holds the package.
-func anyHolds(outcomes []distpoint.Outcome) bool {
-	for _, o := range outcomes {
-		if o.Err == nil && (o.Status == distpoint.Copied || o.Status == distpoint.Unchanged) {
-			return true
-		}
-	}
-	return false
 }

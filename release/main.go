@@ -1,15 +1,16 @@
-// Command release builds the Mac and Linux binaries reproducibly and
-// writes the AutoPkg shim that pins their hashes:
+// Command release writes the AutoPkg shims from shim.py.tmpl and the pins
+// of the release they run (release/pins.json). GoReleaser builds and
+// publishes the binaries (.goreleaser.yaml); this only pins them.
 //
-//	go run ./release            # into recipes/JCDS2Processors
+//	go run ./release                  # regenerate the shims (after a manifest or template change)
+//	go run ./release pin --dist dist  # pin what `goreleaser release` just published
+//	go run ./release notes --version v1.2.3  # CHANGELOG.md's section: the release notes
 //
-// Binaries go to recipes/JCDS2Processors/bin/: jcds2-uploader is the
-// universal Mac binary (arm64 + amd64), jcds2-uploader-linux-amd64 and
-// jcds2-uploader-linux-arm64 are for AutoPkg on Linux (CI). The shim,
-// recipes/JCDS2Processors/JCDS2PackageUploader.py, picks the one for the
-// platform it runs on and refuses any file whose SHA-256 it does not pin.
-// Builds use -trimpath, no cgo and no build id, and are stamped with the
-// latest git tag, so the same checkout and Go toolchain give the same bytes.
+// Pinning happens after publishing because the Mac binary is signed and
+// notarized on the way out, which changes its bytes: the shim must pin the
+// bytes users download. The release workflow runs `pin` and proposes the
+// result as a pull request; see docs/install.md for what that means for
+// AutoPkg trust info.
 package main
 
 import (
@@ -17,49 +18,69 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+)
 
-	"github.com/jcds2-uploader/jcds2-uploader/processor"
+const (
+	pinsFile   = "release/pins.json"
+	recipesDir = "recipes"
 )
 
 func main() {
-	out := flag.String("out", "recipes/JCDS2Processors", "shared-processor folder to write into")
-	root := flag.String("root", ".", "module root")
-	flag.Parse()
-	ver, hashes, err := release(*root, *out)
-	if err != nil {
+	if err := runRelease(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "release:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("version %s\n", ver)
-	names := make([]string, 0, len(hashes))
-	for name := range hashes {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		fmt.Printf("  bin/%-28s %s\n", name, hashes[name])
-	}
-	fmt.Printf("wrote %s and %s\n", filepath.Join(*out, shimFile), filepath.Join(*out, "bin"))
 }
 
-// shimFile is the shim's name: AutoPkg loads Name.py for processor Name.
-const shimFile = processor.Name + ".py"
-
-// release builds every binary into out/bin and writes the shim pinning
-// them to out; it returns the version stamped and the hashes by file name.
-func release(root, out string) (string, map[string]string, error) {
-	ver := version(root)
-	hashes, err := buildAll(root, filepath.Join(out, "bin"), ver)
+func runRelease(args []string) error {
+	cmd := "shim"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("release "+cmd, flag.ContinueOnError)
+	root := fs.String("root", ".", "repository root")
+	dist := fs.String("dist", "dist", "GoReleaser's dist folder (pin)")
+	baseURL := fs.String("base-url", "", "download URL of the release's files, ending in / (pin; default: the GitHub release of the tag)")
+	version := fs.String("version", "", "the version or tag whose notes to print (notes)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cmd == "notes" {
+		notes, err := releaseNotes(filepath.Join(*root, "CHANGELOG.md"), *version)
+		if err != nil {
+			return err
+		}
+		fmt.Print(notes)
+		return nil
+	}
+	pinsPath := filepath.Join(*root, pinsFile)
+	pins, err := loadPins(pinsPath)
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	src, err := shimSource(ver, hashes)
+	switch cmd {
+	case "shim":
+		pins.refreshUnreleased()
+	case "pin":
+		if pins, err = pinDist(*dist, *baseURL); err != nil {
+			return err
+		}
+		fmt.Printf("pinned %s from %s:\n", pins.Version, *dist)
+		for _, a := range pins.Assets {
+			fmt.Printf("  %-12s %-40s %s\n", a.Platform, a.File, a.SHA256)
+		}
+	default:
+		return fmt.Errorf("unknown command %q: use shim (the default), pin or notes", cmd)
+	}
+	if err := pins.save(pinsPath); err != nil {
+		return err
+	}
+	written, err := writeShims(filepath.Join(*root, recipesDir), pins)
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, shimFile), src, 0o644); err != nil {
-		return "", nil, err
+	for _, p := range written {
+		fmt.Println("wrote", p)
 	}
-	return ver, hashes, nil
+	return nil
 }

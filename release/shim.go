@@ -5,13 +5,47 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"text/template"
 	"unicode/utf8"
 
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
+
+// spec is one shared processor the repository ships: a shim Class.py
+// beside the stub recipe, running `jcds2-uploader Command` with the env
+// plist on stdin, its inputs and outputs from Manifest.
+type spec struct {
+	Class, Command string
+	Manifest       func() processor.Manifest
+}
+
+// processors are rendered from the same template, one shim each.
+var processors = []spec{
+	{Class: processor.Name, Command: "process", Manifest: processor.GetManifest},
+	{Class: processor.CleanerName, Command: "clean", Manifest: processor.GetCleanerManifest},
+}
+
+// writeShims renders every processor's shim into dir for pins and
+// returns the paths written.
+func writeShims(dir string, pins *Pins) ([]string, error) {
+	var written []string
+	for _, s := range processors {
+		src, err := shimSource(s, pins)
+		if err != nil {
+			return nil, err
+		}
+		p := filepath.Join(dir, s.Class+".py")
+		if err := os.WriteFile(p, src, 0o644); err != nil {
+			return nil, err
+		}
+		written = append(written, p)
+	}
+	return written, nil
+}
 
 //go:embed shim.py.tmpl
 var shimTemplate string
@@ -32,6 +66,11 @@ func pyLiteral(v any) string {
 		enc.Encode(x)
 		return strings.TrimSuffix(b.String(), "\n")
 	case int, int64, uint64:
+		return fmt.Sprint(x)
+	case float64: // a default read back from pins.json
+		if x == float64(int64(x)) {
+			return fmt.Sprint(int64(x))
+		}
 		return fmt.Sprint(x)
 	case []string:
 		if len(x) == 0 {
@@ -69,7 +108,37 @@ type shimInput struct {
 	HasDefault                           bool
 }
 
-type shimHash struct{ Name, Hash string }
+// Shapes of what pins.json puts into the shim verbatim (inside "...").
+var (
+	versionRe = regexp.MustCompile(`^[0-9A-Za-z.+~-]*$`)
+	fileRe    = regexp.MustCompile(`^[0-9A-Za-z._+~-]+$`)
+	sha256Re  = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	urlRe     = regexp.MustCompile(`^https://[0-9A-Za-z._~:/%@+-]+/$`)
+	platRe    = regexp.MustCompile(`^(darwin|[a-z0-9]+/[a-z0-9]+)$`)
+)
+
+// check refuses pins that would not render as plain Python literals or
+// would download from anything but https://.
+func (p *Pins) check() error {
+	if !versionRe.MatchString(p.Version) {
+		return fmt.Errorf("pins: version %q", p.Version)
+	}
+	if p.Version == "" {
+		if len(p.Assets) > 0 {
+			return fmt.Errorf("pins: assets without a version")
+		}
+		return nil
+	}
+	if !urlRe.MatchString(p.DownloadURL) {
+		return fmt.Errorf("pins: download URL %q must be https:// and end in /", p.DownloadURL)
+	}
+	for _, a := range p.Assets {
+		if !platRe.MatchString(a.Platform) || !fileRe.MatchString(a.File) || !sha256Re.MatchString(a.SHA256) {
+			return fmt.Errorf("pins: asset %+v", a)
+		}
+	}
+	return nil
+}
 
 // isSecret is the manifest's secret flag (Kind "secret") or a secret
 // name (PASSWORD, SECRET, TOKEN, SMB_SHARES), the binary's own rule.
@@ -104,30 +173,38 @@ func description(m processor.Manifest) string {
 		"environment. Prefer the process environment: AutoPkg itself copies its whole env, " +
 		"preferences and -k values included, into every receipt and autopkg_results.plist, " +
 		"and prints it at -vvv; it never sees the process environment.\n\n" +
-		"The binary: JCDS2_UPLOADER_PATH (AutoPkg env or preferences, then the process " +
-		"environment) when set; else, beside this file, bin/jcds2-uploader on macOS (universal) " +
-		"or bin/jcds2-uploader-<os>-<arch> elsewhere (e.g. linux-amd64, linux-arm64); else " +
-		"jcds2-uploader on PATH. Whichever it is, its SHA-256 must be one this shim pins; a " +
-		"binary named by JCDS2_UPLOADER_PATH may instead match the SHA-256 given in " +
-		"JCDS2_UPLOADER_SHA256."
+		"The binary, whose SHA-256 must be one this shim pins (the release it names): " +
+		"JCDS2_UPLOADER_PATH (AutoPkg env or preferences, then the process environment) " +
+		"when set, which may instead match JCDS2_UPLOADER_SHA256 (for air-gapped sites and " +
+		"builds of your own); else, beside this file, bin/jcds2-uploader on macOS (universal) " +
+		"or bin/jcds2-uploader-<os>-<arch> elsewhere; else the copy this shim downloaded into " +
+		"CACHE_DIR/com.github.jcds2-uploader.processors/<version>/; else jcds2-uploader on " +
+		"PATH when it is the pinned build (e.g. Homebrew's, same version); else it downloads " +
+		"the release's binary over HTTPS into that cache, checks its SHA-256 before making it " +
+		"executable, and runs it."
 }
 
-// shimSource renders the shim for the manifest and the binaries' hashes
-// (keyed by their file names in bin/).
-func shimSource(ver string, hashes map[string]string) ([]byte, error) {
-	m := processor.GetManifest()
-	data := struct {
-		Name, Summary, Description, Version, SecretMarkers string
-		SecretInputs, EnvSecrets                           string
-		Hashes                                             []shimHash
-		Inputs                                             []shimInput
-		Outputs                                            []struct{ Name, Description string }
-	}{Name: m.Processor, Summary: m.Description, Description: pyWrapped(description(m), "    ", 88), Version: ver,
-		SecretMarkers: pyLiteral(m.SecretKeyMarkers)}
-	for name, h := range hashes {
-		data.Hashes = append(data.Hashes, shimHash{name, h})
+// shimSource renders the shim of processor s for pins: the release's
+// manifest of s (this checkout's when unreleased) and its binaries.
+func shimSource(s spec, pins *Pins) ([]byte, error) {
+	m, ok := pins.Manifests[s.Class]
+	if !ok {
+		if pins.Version != "" {
+			return nil, fmt.Errorf("release %s has no manifest for %s: pin a release that ships it", pins.Version, s.Class)
+		}
+		m = s.Manifest()
 	}
-	sort.Slice(data.Hashes, func(i, j int) bool { return data.Hashes[i].Name < data.Hashes[j].Name })
+	if err := pins.check(); err != nil {
+		return nil, err
+	}
+	data := struct {
+		Name, Command, Summary, Description, Version, BaseURL, SecretMarkers string
+		SecretInputs, EnvSecrets                                             string
+		Assets                                                               []Asset
+		Inputs                                                               []shimInput
+		Outputs                                                              []struct{ Name, Description string }
+	}{Name: s.Class, Command: s.Command, Summary: m.Description, Description: pyWrapped(description(m), "    ", 88),
+		Version: pins.Version, BaseURL: pins.DownloadURL, Assets: pins.Assets, SecretMarkers: pyLiteral(m.SecretKeyMarkers)}
 	var secrets, fromEnv []string
 	for _, in := range m.Inputs {
 		if isSecret(in) {

@@ -1,31 +1,22 @@
 package main
 
-// Helpers both Python-facing tests share: `jcds2-uploader sim` as a
-// subprocess (what README tells an admin to run) and the host's binary
-// in a release layout.
+// `jcds2-uploader sim` as a subprocess (what README tells an admin to
+// run), for the Python-facing tests, and what Jamf Pro holds.
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/md5"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 )
-
-// hostBinary is the bin/ file the shim picks on this machine.
-func hostBinary(t *testing.T, procs string) string {
-	t.Helper()
-	tgt := target{runtime.GOOS, runtime.GOARCH}
-	p := filepath.Join(procs, "bin", binFile(tgt))
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("the release builds no binary for %s", tgt)
-	}
-	return p
-}
 
 // simulator is `jcds2-uploader sim`, as README tells an admin to start it.
 type simulator struct {
@@ -93,4 +84,79 @@ func startSim(t *testing.T, bin string) *simulator {
 		t.Fatalf("jcds2-uploader sim printed no URL in 30s: %s", stderr.String())
 	}
 	return nil
+}
+
+// api calls the Jamf Pro API of the simulator with a fresh token.
+func (s *simulator) api(t *testing.T, method, path string, into any) {
+	t.Helper()
+	tok := s.token(t)
+	req, _ := http.NewRequest(method, s.vars["JSS_URL"]+path, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("%s %s: %s %s", method, path, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, into); err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+}
+
+// token mints a bearer token with the simulator's user and password.
+func (s *simulator) token(t *testing.T) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", s.vars["JSS_URL"]+"/api/v1/auth/token", nil)
+	req.SetBasicAuth(s.vars["API_USERNAME"], s.vars["API_PASSWORD"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.Token == "" {
+		t.Fatalf("minting a token: %s %v", resp.Status, err)
+	}
+	return tok.Token
+}
+
+type simPackage struct{ ID, PackageName, FileName, CategoryID string }
+type simFile struct{ FileName, MD5 string }
+
+// state is what Jamf Pro holds: package records and JCDS files.
+func (s *simulator) state(t *testing.T) ([]simPackage, []simFile) {
+	t.Helper()
+	var pkgs struct{ Results []simPackage }
+	s.api(t, "GET", "/api/v1/packages?page-size=200", &pkgs)
+	var files []simFile
+	s.api(t, "GET", "/api/v1/jcds/files", &files)
+	return pkgs.Results, files
+}
+
+// expectOne checks Jamf Pro holds exactly one record and one file for
+// name, the file with these bytes, and returns the record.
+func (s *simulator) expectOne(t *testing.T, name string, content []byte) simPackage {
+	t.Helper()
+	pkgs, files := s.state(t)
+	var rec []simPackage
+	for _, p := range pkgs {
+		if strings.HasPrefix(p.FileName, strings.TrimSuffix(name, ".pkg")) {
+			rec = append(rec, p)
+		}
+	}
+	var fl []simFile
+	for _, f := range files {
+		if strings.HasPrefix(f.FileName, strings.TrimSuffix(name, ".pkg")) {
+			fl = append(fl, f)
+		}
+	}
+	want := md5.Sum(content)
+	if len(rec) != 1 || len(fl) != 1 || rec[0].FileName != name || fl[0].FileName != name || fl[0].MD5 != hex.EncodeToString(want[:]) {
+		t.Fatalf("Jamf Pro should hold one record and one file %s with md5 %x; records %+v, files %+v", name, want, rec, fl)
+	}
+	return rec[0]
 }

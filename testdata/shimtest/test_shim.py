@@ -1,14 +1,17 @@
 """Unit tests of the generated shim: what the real-AutoPkg test
 (release/autopkg_test.go) cannot reach from one Linux machine. That test
 runs every recipe scenario through real AutoPkg; these cover the binary
-choice on other platforms, on PATH and in the error cases, the secret
-precedence, and values no recipe can put in the env (sets, objects,
-control characters, 64-bit limits).
+choice on other platforms, on PATH and in the error cases, the download's
+failure modes (HTTPS only, tampered bytes, offline, not published, a
+changed cache), the secret precedence, and values no recipe can put in
+the env (sets, objects, control characters, 64-bit limits).
 
 They load the shim the way AutoPkg does, over the minimal autopkglib
 stand-in beside this file, so they need nothing but the standard library
 and run on AutoPkg's Python 3.10 as well as later ones. Driven by
-release/release_test.go, which sets SHIM_DIR (the release layout),
+release/release_test.go, which sets SHIM_DIR (a shim rendered for test
+pins, with bin/ holding the pinned files), RELEASE_HOST (loopback HTTPS
+serving them under /download/; its CA in SSL_CERT_FILE), HOST_PLATFORM,
 SIM_URL, SIM_CLIENT_ID, SIM_CLIENT_SECRET and AWS_ENDPOINT_URL_S3."""
 
 import contextlib
@@ -32,6 +35,11 @@ SHIM_DIR = os.environ["SHIM_DIR"]
 SIM_URL = os.environ["SIM_URL"]
 CLIENT_ID = os.environ["SIM_CLIENT_ID"]
 CLIENT_SECRET = os.environ["SIM_CLIENT_SECRET"]
+RELEASE_HOST = os.environ["RELEASE_HOST"]
+HOST_PLATFORM = os.environ["HOST_PLATFORM"]  # linux/amd64 ...
+# platform.system(), platform.machine() as this machine reports them.
+HOST_UNAME = {"linux/amd64": ("Linux", "x86_64"), "linux/arm64": ("Linux", "aarch64"),
+              "darwin/amd64": ("Darwin", "x86_64"), "darwin/arm64": ("Darwin", "arm64")}[HOST_PLATFORM]
 
 
 def load_shim(directory=SHIM_DIR):
@@ -54,7 +62,8 @@ class Layout(unittest.TestCase):
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp()
-        self.dir = os.path.join(self.tmp, "JCDS2Processors")
+        self.dir = os.path.join(self.tmp, "recipes")
+        self.cache = os.path.join(self.tmp, "cache")
         os.makedirs(os.path.join(self.dir, "bin"))
         shutil.copy(os.path.join(SHIM_DIR, NAME + ".py"), self.dir)
         self.module = load_shim(self.dir)
@@ -88,6 +97,7 @@ class Layout(unittest.TestCase):
         return path
 
     def pick(self, **env):
+        env.setdefault("CACHE_DIR", self.cache)
         processor = getattr(self.module, NAME)(env)
         path, trusted = processor.find_binary()
         processor.verify_binary(path, trusted)
@@ -128,20 +138,26 @@ class BinaryChoiceTest(Layout):
         message = self.refused()
         for part in ("linux/riscv64", "'riscv64'", "JCDS2_UPLOADER_PATH (not set",
                      os.path.join(self.dir, "bin", "jcds2-uploader-linux-riscv64") + " (no such file)",
-                     "jcds2-uploader on PATH (not found)", "bin/jcds2-uploader-linux-arm64"):
+                     "jcds2-uploader on PATH (not found)", "darwin, linux/amd64, linux/arm64"):
             self.assertIn(part, message)
 
-    def test_path_is_the_last_resort_and_pinned(self):
+    def test_path_is_used_when_it_is_the_pinned_build(self):
         self.on("Linux", "x86_64")
         on_path = os.path.join(self.path_dir, "jcds2-uploader")
         os.symlink(os.path.join(SHIM_DIR, "bin", "jcds2-uploader-linux-amd64"), on_path)
         self.assertEqual(self.pick(), on_path)
+        # Another build on PATH (say, Homebrew's of another version) is
+        # passed over: the release's own binary is downloaded instead.
         os.remove(on_path)
         self.script(self.path_dir, "jcds2-uploader")
-        self.assertIn("does not trust", self.refused())
-        # A bundled file wins over PATH.
+        self.assertEqual(self.pick(), self.module_cache_path("linux/amd64"))
+        # A bundled file wins over both.
         bundled = self.bundle("jcds2-uploader-linux-amd64")
         self.assertEqual(self.pick(), bundled)
+
+    def module_cache_path(self, plat):
+        name = self.module.PINNED[plat][0]
+        return os.path.join(self.cache, self.module.CACHE_NAME, self.module.VERSION, name)
 
     def test_a_bundled_file_that_is_not_executable(self):
         self.on("Linux", "x86_64")
@@ -172,6 +188,81 @@ class BinaryChoiceTest(Layout):
         mine = self.script(self.tmp, "my-build")
         self.assertIn("64 hex digits", self.refused(JCDS2_UPLOADER_PATH=mine, JCDS2_UPLOADER_SHA256="abc"))
         self.assertIn("JCDS2_UPLOADER_PATH is not", self.refused(JCDS2_UPLOADER_SHA256=sha256(mine)))
+
+
+class DownloadTest(Layout):
+    """The release binary fetched on first use, from the loopback host."""
+
+    def setUp(self):
+        super().setUp()
+        self.on(*HOST_UNAME)
+        self.key = self.module.platform_key(*self.module.host_platform())
+        self.name, self.sha = self.module.PINNED[self.key]
+        self.folder = os.path.join(self.cache, self.module.CACHE_NAME, self.module.VERSION)
+        self.url = self.module.DOWNLOAD_URL
+        self.addCleanup(setattr, self.module, "DOWNLOAD_URL", self.url)
+
+    def left(self):
+        return sorted(os.listdir(self.folder)) if os.path.isdir(self.folder) else []
+
+    def test_first_use_downloads_verifies_and_caches(self):
+        self.assertEqual(self.module.DOWNLOAD_URL, RELEASE_HOST + "/download/")
+        path = self.pick()
+        self.assertEqual(path, os.path.join(self.folder, self.name))
+        self.assertEqual(sha256(path), self.sha)
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o755)
+        self.assertEqual(self.left(), [self.name])  # no temp file left
+        # The next run takes the cache: no network needed.
+        self.module.DOWNLOAD_URL = "https://127.0.0.1:9/"
+        self.assertEqual(self.pick(), path)
+
+    def test_github_style_redirect_to_https_is_followed(self):
+        self.module.DOWNLOAD_URL = RELEASE_HOST + "/redirect/"
+        self.assertEqual(sha256(self.pick()), self.sha)
+
+    def test_other_bytes_are_deleted_never_made_executable(self):
+        self.module.PINNED[self.key] = (self.name, "0" * 64)
+        self.addCleanup(self.module.PINNED.__setitem__, self.key, (self.name, self.sha))
+        message = self.refused()
+        for part in ("refused the download of " + RELEASE_HOST + "/download/" + self.name,
+                     "its SHA-256 is " + self.sha, "pins " + "0" * 64, "nothing was run"):
+            self.assertIn(part, message)
+        self.assertEqual(self.left(), [])
+
+    def test_https_only(self):
+        self.module.DOWNLOAD_URL = RELEASE_HOST.replace("https://", "http://") + "/download/"
+        self.assertIn("must be https://", self.refused())
+        self.module.DOWNLOAD_URL = RELEASE_HOST + "/redirect-to-http/"
+        self.assertIn("refused a redirect to http://", self.refused())
+        self.assertEqual(self.left(), [])
+
+    def test_offline_says_what_to_do(self):
+        self.module.DOWNLOAD_URL = "https://127.0.0.1:9/"
+        message = self.refused()
+        for part in ("could not download https://127.0.0.1:9/" + self.name, "offline", self.sha,
+                     "JCDS2_UPLOADER_PATH"):
+            self.assertIn(part, message)
+        self.assertEqual(self.left(), [])
+
+    def test_not_published(self):
+        self.module.DOWNLOAD_URL = RELEASE_HOST + "/nothing-here/"
+        message = self.refused()
+        self.assertIn("answered 404", message)
+        self.assertIn("Is release %s published?" % self.module.VERSION, message)
+
+    def test_a_cached_binary_changed_since_is_refused(self):
+        path = self.pick()
+        with open(path, "ab") as handle:
+            handle.write(b"\0")
+        message = self.refused()
+        self.assertIn("changed after it was downloaded and verified", message)
+        self.assertIn("Delete it", message)
+
+    def test_an_unreleased_shim_names_what_to_do(self):
+        with mock.patch.multiple(self.module, VERSION="", PINNED={}):
+            message = self.refused()
+        self.assertIn("pins no release", message)
+        self.assertIn("JCDS2_UPLOADER_SHA256", message)
 
 
 # An echo "binary": writes what it got on stdin to $DUMP and sends it all

@@ -1,0 +1,310 @@
+package jcds2
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
+)
+
+// The distribution points beside the cloud route (Request.Destinations:
+// file shares, a self-hosted S3 bucket) are observed with the server,
+// planned with the record (planDests) and written only by apply, after
+// the credentials, the category and every destination were looked at.
+//
+// What a destination holds is proven, never assumed: its hashes come
+// from reading the bytes back, or from the hashes this tool computed
+// over exactly the bytes it handed to Put in the same pass, kept under
+// the stamp Put returned (size and mtime on a share, the ETag on S3); a
+// later look with another stamp reads the bytes back again. The record
+// claims a hash only when every destination holds those bytes.
+
+// destState is one destination as observed.
+type destState struct {
+	d dest.Destination
+	h dest.Holding
+	// put: this run put bytes here in an earlier round (their hashes and
+	// the stamp the destination then gave).
+	put *putFact
+}
+
+type putFact struct {
+	stamp  string
+	hashes Hashes
+}
+
+// holds reports bytes with the local hashes.
+func (s destState) holds(local *localFile) bool {
+	return s.h.Present && s.h.Size == local.size && s.h.Hashes.Matches(local.Hashes)
+}
+
+// lost: this run put its bytes here, and another writer's are there now.
+func (s destState) lost(local *localFile) bool {
+	return s.put != nil && s.h.Present && s.h.Stamp != s.put.stamp && !s.holds(local)
+}
+
+// stampKey is the hash cache's key for bytes a destination holds.
+func stampKey(d dest.Destination, name, stamp string) string {
+	return "dest|" + d.String() + "|" + name + "|" + stamp
+}
+
+// observeDests looks at every destination. Hashes come from the store,
+// this run's puts, the cache of earlier puts and read-backs, or a
+// read-back of a file the local package's size (another size is other
+// bytes, and needs no reading).
+func (r *run) observeDests(ctx context.Context, w *world) error {
+	w.dests = nil
+	if len(r.req.Destinations) == 0 {
+		return nil
+	}
+	// The local hashes are needed to compare a file of the local size,
+	// or the record's hash; a put computes them in its pass otherwise.
+	same := w.rec != nil && w.rec.hashValue != ""
+	for i, d := range r.req.Destinations {
+		h, err := d.Observe(ctx, r.req.PkgName)
+		if err != nil {
+			return fmt.Errorf("looking at %s: %w", d, err)
+		}
+		same = same || h.Present && h.Size == r.local.size
+		w.dests = append(w.dests, destState{d: d, h: h, put: r.puts[i]})
+	}
+	if same {
+		if err := r.local.ensure(r.log, true, true); err != nil {
+			return err
+		}
+	}
+	for i := range w.dests {
+		s, h := &w.dests[i], w.dests[i].h
+		d := s.d
+		var err error
+		if h.Present && !h.Hashes.Known() && h.Size == r.local.size {
+			switch {
+			case s.put != nil && h.Stamp != "" && h.Stamp == s.put.stamp:
+				s.h.Hashes = s.put.hashes
+			case h.Stamp != "" && r.local.cache.recall(stampKey(d, r.req.PkgName, h.Stamp)).Known():
+				s.h.Hashes = r.local.cache.recall(stampKey(d, r.req.PkgName, h.Stamp))
+			default:
+				if s.h.Hashes, err = r.readBack(ctx, d, h); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// readBack hashes what d holds, and remembers it under the stamp.
+func (r *run) readBack(ctx context.Context, d dest.Destination, h dest.Holding) (Hashes, error) {
+	name := r.req.PkgName
+	r.log.Logf(1, "%s holds a %s file named %s: reading it back to compare it", d, HumanBytes(h.Size), name)
+	start := time.Now()
+	rc, err := d.Open(ctx, name)
+	if err != nil {
+		return Hashes{}, err
+	}
+	defer rc.Close()
+	hs := NewHasher(true, true)
+	done := int64(0)
+	progress := func(k int64) { done += k; r.log.Progress(done, h.Size) }
+	n, err := io.CopyBuffer(hs, &countingReader{r: rc, add: progress}, make([]byte, hashBufSize))
+	sums := hs.Sums()
+	if err != nil {
+		return Hashes{}, fmt.Errorf("reading %s back from %s: %w", name, d, err)
+	}
+	if n != h.Size {
+		return Hashes{}, fmt.Errorf("reading %s back from %s gave %d bytes, not %d: it changed meanwhile; run again", name, d, n, h.Size)
+	}
+	// The hashes belong to the stamp only if nothing replaced the file
+	// between the look and the read.
+	again, err := d.Observe(ctx, name)
+	if err != nil {
+		return Hashes{}, fmt.Errorf("looking at %s again after reading %s back: %w", d, name, err)
+	}
+	if again.Stamp != h.Stamp {
+		return Hashes{}, fmt.Errorf("%s on %s changed while it was read back: another run is writing it; run again", name, d)
+	}
+	r.log.Logf(2, "Read %s back from %s in %s", name, d, time.Since(start).Round(time.Millisecond))
+	if h.Stamp != "" {
+		r.local.cache.remember(stampKey(d, name, h.Stamp), sums)
+	}
+	return sums, nil
+}
+
+// countingReader reports each read's size (progress of a read-back).
+type countingReader struct {
+	r   io.Reader
+	add func(int64)
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if n > 0 {
+		c.add(int64(n))
+	}
+	return n, err
+}
+
+// put copies the local bytes to one destination, hashing exactly the
+// bytes handed over. The local file is read through the stable reader,
+// which fails before the last byte if the file is not the one observed,
+// so a destination never completes a torn copy; the hashes are the
+// proof of what it holds, kept for the next look.
+func (r *run) put(ctx context.Context, w *world, a action) error {
+	s, name, l := w.dests[a.dest], r.req.PkgName, r.local
+	done := int64(0)
+	f, err := l.open(func(n int64) { done += n; r.log.Progress(done, l.size) })
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	hs := NewHasher(true, true)
+	start := time.Now()
+	h, err := s.d.Put(ctx, name, io.TeeReader(f, hs), l.size)
+	sums := hs.Sums()
+	if err != nil {
+		if ctx.Err() != nil {
+			return &InterruptedError{Step: fmt.Sprintf("copying %s to %s", name, s.d), Left: r.leftByPut(s.d, err)}
+		}
+		return fmt.Errorf("copying %s to %s: %w", name, s.d, err)
+	}
+	if r.puts == nil {
+		r.puts = map[int]*putFact{}
+	}
+	r.puts[a.dest] = &putFact{stamp: h.Stamp, hashes: sums}
+	if h.Stamp != "" {
+		l.cache.remember(stampKey(s.d, name, h.Stamp), sums)
+	}
+	r.res.Uploaded = true
+	if l.Hashes.Known() && !sums.Matches(l.Hashes) {
+		// What was sent is not the file hashed before: the destination
+		// holds bytes of no stable file, and no record will claim them.
+		return &ChangedError{Path: l.path, What: "the bytes copied to " + s.d.String() + " have other hashes"}
+	}
+	l.learn(sums)
+	r.log.Logf(0, "Copied %s (%s) to %s in %s", name, HumanBytes(l.size), s.d, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// leftByPut says what an interrupted copy leaves (#22): the destination
+// itself (its Put says whether its temporary copy or open upload could
+// be removed), then what this run did before it, as the facts say.
+func (r *run) leftByPut(d fmt.Stringer, err error) string {
+	left := fmt.Sprintf("the copy to %s did not finish (%v)", d, err)
+	switch {
+	case r.res.MetadataUpdated:
+		return left + "; the package record this run wrote is not yet verified: run again to finish"
+	case len(r.puts) > 0 || r.res.Uploaded:
+		return left + "; what this run copied or uploaded before it is in place, its record not yet written: run again to finish"
+	}
+	return left + "; nothing was changed in Jamf Pro"
+}
+
+// recall and remember keep a destination's hashes under its stamp,
+// beside the local files' (hashcache.go).
+func (c *hashCache) recall(key string) Hashes {
+	if c == nil {
+		return Hashes{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.load()[key]
+}
+
+func (c *hashCache) remember(key string, h Hashes) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.storeLocked(fileStamp(key), h)
+}
+
+// putThisRun reports a destination this run put the local bytes on.
+func (w *world) putThisRun() bool {
+	for _, s := range w.dests {
+		if s.put != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// cloudDest reports a destination that is Jamf Pro's cloud distribution
+// point (a self-hosted bucket): Jamf Pro takes stock of it by a refresh.
+func (w *world) cloudDest() bool {
+	for _, s := range w.dests {
+		if s.d.Cloud() {
+			return true
+		}
+	}
+	return false
+}
+
+// planDests plans the destinations, before the route and the record,
+// and reports whether they all hold the local bytes (the rest of the
+// plan may follow). Per destination:
+//   - the local bytes: nothing to do;
+//   - this run's copy replaced by another writer's bytes: lost; this
+//     run writes nothing more and leaves the name to the winner;
+//   - nothing of that name: put;
+//   - other bytes (a foreign file, or an older version), whether or
+//     not a record names them: put with Request.Replace, else diverged,
+//     and nothing is written anywhere (a record would name bytes that
+//     are not everywhere).
+//
+// Copies are preceded by clearing a record hash that describes other
+// bytes (the record never claims what a destination no longer holds),
+// and end the round: the next look proves what landed, then the record
+// is written with the hash.
+func planDests(w *world, req *Request, p *Plan) bool {
+	name := req.PkgName
+	var puts []int
+	for i, s := range w.dests {
+		switch {
+		case s.holds(w.local):
+			if s.put == nil {
+				p.info("%s already holds %s with the same bytes: nothing to copy", s.d, name)
+			}
+		case s.lost(w.local):
+			p.Lost, p.Diverged = true, true
+			p.note("%s on %s now holds another run's bytes, which replaced this run's copy: leaving them, and the record, to that run", name, s.d)
+		case s.put != nil:
+			p.Diverged = true
+			p.note("%s on %s holds bytes other than the local package's although this run copied it there: leaving it; run again to decide", name, s.d)
+		case !s.h.Present:
+			puts = append(puts, i)
+		case req.Replace:
+			p.hint(ReplaceAllowed, "%s on %s holds other bytes: replacing it", name, s.d)
+			puts = append(puts, i)
+		case w.rec == nil:
+			p.Diverged = true
+			p.hint(NeedsReplace, "%s on %s holds other bytes and no package record names it: not replacing it, and writing no record that would name it.", name, s.d)
+		default:
+			p.Diverged = true
+			p.hint(NeedsReplace, "%s on %s holds other bytes than the local package; not replacing them.", name, s.d)
+		}
+	}
+	if p.Diverged {
+		return false
+	}
+	if len(puts) == 0 {
+		return true
+	}
+	if rec := w.rec; rec != nil && rec.hashValue != "" && !rec.describes(w.local.Hashes) {
+		if rec.classic == nil {
+			p.add(action{kind: actWriteRecord, clearHash: true, why: "hash"})
+		} else {
+			// The Classic API documents no way to clear a hash (an
+			// omitted element is left as it is): until the record write
+			// after the copies, it claims the bytes they replace.
+			p.info("Package record %s (Classic API) keeps its hash until the copies are done", rec.id)
+		}
+	}
+	for _, i := range puts {
+		p.add(action{kind: actPut, name: name, dest: i})
+	}
+	p.Again = true
+	return false
+}

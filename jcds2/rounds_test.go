@@ -1,0 +1,233 @@
+package jcds2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
+)
+
+// The engine's rounds against the simulator with its embedded S3 (no
+// MinIO): an upload to JCDS ends a round, and the record is written
+// from what the next look sees. Each case ends with the oracle.
+
+type lineLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *lineLog) Logf(_ int, format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, strings.TrimSpace(sprintf(format, args...)))
+}
+func (l *lineLog) Secret(string)         {}
+func (l *lineLog) Progress(int64, int64) {}
+func (l *lineLog) Note(n Note)           { l.Logf(n.Level, "%s", n.Text) }
+func (l *lineLog) text() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+func roundsSim(t *testing.T) *jamfsim.Server {
+	t.Helper()
+	sim, err := jamfsim.New(jamfsim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
+func roundsReq(t *testing.T, sim *jamfsim.Server, pkg string) *Request {
+	return &Request{URL: sim.URL, Auth: Credentials{ClientID: jamfsim.DefaultClientID, ClientSecret: jamfsim.DefaultClientSecret},
+		PkgPath: pkg, PkgName: filepath.Base(pkg), DisplayName: filepath.Base(pkg), Priority: 10, MaxTries: 3,
+		VerifyTimeout: 30 * time.Second, Timeout: 30 * time.Second, S3Endpoint: sim.S3Endpoint(), CacheDir: t.TempDir()}
+}
+
+func writeBytes(t *testing.T, path string, seed byte) {
+	t.Helper()
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i*7) ^ seed
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func converged(t *testing.T, sim *jamfsim.Server, pkg string) {
+	t.Helper()
+	sha3, size, err := jamfsim.FileSHA3(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Converged(filepath.Base(pkg), sha3, size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRoundsUploadReplaceAndRerun(t *testing.T) {
+	sim := roundsSim(t)
+	pkg := filepath.Join(t.TempDir(), "Rounds.pkg")
+	writeBytes(t, pkg, 1)
+	req := roundsReq(t, sim, pkg)
+
+	// A dry run lists the writes of every round, in order.
+	req.DryRun = true
+	res, err := NewEngine().Upload(context.Background(), req, &lineLog{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(res.Plan, "; "); !strings.HasPrefix(got, "upload Rounds.pkg") || !strings.Contains(got, "create the package record") || !strings.HasSuffix(got, "wait until the record is READY with the local hash") {
+		t.Fatalf("dry run: %s", got)
+	}
+	if len(sim.Packages()) != 0 || len(sim.Files()) != 0 {
+		t.Fatal("a dry run wrote")
+	}
+	req.DryRun = false
+
+	res, err = NewEngine().Upload(context.Background(), req, &lineLog{})
+	if err != nil || res.Status != "uploaded, verified" || !res.Uploaded || !res.MetadataUpdated {
+		t.Fatalf("first run: %+v %v", res, err)
+	}
+	converged(t, sim, pkg)
+
+	res, err = NewEngine().Upload(context.Background(), req, &lineLog{})
+	if err != nil || res.Status != "unchanged" || res.Uploaded || res.MetadataUpdated {
+		t.Fatalf("re-run: %+v %v", res, err)
+	}
+
+	writeBytes(t, pkg, 2)
+	res, err = NewEngine().Upload(context.Background(), req, &lineLog{})
+	if err != nil || res.Status != "unchanged (the server holds other bytes)" {
+		t.Fatalf("new bytes without replacing: %+v %v", res, err)
+	}
+	req.Replace = true
+	res, err = NewEngine().Upload(context.Background(), req, &lineLog{})
+	if err != nil || res.Status != "uploaded, verified" {
+		t.Fatalf("replace: %+v %v", res, err)
+	}
+	converged(t, sim, pkg)
+}
+
+// An unknown category stops the run before the upload the plan starts
+// with: nothing is written.
+func TestRoundsCategoryBeforeUpload(t *testing.T) {
+	sim := roundsSim(t)
+	pkg := filepath.Join(t.TempDir(), "Cat.pkg")
+	writeBytes(t, pkg, 3)
+	req := roundsReq(t, sim, pkg)
+	req.Category = "No Such Category"
+	_, err := NewEngine().Upload(context.Background(), req, &lineLog{})
+	var ce *CategoryError
+	if !asError(err, &ce) {
+		t.Fatalf("want a CategoryError, got %v", err)
+	}
+	if len(sim.Files()) != 0 || len(sim.Packages()) != 0 {
+		t.Fatalf("written before the category was checked: %v %v", sim.Files(), sim.Packages())
+	}
+	if open, _ := sim.Processing(context.Background()); len(open) != 0 {
+		t.Fatalf("an upload was sent: %v", open)
+	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func asError[T error](err error, target *T) bool { return errors.As(err, target) }
+
+// Two engines replace one package with different bytes at once: one
+// upload gets the name, the other lands at Name_1. The run that lost
+// says so, removes its copy, writes nothing, and ends unchanged; the
+// server converges on the winner.
+func TestRoundsTwoRunsOneLoses(t *testing.T) {
+	sim := roundsSim(t)
+	first := filepath.Join(t.TempDir(), "Two.pkg")
+	writeBytes(t, first, 4)
+	if _, err := NewEngine().Upload(context.Background(), roundsReq(t, sim, first), &lineLog{}); err != nil {
+		t.Fatal(err)
+	}
+	pkgs := []string{filepath.Join(t.TempDir(), "Two.pkg"), filepath.Join(t.TempDir(), "Two.pkg")}
+	sim.Delay("GET /api/v1/packages", time.Second, 2) // both find the first version
+	type out struct {
+		res *Result
+		err error
+		log *lineLog
+	}
+	outs := make([]out, 2)
+	var wg sync.WaitGroup
+	for i, pkg := range pkgs {
+		writeBytes(t, pkg, byte(5+i))
+		req := roundsReq(t, sim, pkg)
+		req.Replace, req.VerifyTimeout = true, 900*time.Second
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := &lineLog{}
+			res, err := NewEngine().Upload(context.Background(), req, l)
+			outs[i] = out{res, err, l}
+		}()
+	}
+	wg.Wait()
+	won, lost := -1, 0
+	for i, o := range outs {
+		if o.err != nil {
+			t.Fatalf("run %d: %v\n%s", i, o.err, o.log.text())
+		}
+		switch o.res.Status {
+		case "uploaded, verified":
+			won = i
+		case "unchanged (another run's upload of other bytes won)":
+			lost++
+			if o.res.Uploaded || o.res.MetadataUpdated {
+				t.Errorf("the run that lost claims a change: %+v", o.res)
+			}
+		default:
+			t.Errorf("run %d: %q\n%s", i, o.res.Status, o.log.text())
+		}
+	}
+	if won < 0 {
+		t.Fatalf("no run won:\n%s\n---\n%s", outs[0].log.text(), outs[1].log.text())
+	}
+	t.Logf("run %d won, %d lost", won, lost)
+	converged(t, sim, pkgs[won])
+}
+
+// JCDS does not list the upload within the verify timeout: the record
+// is written claiming no hash, the run says "not yet verified", and the
+// next run (once JCDS has processed it) converges without uploading again.
+func TestRoundsPendingUpload(t *testing.T) {
+	sim, err := jamfsim.New(jamfsim.Config{IngestDelay: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	pkg := filepath.Join(t.TempDir(), "Slow.pkg")
+	writeBytes(t, pkg, 7)
+	req := roundsReq(t, sim, pkg)
+	req.VerifyTimeout = time.Second
+	res, err := NewEngine().Upload(context.Background(), req, &lineLog{})
+	if err != nil || res.Status != "uploaded, not yet verified" || !res.Uploaded {
+		t.Fatalf("%+v %v", res, err)
+	}
+	for _, p := range sim.Packages() {
+		if p.HashValue != nil && *p.HashValue != "" {
+			t.Fatalf("the record claims a hash before JCDS listed the bytes: %+v", p)
+		}
+	}
+	time.Sleep(3 * time.Second)
+	req.VerifyTimeout = 30 * time.Second
+	res, err = NewEngine().Upload(context.Background(), req, &lineLog{})
+	if err != nil || res.Uploaded {
+		t.Fatalf("the re-run: %+v %v", res, err)
+	}
+	converged(t, sim, pkg)
+}
