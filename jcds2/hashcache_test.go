@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -36,6 +37,11 @@ func touch(t *testing.T, path string, when time.Time) {
 // keepChanging rewrites path until stop is closed; started is closed
 // once it has changed the file at least once, done when it has stopped.
 func keepChanging(path string, started, stop, done chan struct{}) {
+	keepCounting(path, started, stop, done, new(atomic.Int64))
+}
+
+// keepCounting is keepChanging counting the changes it made.
+func keepCounting(path string, started, stop, done chan struct{}, changes *atomic.Int64) {
 	defer close(done)
 	when := time.Now()
 	for i := 0; ; i++ {
@@ -46,6 +52,7 @@ func keepChanging(path string, started, stop, done chan struct{}) {
 		}
 		when = when.Add(time.Second)
 		os.Chtimes(path, when, when)
+		changes.Add(1)
 		if i == 0 {
 			close(started)
 		}
@@ -65,10 +72,29 @@ func TestHashOfAChangingFileIsNeverUsedOrCached(t *testing.T) {
 	writeRandom(t, p, 32<<20, 1)
 	cache := openHashCache(t.TempDir(), nil)
 	started, stop, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
-	go keepChanging(p, started, stop, done)
+	var changes atomic.Int64
+	go keepCounting(p, started, stop, done, &changes)
 	<-started
-	_, err1 := HashFile(p, true, true)
-	_, err2 := cache.HashAndPut(p, true, false)
+	// On a loaded machine the writer may not run while a hash reads, and
+	// then a hash is right to succeed: each call is repeated until it met
+	// a change, and a hash returned across two whole changes is the bug.
+	hashWhileChanging := func(hash func() error) error {
+		var err error
+		for range 200 {
+			n := changes.Load()
+			err = hash()
+			var ce *ChangedError
+			if errors.As(err, &ce) {
+				return err
+			}
+			if err == nil && changes.Load()-n >= 2 {
+				return fmt.Errorf("a hash was returned though the file changed twice while it was read")
+			}
+		}
+		return err
+	}
+	err1 := hashWhileChanging(func() error { _, err := HashFile(p, true, true); return err })
+	err2 := hashWhileChanging(func() error { _, err := cache.HashAndPut(p, true, false); return err })
 	close(stop)
 	<-done
 	var ce *ChangedError
