@@ -34,13 +34,9 @@ func touch(t *testing.T, path string, when time.Time) {
 	os.Chtimes(path, when, when)
 }
 
-// keepChanging rewrites path until stop is closed; started is closed
-// once it has changed the file at least once, done when it has stopped.
-func keepChanging(path string, started, stop, done chan struct{}) {
-	keepCounting(path, started, stop, done, new(atomic.Int64))
-}
-
-// keepCounting is keepChanging counting the changes it made.
+// keepCounting rewrites path until stop is closed, counting the changes;
+// started is closed once it has changed the file at least once, done
+// when it has stopped.
 func keepCounting(path string, started, stop, done chan struct{}, changes *atomic.Int64) {
 	defer close(done)
 	when := time.Now()
