@@ -118,9 +118,9 @@ func TestSecondInterruptLineSaysWhatIsLeft(t *testing.T) {
 	if got := secondInterrupt(tr); !strings.Contains(got, "No upload or copy is left half-done") {
 		t.Fatalf("nothing recorded: %q", got)
 	}
-	end := inflight.Step(ctx, "copying to the distribution points; nothing was sent to Jamf Pro yet")
+	end := inflight.Step(ctx, "copying Firefox.pkg to smb://dp/share")
 	done := inflight.Leave(ctx, "the temporary file Packages/.jcds2-partial-1 on smb://dp/share (a later run deletes it after an hour, or delete it by hand)")
-	want := "ProcessorError: interrupted again: exiting at once while copying to the distribution points; nothing was sent to Jamf Pro yet. " +
+	want := "ProcessorError: interrupted again: exiting at once while copying Firefox.pkg to smb://dp/share. " +
 		"Left behind: the temporary file Packages/.jcds2-partial-1 on smb://dp/share (a later run deletes it after an hour, or delete it by hand): run again to finish"
 	if got := secondInterrupt(tr); got != want {
 		t.Fatalf("%q\nwant %q", got, want)

@@ -35,8 +35,8 @@ func from(ctx context.Context) *Tracker {
 	return t
 }
 
-// Step says what the run is doing ("copying to the file shares; nothing
-// was sent to Jamf Pro yet"); done puts back the step before it.
+// Step says what the run is doing ("copying Firefox.pkg to
+// smb://dp/share"); done puts back the step before it.
 func Step(ctx context.Context, what string) (done func()) {
 	t := from(ctx)
 	if t == nil {
