@@ -56,13 +56,7 @@ func RunAudit(ctx context.Context, up jcds2.Uploader, args []string, stdout, std
 	log.SetName("audit")
 	// The CLI's conventions (cli.go): exit 1 for a failed run, 2 for a
 	// wrong command line.
-	failCode := func(err error, code int) int {
-		fmt.Fprintf(stderr, "jcds2-uploader audit: %s\n", log.Redact(err.Error()))
-		if code == ExitUsage {
-			fmt.Fprintln(stderr, "Run 'jcds2-uploader audit --help' for the flags.")
-		}
-		return code
-	}
+	failCode := func(err error, code int) int { return commandFailed(stderr, log, "audit", err.Error(), code) }
 	fail := func(err error) int { return failCode(err, ExitFailed) }
 	if fs.NArg() > 0 {
 		return failCode(fmt.Errorf("unexpected argument %q: audit takes flags only", fs.Arg(0)), ExitUsage)

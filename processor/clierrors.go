@@ -3,6 +3,7 @@ package processor
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -116,4 +117,16 @@ func cliError(err error) error {
 		msg = strings.ReplaceAll(msg, old, new)
 	}
 	return &InputError{Msg: msg}
+}
+
+// commandFailed prints a failure of a flags-only command (prune, audit)
+// the CLI's way: "jcds2-uploader CMD: ..." with secrets redacted, and for
+// a wrong command line (ExitUsage) where the flags are described. It
+// returns code, the command's exit status.
+func commandFailed(stderr io.Writer, log *Logger, cmd, msg string, code int) int {
+	fmt.Fprintf(stderr, "jcds2-uploader %s: %s\n", cmd, log.Redact(msg))
+	if code == ExitUsage {
+		fmt.Fprintf(stderr, "Run 'jcds2-uploader %s --help' for the flags.\n", cmd)
+	}
+	return code
 }

@@ -65,13 +65,7 @@ func RunPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	log.SetName("prune")
 	// The CLI's conventions (cli.go): "jcds2-uploader prune: ..." and
 	// exit 1 for a failed run, 2 for a wrong command line.
-	fail := func(msg string, code int) int {
-		fmt.Fprintf(stderr, "jcds2-uploader prune: %s\n", log.Redact(msg))
-		if code == ExitUsage {
-			fmt.Fprintln(stderr, "Run 'jcds2-uploader prune --help' for the flags.")
-		}
-		return code
-	}
+	fail := func(msg string, code int) int { return commandFailed(stderr, log, "prune", msg, code) }
 	if fs.NArg() > 0 {
 		return fail(fmt.Sprintf("unexpected argument %q: prune takes flags only", fs.Arg(0)), ExitUsage)
 	}
