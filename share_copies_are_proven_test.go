@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -365,65 +364,5 @@ func TestDryRunListsShareCopiesInApplyOrder(t *testing.T) {
 	}
 	if len(sim.Packages()) != 0 || len(sim.Files()) != 0 {
 		t.Fatal("a dry run wrote to Jamf Pro")
-	}
-}
-
-// SIGKILL between a share copy and the record (and around the hash the
-// record stops claiming while its files change): at the kill no record
-// claims bytes the share does not hold, and a plain re-run converges.
-func TestKilledAroundAShareCopyConverges(t *testing.T) {
-	cases := []struct {
-		name    string
-		cloud   bool
-		replace bool
-		hold    string
-		pass    int
-	}{
-		{"shares only: creating the record after the copy", false, false, "POST /api/v1/packages", 0},
-		{"shares only, replacing: clearing the record's hash", false, true, "PUT /api/v1/packages/1", 0},
-		{"shares only, replacing: the record after the copy", false, true, "PUT /api/v1/packages/1", 1},
-		{"share and JCDS: the upload after the copy", true, false, "POST /api/v1/jcds/files", 0},
-	}
-	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			sim := newSim(t, jamfsim.Config{})
-			dir := t.TempDir()
-			pkg := writePkg(t, dir, "Kill.pkg", 4<<20, byte(80+i))
-			url, packages := shareDir(t)
-			env := baseEnv(t, sim, pkg)
-			env["SMB_URL"], env["CLOUD_DP"] = url, map[bool]string{true: "True", false: "False"}[c.cloud]
-			if c.replace {
-				mustRun(t, sim, env)
-				writePkg(t, dir, "Kill.pkg", 4<<20, byte(90+i))
-				env["replace_pkg"] = "True"
-			}
-			if c.pass > 0 {
-				sim.Pass(c.hold, c.pass)
-			}
-			cmd, _ := startHeld(t, sim, env, c.hold, 1)
-			cmd.Process.Signal(syscall.SIGKILL)
-			cmd.Wait()
-			sim.ClearFaults()
-			// At the kill: a record's hash, if any, is that of the share's bytes.
-			if held, err := os.ReadFile(filepath.Join(packages, "Kill.pkg")); err == nil {
-				f := filepath.Join(t.TempDir(), "held")
-				os.WriteFile(f, held, 0o644)
-				sha3, _, _ := jamfsim.FileSHA3(f)
-				for _, p := range sim.Packages() {
-					if v := deref(p.HashValue); v != "" && !strings.EqualFold(v, sha3) {
-						t.Fatalf("killed at %s: record %s claims %s, which the share does not hold", c.hold, p.ID, v)
-					}
-				}
-			}
-			r := runDecoded(t, sim, env)
-			if r.code != 0 {
-				t.Fatalf("the run after the kill: exit %d\n%s", r.code, r.stderr)
-			}
-			sameBytes(t, filepath.Join(packages, "Kill.pkg"), pkg)
-			recordDescribes(t, sim, "Kill.pkg", pkg)
-			if c.cloud {
-				assertConverged(t, sim, "Kill.pkg", pkg)
-			}
-		})
 	}
 }
