@@ -98,7 +98,7 @@ func TestBadInputTheServerJudges(t *testing.T) {
 			s.Respond("GET /api/v1/packages", 200, "application/json", `{"totalCount":"many","results":{"id":1}}`, 1)
 		}, nil, `ProcessorError: looking up package "Good.pkg": GET /api/v1/packages: Jamf Pro's answer is not the JSON expected`},
 		// jcds2_mode prefers JCDS 2.0 and takes the packages route where
-		// JCDS refuses (realjamf_test.go); with no cloud distribution
+		// JCDS refuses (real_jamf_quirks_test.go); with no cloud distribution
 		// point at all there is nowhere to upload.
 		{"jcds2_mode without JCDS or cloud distribution point", jamfsim.Config{NoJCDS: true}, nil, func(e processor.Env) { e["jcds2_mode"] = "True" },
 			"ProcessorError: http://"},
