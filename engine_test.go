@@ -170,29 +170,6 @@ func deref(p *string) string {
 	return *p
 }
 
-func TestChangedBytesNeedReplacePkg(t *testing.T) {
-	sim := newSim(t, jamfsim.Config{})
-	env, pkg := uploadedThenRebuilt(t, sim, "Tool.pkg", 6<<20, 1)
-
-	old := sim.Files()["Tool.pkg"].MD5
-	out := mustRun(t, sim, env)
-	if out["pkg_uploaded"] != false || sim.Files()["Tool.pkg"].MD5 != old {
-		t.Fatalf("without replace_pkg nothing is replaced: %v", out)
-	}
-
-	env["replace_pkg"] = "True"
-	sim.ResetLog()
-	out = mustRun(t, sim, env)
-	if out["pkg_uploaded"] != true || out["pkg_metadata_updated"] != true {
-		t.Fatalf("outputs: %v", out)
-	}
-	got := calls(sim)
-	if !strings.Contains(strings.Join(got, ","), "DELETE /api/v1/jcds/files/Tool.pkg,POST /api/v1/jcds/files") {
-		t.Fatalf("the stale file must be deleted before the upload: %v", got)
-	}
-	assertConverged(t, sim, "Tool.pkg", pkg)
-}
-
 func TestRecordWithoutFileIsRepaired(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Half.pkg", 1<<20, 3)
