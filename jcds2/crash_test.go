@@ -51,7 +51,6 @@ var crashExempt = map[string]string{
 	`jcds2, record ok, file other, flags "rl"`:           lostCovered,
 	`jcds2, record none, file other, flags "rl"`:         lostCovered,
 	`jcds2, record ok, file same, flags "rl"`:            lostCovered,
-	`jcds2, record ok, file other+same, flags "rl"`:      lostCovered,
 	`jcds2, record ok, file unhashed, flags ""`:          unhashedCovered,
 	`jcds2, record ok, file unhashed, flags "r"`:         unhashedCovered,
 	`jcds2, record ok, file unhashed+unhashed, flags ""`: unhashedCovered,
@@ -88,9 +87,12 @@ type crashStart struct {
 	// that JCDS lists a moment after this run begins.
 	arriving string
 	// slow: JCDS lists an upload only after the verify timeout.
-	slow  bool
-	dests []startDest
-	flags string // r replace, m replace metadata, s skip metadata
+	slow bool
+	// winner: another run's upload of a third package lands just before
+	// this run's upload completes.
+	winner bool
+	dests  []startDest
+	flags  string // r replace, m replace metadata, s skip metadata
 }
 
 type startDest struct{ kind, held, race string }
@@ -113,6 +115,9 @@ func (s crashStart) String() string {
 	}
 	if s.slow {
 		file += " (JCDS slow)"
+	}
+	if s.winner {
+		file += " (another run's upload wins)"
 	}
 	if len(ds) > 0 {
 		file += "|" + strings.Join(ds, ",")
@@ -142,8 +147,13 @@ func startOf(c planCell) (crashStart, string) {
 			if jfile != "none" { // ...which came
 				s.file, s.arriving = "none", jfile
 			}
-		case 'l':
-			return s, "another run's upload must take the name from this run's"
+		case 'l': // another run's upload took the name from this run's
+			if jfile != "other+same" || !strings.Contains(c.flags, "r") {
+				return s, "another run's upload must take the name from this run's, and JCDS keep no copy of ours"
+			}
+			// This run replaces the file there; another run's upload
+			// lands just before its own, which JCDS keeps as Name_1.
+			s.file, s.winner = "other", true
 		}
 	}
 	if strings.Contains(jfile, "unhashed") {
@@ -320,6 +330,20 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 			Key: aws.String("tmp/earlier-run/" + name), Body: strings.NewReader(string(b))}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if s.winner {
+		// The other run's bytes are neither ours nor the stale file's.
+		theirs := bytesOf(t, 13)
+		arrived := sim.DelayNotify("PutObject", 2*time.Second, 1) // a 1 MiB upload is one PutObject
+		stop := make(chan struct{})
+		t.Cleanup(func() { close(stop) })
+		go func() {
+			select {
+			case <-arrived:
+				sim.PutFile(context.Background(), name, theirs)
+			case <-stop:
+			}
+		}()
 	}
 	cw.addRecord(t, local, other)
 	return cw
