@@ -208,23 +208,6 @@ func TestMetadataOnlyReplaceKeepsAdminFields(t *testing.T) {
 	assertConverged(t, sim, "Meta.pkg", pkg)
 }
 
-func TestSkipMetadataUpload(t *testing.T) {
-	sim := newSim(t, jamfsim.Config{})
-	env, pkg := uploadedThenRebuilt(t, sim, "Skip.pkg", 1<<20, 5)
-	env["replace_pkg"], env["skip_metadata_upload"] = "True", "True"
-	sim.ResetLog()
-	out := mustRun(t, sim, env)
-	if out["pkg_uploaded"] != true || out["pkg_metadata_updated"] != false {
-		t.Fatalf("outputs: %v", out)
-	}
-	for _, c := range calls(sim) {
-		if strings.HasPrefix(c, "PUT ") || c == "POST /api/v1/packages" {
-			t.Fatalf("skip_metadata_upload must not write the record: %v", calls(sim))
-		}
-	}
-	assertConverged(t, sim, "Skip.pkg", pkg)
-}
-
 func TestClassicRouteOnOldServer(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{Version: "11.4.0"})
 	pkg := writePkg(t, t.TempDir(), "Old & Gold.pkg", 1<<20, 7)
@@ -352,30 +335,6 @@ func TestBundlePackageIsZipped(t *testing.T) {
 	// The zip is reproducible, so the next run finds nothing to do.
 	if out := mustRun(t, sim, env); out["pkg_uploaded"] != false {
 		t.Fatalf("an unchanged bundle must not be uploaded again: %v", out)
-	}
-}
-
-func TestDryRunChangesNothing(t *testing.T) {
-	sim := newSim(t, jamfsim.Config{})
-	env, _ := uploadedThenRebuilt(t, sim, "Dry.pkg", 1<<20, 14)
-	env["replace_pkg"], env["dry_run"] = "True", "True"
-	sim.ResetLog()
-	r := runEnv(t, sim, env, processor.FormatBinary)
-	if r.code != 0 || r.env["pkg_upload_status"] != "dry run" || r.env["pkg_uploaded"] != false {
-		t.Fatalf("exit %d %v\n%s", r.code, r.env, r.stderr)
-	}
-	for _, want := range []string{"Dry run: would delete the stale JCDS file Dry.pkg", "Dry run: would upload Dry.pkg (1.0 MiB) to JCDS", `Dry run: would update package record 1 ("Dry.pkg")`} {
-		if !strings.Contains(string(r.stderr), want) {
-			t.Fatalf("plan lacks %q:\n%s", want, r.stderr)
-		}
-	}
-	for _, c := range calls(sim) {
-		if !strings.HasPrefix(c, "GET ") && !strings.Contains(c, "/auth/") && !strings.Contains(c, "/oauth/") {
-			t.Fatalf("a dry run wrote: %v", calls(sim))
-		}
-	}
-	if len(sim.S3Log()) != 0 {
-		t.Fatal("a dry run must not touch S3")
 	}
 }
 

@@ -29,7 +29,10 @@ import (
 //	sim record NAME FILE exactly one record names NAME, and its hash is
 //	                   that of FILE's bytes
 //	sim file NAME FILE the distribution point's file NAME holds FILE's bytes
-//	sim log            prints every request so far, "METHOD PATH" a line
+//	sim log            prints every request since the start (or the last
+//	                   sim reset), "METHOD PATH" a line; requests to S3
+//	                   as "S3 OPERATION PATH"
+//	sim reset          forgets the requests so far (sim writes, sim log)
 //	sim hold MATCH     hold requests matching MATCH (e.g. UploadPart) for
 //	                   a minute; $WORK/arrived appears when the first one
 //	                   arrives, so a script can act while it is held
@@ -77,6 +80,13 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		for _, e := range sim.Log() {
 			fmt.Fprintf(ts.Stdout(), "%s %s\n", e.Method, e.Path)
 		}
+		for _, e := range sim.S3Log() {
+			fmt.Fprintf(ts.Stdout(), "S3 %s %s\n", e.Op, e.Path)
+		}
+		return
+	}
+	if len(args) == 1 && args[0] == "reset" {
+		sim.ResetLog()
 		return
 	}
 	if len(args) == 3 && (args[0] == "record" || args[0] == "file") {
@@ -86,7 +96,7 @@ func cmdSim(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 	if len(args) != 2 {
-		ts.Fatalf("usage: sim packages|files|writes N, sim converged NAME, sim hold MATCH, sim record|file NAME FILE, sim log")
+		ts.Fatalf("usage: sim packages|files|writes N, sim converged NAME, sim hold MATCH, sim record|file NAME FILE, sim log, sim reset")
 	}
 	if args[0] == "hold" {
 		arrived := sim.DelayNotify(args[1], time.Minute, 1000)
