@@ -184,7 +184,7 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 	// The wait for an earlier upload that never comes ends after this
 	// (the simulator lists an upload as soon as it completes, so no
 	// upload of this run comes near it).
-	cw.req.VerifyTimeout = 2 * time.Second
+	cw.req.VerifyTimeout = 3 * time.Second
 	if s.arriving != "" {
 		cw.req.VerifyTimeout = 30 * time.Second // it comes after IngestDelay
 	}
