@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // apply runs the plan's actions in their order, in which every prefix
@@ -41,30 +40,19 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 			}
 		}
 		var err error
-		switch a.kind {
-		case actAwaitEarlier:
-			r.awaitEarlier(ctx)
-		case actPut:
+		switch c := w.cloud(); {
+		case c.owns(a.kind):
+			err = c.apply(ctx, r, w, p, a)
+		case a.kind == actPut:
 			err = r.put(ctx, w, a)
-		case actUpload:
-			err = r.upload(ctx, w, p)
-		case actDeleteStale:
-			if err = r.c.DeleteJCDS(ctx, a.name); err != nil {
-				err = fmt.Errorf("the stale file must go first, so that no duplicate is made: %w", err)
-			} else {
-				r.log.Logf(1, "Deleted the stale JCDS file %s", a.name)
-				r.staleDeleted = a.name
-			}
-		case actWriteRecord:
+		case a.kind == actWriteRecord:
 			err = r.writeRecord(ctx, w, a)
 			if err != nil && r.uploadedNew && !errors.Is(err, errReobserve) {
 				err = r.undoUpload(ctx, err)
 			}
-		case actRemoveDuplicate:
-			err = r.c.DeleteJCDS(ctx, a.name)
-		case actRefresh:
+		case a.kind == actRefresh:
 			r.refresh(ctx)
-		case actVerify:
+		case a.kind == actVerify:
 			r.verifyReady(ctx, w)
 		}
 		if err != nil {
@@ -91,27 +79,6 @@ func (r *run) afterStaleDeleted(err error) error {
 	return fmt.Errorf("%w; %s: run again", err, gone)
 }
 
-// undoUpload leaves the server as it was after a record write failed:
-// the file this run uploaded is deleted, but only if JCDS still lists
-// our bytes under the name (never a file another run put there).
-func (r *run) undoUpload(ctx context.Context, cause error) error {
-	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	files, err := r.c.ListJCDS(cleanup)
-	if err != nil {
-		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
-	}
-	f := findFile(r.req.PkgName, files)
-	if f == nil || !SameHash(f.MD5, r.local.MD5) {
-		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
-	}
-	if err := r.c.DeleteJCDS(cleanup, r.req.PkgName); err != nil {
-		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
-	}
-	r.res.Uploaded = false
-	return fmt.Errorf("%w; the file this run uploaded was deleted again, so nothing changed", cause)
-}
-
 // refresh asks Jamf Pro to take stock of the file (or all files with
 // recalculate). A failure is a warning: Jamf's own sync comes later.
 func (r *run) refresh(ctx context.Context) {
@@ -127,16 +94,4 @@ func (r *run) refresh(ctx context.Context) {
 		return
 	}
 	r.res.Recalculated = true
-}
-
-func (r *run) upload(ctx context.Context, w *world, p *Plan) error {
-	if w.route != RouteJCDS2 {
-		return r.uploadPackage(ctx, w)
-	}
-	r.uploadedNew = w.file == nil && !p.has(actDeleteStale)
-	if err := r.uploadS3(ctx); err != nil {
-		return err
-	}
-	r.res.Uploaded, r.uploaded = true, true
-	return r.awaitFile(ctx, w)
 }

@@ -13,13 +13,15 @@ import (
 // planner's only input besides the request.
 type world struct {
 	version jamf.ServerVersion
-	route   Route // RouteJCDS2 or RoutePackages
+	route   Route // the cloud route (cloud.go) the route rule picked
 	why     string
-	rec     *record         // our record: fileName is Request.PkgName (any case), else displayName
-	file    *jamf.FileData  // the JCDS file named Request.PkgName (JCDS route)
-	dups    []jamf.FileData // Name_N.pkg files no record names (JCDS route)
+	rec     *record     // our record: fileName is Request.PkgName (any case), else displayName
+	dests   []destState // Request.Destinations, in order
+	// What the JCDS route sees (cloud_jcds.go):
+	listing []jamf.FileData // the listing the route rule was decided from
+	file    *jamf.FileData  // the JCDS file named Request.PkgName
+	dups    []jamf.FileData // Name_N.pkg files no record names
 	listed  map[string]bool // every JCDS file name seen when observing
-	dests   []destState     // Request.Destinations, in order
 	// What this run did in earlier rounds, as facts for the plan:
 	uploaded bool   // it uploaded the local bytes (JCDS route)
 	pending  bool   // ...and JCDS did not list them within the verify timeout
@@ -60,7 +62,8 @@ func (r *record) describes(h Hashes) bool {
 // hashes of a JCDS listing entry.
 func fileHashes(f *jamf.FileData) Hashes { return Hashes{MD5: f.MD5, SHA3: f.SHA3} }
 
-// observe looks at the server: version, route, record, file, duplicates;
+// observe looks at the server and every destination: version, route,
+// record, the destinations, and what the route holds (cloud.observe);
 // and at the local file's hashes when there is something to compare.
 func (r *run) observe(ctx context.Context) (*world, error) {
 	w := &world{version: r.v, local: r.local, uploaded: r.uploaded, pending: r.pending, waited: r.waited, lostTo: r.lostTo}
@@ -73,29 +76,12 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 		return nil, err
 	}
 	w.rec = rec
-	if w.route == RouteJCDS2 {
-		w.file = findFile(r.req.PkgName, files)
-		w.listed = make(map[string]bool, len(files))
-		for _, f := range files {
-			w.listed[f.FileName] = true
-		}
-		if w.dups, err = r.orphans(ctx, duplicatesOf(r.req.PkgName, files)); err != nil {
-			return nil, err
-		}
-	}
+	w.listing = files
 	if err := r.observeDests(ctx, w); err != nil {
 		return nil, err
 	}
-	if w.route == RouteElsewhere {
-		// Only the destinations: observeDests knew what to hash.
-	} else if w.file != nil || len(w.dups) > 0 || (rec != nil && rec.hashValue != "") {
-		if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && strings.EqualFold(rec.hashType, "SHA3_512")); err != nil {
-			return nil, err
-		}
-		if w.file != nil && SameHash(w.file.MD5, r.local.MD5) && len(w.file.SHA3) == 128 && r.local.SHA3 == "" {
-			// JCDS hashed these very bytes.
-			r.local.learn(Hashes{SHA3: w.file.SHA3})
-		}
+	if err := w.cloud().observe(ctx, r, w); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
