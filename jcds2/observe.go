@@ -92,15 +92,11 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 // only on the way to the packages route. A refusal met in an earlier
 // round (r.route.Refused) stays a fact for the rest of the run.
 func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error) {
-	if r.req.Route == RouteElsewhere {
-		w.route, w.why = RouteElsewhere, "the distribution points the inputs name, without the cloud one"
-		return nil, nil
-	}
 	f := &r.route
 	f.Asked, f.Modern, f.Version, f.URL = r.req.Route, r.v.ModernPackages(), r.v.Raw, r.c.URL()
 	var files []jamf.FileData
 	f.JCDS = nil
-	if f.Asked != RoutePackages && f.Refused == nil {
+	if (f.Asked == RouteAuto || f.Asked == RouteJCDS2) && f.Refused == nil {
 		files, f.JCDS = r.c.ListJCDS(ctx)
 	}
 	d := DecideRoute(*f)
@@ -119,6 +115,9 @@ func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error
 	switch d.Reason {
 	case ReasonAsked:
 		w.why = "asked for"
+		if f.Asked == RouteElsewhere {
+			w.why = "the distribution points the inputs name, without the cloud one"
+		}
 	case ReasonJCDSAnswers:
 		w.why = "Jamf Cloud distribution point"
 		if f.Asked == RouteJCDS2 {
