@@ -64,7 +64,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 
 // afterStaleDeleted adds to a failure after the stale file was deleted
 // that it was: "nothing was changed" would not be true. The record still
-// names the file; a run uploads it again (replace_pkg is not needed, as
+// names the file; a run uploads it again (Request.Replace is not needed, as
 // JCDS holds no file of that name).
 func (r *run) afterStaleDeleted(err error) error {
 	if r.staleDeleted == "" || r.res.Uploaded {

@@ -121,6 +121,7 @@ func (r *run) reconcile(ctx context.Context) error {
 		for _, n := range p.Notes {
 			r.log.Note(n)
 		}
+		r.res.Outcome, r.res.NeedsReplace = p.outcome()
 		if r.req.DryRun {
 			r.res.Plan, r.res.Status = r.predict(w, p), "dry run"
 			for _, line := range r.res.Plan {
