@@ -9,8 +9,8 @@ import (
 
 // apply runs the plan's actions in their order, in which every prefix
 // leaves the server safe (docs/how-a-run-converges.md). It executes and
-// never decides: what an action learns becomes a fact on the run (r.uploaded,
-// r.pending, r.waited, r.lostTo) for the next look, never a change to w.
+// never decides: what an action learns it returns as facts (facts.go),
+// kept on the run for the next look, never a change to w.
 //
 //	JCDS route:     stale file out, new bytes up, wait until JCDS holds
 //	                them; then, seen by the next round, the record (with
@@ -40,11 +40,12 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 			}
 		}
 		var err error
+		var learned facts
 		switch c := w.cloud(); {
 		case c.owns(a.kind):
-			err = c.apply(ctx, r, w, p, a)
+			learned, err = c.apply(ctx, r, w, p, a)
 		case a.kind == actPut:
-			err = r.put(ctx, w, a)
+			learned, err = r.put(ctx, w, a)
 		case a.kind == actWriteRecord:
 			err = r.writeRecord(ctx, w, a)
 			if err != nil && r.uploadedNew && !errors.Is(err, errReobserve) {
@@ -55,6 +56,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 		case a.kind == actVerify:
 			r.verifyReady(ctx, w)
 		}
+		r.learned.add(learned)
 		if err != nil {
 			return r.afterStaleDeleted(err)
 		}

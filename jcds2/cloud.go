@@ -26,8 +26,9 @@ type cloud interface {
 	// and what only this route has (a stale file out first, copies out).
 	// The refresh and verify that follow are the engine's (plan.go).
 	plan(w *world, req *Request, p *Plan)
-	// apply runs one of the route's own actions (owns reports which).
-	apply(ctx context.Context, r *run, w *world, p *Plan, a action) error
+	// apply runs one of the route's own actions (owns reports which),
+	// and returns what it learned for the next look.
+	apply(ctx context.Context, r *run, w *world, p *Plan, a action) (facts, error)
 	owns(k actionKind) bool
 	// describe says one of its actions as a dry run prints it.
 	describe(a action, w *world) string

@@ -46,27 +46,28 @@ func (jcdsCloud) owns(k actionKind) bool {
 	return k == actDeleteStale || k == actAwaitEarlier || k == actUpload || k == actRemoveDuplicate
 }
 
-func (jcdsCloud) apply(ctx context.Context, r *run, w *world, p *Plan, a action) error {
+func (jcdsCloud) apply(ctx context.Context, r *run, w *world, p *Plan, a action) (facts, error) {
 	switch a.kind {
 	case actAwaitEarlier:
-		r.awaitEarlier(ctx)
+		return r.awaitEarlier(ctx), nil
 	case actDeleteStale:
 		if err := r.c.DeleteJCDS(ctx, a.name); err != nil {
-			return fmt.Errorf("the stale file must go first, so that no duplicate is made: %w", err)
+			return facts{}, fmt.Errorf("the stale file must go first, so that no duplicate is made: %w", err)
 		}
 		r.log.Logf(1, "Deleted the stale JCDS file %s", a.name)
 		r.staleDeleted = a.name
 	case actUpload:
 		r.uploadedNew = w.file == nil && !p.has(actDeleteStale)
-		if err := r.uploadS3(ctx); err != nil {
-			return err
+		sent, err := r.uploadS3(ctx)
+		if err != nil {
+			return facts{}, err
 		}
-		r.res.Uploaded, r.uploaded = true, true
-		return r.awaitFile(ctx, w)
+		r.res.Uploaded = true
+		return r.awaitFile(ctx, w, sent), nil
 	case actRemoveDuplicate:
-		return r.c.DeleteJCDS(ctx, a.name)
+		return facts{}, r.c.DeleteJCDS(ctx, a.name)
 	}
-	return nil
+	return facts{}, nil
 }
 
 func (jcdsCloud) describe(a action, w *world) string {

@@ -20,10 +20,12 @@ func (noCloud) plan(w *world, req *Request, p *Plan) {
 	}
 }
 
-func (noCloud) owns(actionKind) bool                                     { return false }
-func (noCloud) apply(context.Context, *run, *world, *Plan, action) error { return nil }
-func (noCloud) describe(action, *world) string                           { return "" }
-func (noCloud) foresee(*run, *world, action) error                       { return nil }
+func (noCloud) owns(actionKind) bool { return false }
+func (noCloud) apply(context.Context, *run, *world, *Plan, action) (facts, error) {
+	return facts{}, nil
+}
+func (noCloud) describe(action, *world) string     { return "" }
+func (noCloud) foresee(*run, *world, action) error { return nil }
 
 // refreshes: only a self-hosted bucket in the cloud's place is taken
 // stock of by Jamf Pro; file shares are not.

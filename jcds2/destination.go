@@ -68,7 +68,7 @@ func (r *run) observeDests(ctx context.Context, w *world) error {
 			return fmt.Errorf("looking at %s: %w", d, err)
 		}
 		same = same || h.Present && h.Size == r.local.size
-		w.dests = append(w.dests, destState{d: d, h: h, put: r.puts[i]})
+		w.dests = append(w.dests, destState{d: d, h: h, put: w.puts[i]})
 	}
 	if same {
 		if err := r.local.ensure(r.log, true, true); err != nil {
@@ -151,12 +151,12 @@ func (c *countingReader) Read(b []byte) (int, error) {
 // which fails before the last byte if the file is not the one observed,
 // so a destination never completes a torn copy; the hashes are the
 // proof of what it holds, kept for the next look.
-func (r *run) put(ctx context.Context, w *world, a action) error {
+func (r *run) put(ctx context.Context, w *world, a action) (facts, error) {
 	s, name, l := w.dests[a.dest], r.req.PkgName, r.local
 	done := int64(0)
 	f, err := l.open(func(n int64) { done += n; r.log.Progress(done, l.size) })
 	if err != nil {
-		return err
+		return facts{}, err
 	}
 	defer f.Close()
 	hs := NewHasher(true, true)
@@ -165,14 +165,11 @@ func (r *run) put(ctx context.Context, w *world, a action) error {
 	sums := hs.Sums()
 	if err != nil {
 		if ctx.Err() != nil {
-			return &InterruptedError{Step: fmt.Sprintf("copying %s to %s", name, s.d), Left: r.leftByPut(s.d, err)}
+			return facts{}, &InterruptedError{Step: fmt.Sprintf("copying %s to %s", name, s.d), Left: r.leftByPut(s.d, err)}
 		}
-		return fmt.Errorf("copying %s to %s: %w", name, s.d, err)
+		return facts{}, fmt.Errorf("copying %s to %s: %w", name, s.d, err)
 	}
-	if r.puts == nil {
-		r.puts = map[int]*putFact{}
-	}
-	r.puts[a.dest] = &putFact{stamp: h.Stamp, hashes: sums}
+	learned := facts{puts: map[int]*putFact{a.dest: {stamp: h.Stamp, hashes: sums}}}
 	if h.Stamp != "" {
 		l.cache.remember(stampKey(s.d, name, h.Stamp), sums)
 	}
@@ -180,11 +177,11 @@ func (r *run) put(ctx context.Context, w *world, a action) error {
 	if l.Hashes.Known() && !sums.Matches(l.Hashes) {
 		// What was sent is not the file hashed before: the destination
 		// holds bytes of no stable file, and no record will claim them.
-		return &ChangedError{Path: l.path, What: "the bytes copied to " + s.d.String() + " have other hashes"}
+		return learned, &ChangedError{Path: l.path, What: "the bytes copied to " + s.d.String() + " have other hashes"}
 	}
 	l.learn(sums)
 	r.log.Logf(0, "Copied %s (%s) to %s in %s", name, HumanBytes(l.size), s.d, time.Since(start).Round(time.Millisecond))
-	return nil
+	return learned, nil
 }
 
 // leftByPut says what an interrupted copy leaves (#22): the destination
@@ -195,7 +192,7 @@ func (r *run) leftByPut(d fmt.Stringer, err error) string {
 	switch {
 	case r.res.MetadataUpdated:
 		return left + "; the package record this run wrote is not yet verified: run again to finish"
-	case len(r.puts) > 0 || r.res.Uploaded:
+	case len(r.learned.puts) > 0 || r.res.Uploaded:
 		return left + "; what this run copied or uploaded before it is in place, its record not yet written: run again to finish"
 	}
 	return left + "; nothing was changed in Jamf Pro"

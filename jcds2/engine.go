@@ -42,18 +42,14 @@ type run struct {
 	catResolved bool
 
 	createdID   string // the record this run created
-	sentMD5     string // the MD5 of the bytes this run uploaded
 	uploadedNew bool   // this run put a file where none was (JCDS)
 	// The stale JCDS file this run deleted before its upload: a failure
 	// after it must not say nothing was changed (afterStaleDeleted).
 	staleDeleted string
 
-	// Facts from earlier rounds, handed to the next observe (world).
-	uploaded bool             // this run's upload to JCDS was sent
-	pending  bool             // ...and JCDS did not list it within the verify timeout
-	waited   bool             // this run waited for an earlier upload
-	lostTo   string           // the MD5 of another run's upload that took the name from ours
-	puts     map[int]*putFact // what this run put on Request.Destinations[i]
+	// What the actions of earlier rounds learned, handed to the next
+	// look (facts.go).
+	learned facts
 }
 
 // maxRounds bounds the reconciler. A JCDS upload takes up to three

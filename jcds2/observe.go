@@ -22,12 +22,9 @@ type world struct {
 	file    *jamf.FileData  // the JCDS file named Request.PkgName
 	dups    []jamf.FileData // Name_N.pkg files no record names
 	listed  map[string]bool // every JCDS file name seen when observing
-	// What this run did in earlier rounds, as facts for the plan:
-	uploaded bool   // it uploaded the local bytes (JCDS route)
-	pending  bool   // ...and JCDS did not list them within the verify timeout
-	waited   bool   // it waited for an earlier run's upload to appear
-	lostTo   string // MD5 of another run's upload that won the name over this run's
-	local    *localFile
+	// What this run's actions learned in earlier rounds (facts.go).
+	facts
+	local *localFile
 }
 
 // record is the package record, from either API.
@@ -66,7 +63,7 @@ func fileHashes(f *jamf.FileData) Hashes { return Hashes{MD5: f.MD5, SHA3: f.SHA
 // record, the destinations, and what the route holds (cloud.observe);
 // and at the local file's hashes when there is something to compare.
 func (r *run) observe(ctx context.Context) (*world, error) {
-	w := &world{version: r.v, local: r.local, uploaded: r.uploaded, pending: r.pending, waited: r.waited, lostTo: r.lostTo}
+	w := &world{version: r.v, local: r.local, facts: r.learned.copy()}
 	files, err := r.chooseRoute(ctx, w)
 	if err != nil {
 		return nil, err

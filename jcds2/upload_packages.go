@@ -49,7 +49,6 @@ func (r *run) uploadPackage(ctx context.Context, w *world) error {
 	r.res.Uploaded = true
 	r.res.Uploading = time.Since(start)
 	l.learn(sums)
-	r.sentMD5 = sums.MD5
 	r.log.Logf(0, "Uploaded %s in %s", HumanBytes(l.size), r.res.Uploading.Round(time.Millisecond))
 	return nil
 }

@@ -1,0 +1,40 @@
+package jcds2
+
+// facts are what this run's actions learned about the world they
+// changed: an action returns them, apply adds them to the run, and the
+// next look hands them to plan (world embeds them). Nothing else writes
+// them, and the world a plan was made from is never changed: anything
+// that needs a fresh look ends the round.
+type facts struct {
+	uploaded bool   // this run uploaded the local bytes to JCDS
+	pending  bool   // ...and JCDS did not list them within the verify timeout
+	waited   bool   // this run waited for an earlier run's upload to appear
+	lostTo   string // the MD5 of another run's upload that took the name from ours
+	// puts: what this run put on Request.Destinations[i] (observe hands
+	// each to its destState).
+	puts map[int]*putFact
+}
+
+// add keeps what f learned beside what was known.
+func (k *facts) add(f facts) {
+	k.uploaded = k.uploaded || f.uploaded
+	k.pending = k.pending || f.pending
+	k.waited = k.waited || f.waited
+	if f.lostTo != "" {
+		k.lostTo = f.lostTo
+	}
+	for i, p := range f.puts {
+		if k.puts == nil {
+			k.puts = map[int]*putFact{}
+		}
+		k.puts[i] = p
+	}
+}
+
+// copy is k for one look: later actions add to the run's, not to it.
+func (k facts) copy() facts {
+	c := k
+	c.puts = nil
+	c.add(facts{puts: k.puts})
+	return c
+}
