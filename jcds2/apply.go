@@ -48,9 +48,6 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 			learned, err = r.put(ctx, w, a)
 		case a.kind == actWriteRecord:
 			err = r.writeRecord(ctx, w, a)
-			if err != nil && r.uploadedNew && !errors.Is(err, errReobserve) {
-				err = r.undoUpload(ctx, err)
-			}
 		case a.kind == actRefresh:
 			r.refresh(ctx)
 		case a.kind == actVerify:
@@ -58,7 +55,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 		}
 		r.learned.add(learned)
 		if err != nil {
-			return r.afterStaleDeleted(err)
+			return r.afterStaleDeleted(&stepError{a.kind, err})
 		}
 	}
 	return nil
@@ -97,3 +94,13 @@ func (r *run) refresh(ctx context.Context) {
 	}
 	r.res.Recalculated = true
 }
+
+// stepError is an action's failure, with the action's kind, for the
+// engine to decide what to take back (undo).
+type stepError struct {
+	kind actionKind
+	err  error
+}
+
+func (e *stepError) Error() string { return e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }

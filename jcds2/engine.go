@@ -136,14 +136,8 @@ func (r *run) reconcile(ctx context.Context) error {
 			r.log.Logf(1, "The server changed during this run (another run, or a route that refused): looking again")
 			continue
 		}
-		var c conflict
-		if errors.As(err, &c) && r.uploadedNew && r.res.PkgID == "" {
-			// The record write kept conflicting and no record names our
-			// file: take back what this run uploaded.
-			err = r.undoUpload(ctx, c.err)
-		}
 		if err != nil {
-			return err
+			return r.undo(ctx, err)
 		}
 		if p.Lost {
 			r.res.Uploaded = false // what this run put did not stand
@@ -151,6 +145,32 @@ func (r *run) reconcile(ctx context.Context) error {
 		r.res.Status = r.status(p)
 		return nil
 	}
+}
+
+// undo takes back what this run wrote when the step that needed it
+// failed, so that a failed run leaves the server as it found it: the
+// file a JCDS upload put where none was, when its record could not be
+// written (after conflicts that kept happening, only while no record
+// names the file); the record created for a packages upload that
+// failed. A run stopped between steps (a crash) undoes nothing: the next
+// run finishes the work instead.
+func (r *run) undo(ctx context.Context, err error) error {
+	var step *stepError
+	if !errors.As(err, &step) {
+		return err
+	}
+	var c conflict
+	switch {
+	case step.kind == actWriteRecord && r.uploadedNew && errors.As(err, &c):
+		if r.res.PkgID == "" {
+			return r.undoUpload(ctx, c.err)
+		}
+	case step.kind == actWriteRecord && r.uploadedNew:
+		return r.undoUpload(ctx, err)
+	case step.kind == actUpload && r.createdID != "":
+		return r.undoCreate(ctx, err)
+	}
+	return err
 }
 
 func (r *run) status(p *Plan) string {

@@ -14,7 +14,8 @@ import (
 // hashing MD5 and SHA3-512 in the same read pass. The reader fails
 // before the last byte if the file changed, so Jamf Pro never receives
 // a complete body of a torn file. A record this run created is deleted
-// again when its upload fails: no record without a file is left.
+// again when its upload fails (engine.go, undo): no record without a
+// file is left.
 func (r *run) uploadPackage(ctx context.Context, w *world) error {
 	l := r.local
 	var pipe *Hasher
@@ -44,7 +45,7 @@ func (r *run) uploadPackage(ctx context.Context, w *world) error {
 		} else if ctx.Err() != nil {
 			err = &InterruptedError{Step: "uploading through the packages API", Left: "the upload was cut off before Jamf Pro accepted it"}
 		}
-		return r.undoCreate(ctx, err)
+		return err
 	}
 	r.res.Uploaded = true
 	r.res.Uploading = time.Since(start)
