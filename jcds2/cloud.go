@@ -2,6 +2,8 @@ package jcds2
 
 import (
 	"context"
+
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
 )
 
 // A cloud is the route by which Jamf Pro's own distribution point gets
@@ -36,6 +38,10 @@ type cloud interface {
 	// once a, the last action of a plan that looks again, has run: the
 	// dry run's prediction of the following rounds.
 	foresee(r *run, next *world, a action) error
+	// held is what the route was seen to hold under the name, with its
+	// hashes, when it lists files (JCDS); the zero Holding when the
+	// record is its only view.
+	held(w *world) dest.Holding
 	// refreshes: Jamf Pro's inventory refresh takes stock of the file
 	// (so it can make a record's hash true, and the record READY).
 	refreshes(w *world) bool

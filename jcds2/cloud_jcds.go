@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
@@ -101,6 +102,13 @@ func (jcdsCloud) foresee(r *run, next *world, a action) error {
 		next.waited = true
 	}
 	return nil
+}
+
+func (jcdsCloud) held(w *world) dest.Holding {
+	if w.file == nil {
+		return dest.Holding{}
+	}
+	return dest.Holding{Present: true, Size: w.file.Length, Hashes: fileHashes(w.file)}
 }
 
 func (jcdsCloud) refreshes(*world) bool { return true }

@@ -2,6 +2,8 @@ package jcds2
 
 import (
 	"context"
+
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
 )
 
 // noCloud is the route of no cloud: the destinations alone (file
@@ -26,6 +28,8 @@ func (noCloud) apply(context.Context, *run, *world, *Plan, action) (facts, error
 }
 func (noCloud) describe(action, *world) string     { return "" }
 func (noCloud) foresee(*run, *world, action) error { return nil }
+
+func (noCloud) held(*world) dest.Holding { return dest.Holding{} }
 
 // refreshes: only a self-hosted bucket in the cloud's place is taken
 // stock of by Jamf Pro; file shares are not.

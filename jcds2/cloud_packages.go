@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
 )
 
 // packagesCloud is the supported route since Jamf Pro 11.5: POST
@@ -34,7 +36,8 @@ func (packagesCloud) describe(a action, w *world) string {
 // foresee: the plan never looks again after its own actions.
 func (packagesCloud) foresee(*run, *world, action) error { return nil }
 
-func (packagesCloud) refreshes(*world) bool { return true }
+func (packagesCloud) held(*world) dest.Holding { return dest.Holding{} }
+func (packagesCloud) refreshes(*world) bool    { return true }
 
 // proven: nothing but the record (verify) proves what this route holds.
 func (packagesCloud) proven(*world) bool { return false }

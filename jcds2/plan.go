@@ -136,9 +136,9 @@ func plan(w *world, req *Request) *Plan {
 		}
 	case p.Diverged:
 		// Not ours to change; but a record whose hash does not describe
-		// the file JCDS holds is made true by a refresh.
+		// the file the route holds is made true by a refresh.
 		// A record write blanks the size: refresh after it too.
-		if len(p.actions) > 0 || w.rec != nil && w.file != nil && !w.rec.describes(fileHashes(w.file)) {
+		if h := c.held(w); len(p.actions) > 0 || w.rec != nil && h.Present && !w.rec.describes(h.Hashes) {
 			p.add(action{kind: actRefresh, name: req.PkgName})
 		}
 	case len(p.actions) > 0 || w.uploaded || !w.rec.ready() || !w.rec.describes(w.local.Hashes):
