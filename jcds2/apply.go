@@ -47,7 +47,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 		case a.kind == actPut:
 			learned, err = r.put(ctx, w, a)
 		case a.kind == actWriteRecord:
-			err = r.writeRecord(ctx, w, a)
+			learned, err = r.writeRecord(ctx, w, a)
 		case a.kind == actRefresh:
 			r.refresh(ctx)
 		case a.kind == actVerify:
@@ -66,10 +66,10 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 // names the file; a run uploads it again (Request.Replace is not needed, as
 // JCDS holds no file of that name).
 func (r *run) afterStaleDeleted(err error) error {
-	if r.staleDeleted == "" || r.res.Uploaded {
+	if r.learned.staleDeleted == "" || r.res.Uploaded {
 		return err
 	}
-	gone := fmt.Sprintf("the old file %s had already been deleted from JCDS to make way for the new one, so the package record names a file JCDS no longer holds until a run uploads it", r.staleDeleted)
+	gone := fmt.Sprintf("the old file %s had already been deleted from JCDS to make way for the new one, so the package record names a file JCDS no longer holds until a run uploads it", r.learned.staleDeleted)
 	var ie *InterruptedError
 	if errors.As(err, &ie) {
 		left := strings.Replace(ie.Left, "nothing was changed in Jamf Pro", "no record was changed in Jamf Pro", 1)

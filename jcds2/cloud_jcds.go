@@ -56,15 +56,16 @@ func (jcdsCloud) apply(ctx context.Context, r *run, w *world, p *Plan, a action)
 			return facts{}, fmt.Errorf("the stale file must go first, so that no duplicate is made: %w", err)
 		}
 		r.log.Logf(1, "Deleted the stale JCDS file %s", a.name)
-		r.staleDeleted = a.name
+		return facts{staleDeleted: a.name}, nil
 	case actUpload:
-		r.uploadedNew = w.file == nil && !p.has(actDeleteStale)
 		sent, err := r.uploadS3(ctx)
 		if err != nil {
 			return facts{}, err
 		}
 		r.res.Uploaded = true
-		return r.awaitFile(ctx, w, sent), nil
+		f := r.awaitFile(ctx, w, sent)
+		f.uploadedNew = w.file == nil && !p.has(actDeleteStale)
+		return f, nil
 	case actRemoveDuplicate:
 		return facts{}, r.c.DeleteJCDS(ctx, a.name)
 	}

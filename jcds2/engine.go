@@ -41,14 +41,8 @@ type run struct {
 	categoryID  string
 	catResolved bool
 
-	createdID   string // the record this run created
-	uploadedNew bool   // this run put a file where none was (JCDS)
-	// The stale JCDS file this run deleted before its upload: a failure
-	// after it must not say nothing was changed (afterStaleDeleted).
-	staleDeleted string
-
-	// What the actions of earlier rounds learned, handed to the next
-	// look (facts.go).
+	// What the actions of this run learned and did, for the next look
+	// and for what the engine takes back or reports (facts.go).
 	learned facts
 }
 
@@ -161,13 +155,13 @@ func (r *run) undo(ctx context.Context, err error) error {
 	}
 	var c conflict
 	switch {
-	case step.kind == actWriteRecord && r.uploadedNew && errors.As(err, &c):
+	case step.kind == actWriteRecord && r.learned.uploadedNew && errors.As(err, &c):
 		if r.res.PkgID == "" {
 			return r.undoUpload(ctx, c.err)
 		}
-	case step.kind == actWriteRecord && r.uploadedNew:
+	case step.kind == actWriteRecord && r.learned.uploadedNew:
 		return r.undoUpload(ctx, err)
-	case step.kind == actUpload && r.createdID != "":
+	case step.kind == actUpload && r.learned.createdID != "":
 		return r.undoCreate(ctx, err)
 	}
 	return err

@@ -1,10 +1,12 @@
 package jcds2
 
 // facts are what this run's actions learned about the world they
-// changed: an action returns them, apply adds them to the run, and the
-// next look hands them to plan (world embeds them). Nothing else writes
-// them, and the world a plan was made from is never changed: anything
-// that needs a fresh look ends the round.
+// changed, and what they did: an action returns them, apply adds them to
+// the run, the next look hands them to plan (world embeds them), and the
+// engine reads them to decide what to take back (undo) or to say what a
+// failure left. Nothing else writes them, and the world a plan was made
+// from is never changed: anything that needs a fresh look ends the
+// round.
 type facts struct {
 	uploaded bool   // this run uploaded the local bytes to JCDS
 	pending  bool   // ...and JCDS did not list them within the verify timeout
@@ -13,6 +15,10 @@ type facts struct {
 	// puts: what this run put on Request.Destinations[i] (observe hands
 	// each to its destState).
 	puts map[int]*putFact
+
+	uploadedNew  bool   // this run's JCDS upload put a file where none was
+	staleDeleted string // the stale JCDS file this run deleted before its upload
+	createdID    string // the record this run created
 }
 
 // add keeps what f learned beside what was known.
@@ -20,8 +26,11 @@ func (k *facts) add(f facts) {
 	k.uploaded = k.uploaded || f.uploaded
 	k.pending = k.pending || f.pending
 	k.waited = k.waited || f.waited
-	if f.lostTo != "" {
-		k.lostTo = f.lostTo
+	k.uploadedNew = k.uploadedNew || f.uploadedNew
+	for _, s := range [][2]*string{{&k.lostTo, &f.lostTo}, {&k.staleDeleted, &f.staleDeleted}, {&k.createdID, &f.createdID}} {
+		if *s[1] != "" {
+			*s[0] = *s[1]
+		}
 	}
 	for i, p := range f.puts {
 		if k.puts == nil {

@@ -56,16 +56,16 @@ func (r *run) uploadPackage(ctx context.Context, w *world) error {
 
 // undoCreate deletes the record this run created, if any.
 func (r *run) undoCreate(ctx context.Context, cause error) error {
-	if r.createdID == "" {
+	if r.learned.createdID == "" {
 		return cause
 	}
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := r.c.DeletePackage(cleanup, r.createdID); err != nil {
-		r.log.Logf(0, "WARNING: could not delete the new record %s after the failed upload (%v); the next run repairs it", r.createdID, err)
+	if err := r.c.DeletePackage(cleanup, r.learned.createdID); err != nil {
+		r.log.Logf(0, "WARNING: could not delete the new record %s after the failed upload (%v); the next run repairs it", r.learned.createdID, err)
 		return cause
 	}
-	r.res.PkgID, r.res.MetadataUpdated, r.createdID = "", false, ""
+	r.res.PkgID, r.res.MetadataUpdated, r.learned.createdID = "", false, ""
 	var ie *InterruptedError
 	if errors.As(cause, &ie) {
 		ie.Left += "; the record this run created was deleted again, so nothing changed"
