@@ -1,7 +1,11 @@
 package processor
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -64,5 +68,44 @@ func TestEdgesRenderOutcomes(t *testing.T) {
 	}
 	if got := cliNames.hint(e).Error(); got != e.Msg {
 		t.Errorf("pkg command: %q", got)
+	}
+}
+
+// Through both edges whole: a run that left other bytes says, once it
+// is over, what to do in that edge's words (exit 0: nothing failed).
+func TestEdgesSayTheOutcomeAfterTheRun(t *testing.T) {
+	for _, k := range []string{"JSS_URL", "CLIENT_ID", "CLIENT_SECRET", "API_USERNAME", "API_PASSWORD", "BEARER_TOKEN"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("JSS_URL", "https://example.jamfcloud.com")
+	t.Setenv("CLIENT_ID", "3d5b9b8a-0c6e-4f57-a2a1-8c0e5c2f0a11")
+	t.Setenv("CLIENT_SECRET", "a-client-secret-for-tests")
+	pkg := filepath.Join(t.TempDir(), "Other.pkg")
+	if err := os.WriteFile(pkg, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up := timedUploader{&jcds2.Result{Status: "unchanged (the server holds other bytes)", Outcome: jcds2.Diverged, NeedsReplace: true}}
+
+	var stdout, stderr bytes.Buffer
+	if code := RunCLI(context.Background(), up, []string{"--pkg", pkg, "--key", "RECIPE_CACHE_DIR=" + t.TempDir()}, &stdout, &stderr); code != 0 {
+		t.Fatalf("pkg command: exit %d: %s", code, stderr.String())
+	}
+	if s := stderr.String(); !strings.Contains(s, "Other.pkg was left as it is") || !strings.Contains(s, "Run again with --replace") || strings.Contains(s, "replace_pkg") {
+		t.Errorf("pkg command said:\n%s", s)
+	}
+
+	env := baseEnvFor(t, pkg)
+	env["RECIPE_CACHE_DIR"] = t.TempDir()
+	in, err := EncodeEnv(env, FormatXML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := Run(context.Background(), up, bytes.NewReader(in), &stdout, &stderr, Options{}); code != 0 {
+		t.Fatalf("processor: exit %d: %s", code, stderr.String())
+	}
+	if s := stderr.String(); !strings.Contains(s, "Other.pkg was left as it is") || !strings.Contains(s, "Set replace_pkg to True") || strings.Contains(s, "--replace") {
+		t.Errorf("processor said:\n%s", s)
 	}
 }
