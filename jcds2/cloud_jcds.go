@@ -2,6 +2,7 @@ package jcds2
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -59,6 +60,12 @@ func (jcdsCloud) apply(ctx context.Context, r *run, w *world, p *Plan, a action)
 		return facts{staleDeleted: a.name}, nil
 	case actUpload:
 		sent, err := r.uploadS3(ctx)
+		var refused *credentialsRefused
+		if errors.As(err, &refused) {
+			// A fact for the route rule, which decides again after a
+			// fresh look.
+			return facts{refused: refused.refusal}, errReobserve
+		}
 		if err != nil {
 			return facts{}, err
 		}

@@ -1,5 +1,7 @@
 package jcds2
 
+import "github.com/jcds2-uploader/jcds2-uploader/jamf"
+
 // facts are what this run's actions learned about the world they
 // changed, and what they did: an action returns them, apply adds them to
 // the run, the next look hands them to plan (world embeds them), and the
@@ -16,6 +18,10 @@ type facts struct {
 	// each to its destState).
 	puts map[int]*putFact
 
+	// refused: a JCDS endpoint refused while applying (the upload
+	// credentials); the route rule takes it into account from then on.
+	refused *jamf.NoJCDSError
+
 	uploadedNew  bool   // this run's JCDS upload put a file where none was
 	staleDeleted string // the stale JCDS file this run deleted before its upload
 	createdID    string // the record this run created
@@ -27,6 +33,9 @@ func (k *facts) add(f facts) {
 	k.pending = k.pending || f.pending
 	k.waited = k.waited || f.waited
 	k.uploadedNew = k.uploadedNew || f.uploadedNew
+	if f.refused != nil {
+		k.refused = f.refused
+	}
 	for _, s := range [][2]*string{{&k.lostTo, &f.lostTo}, {&k.staleDeleted, &f.staleDeleted}, {&k.createdID, &f.createdID}} {
 		if *s[1] != "" {
 			*s[0] = *s[1]

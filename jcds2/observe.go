@@ -87,10 +87,11 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 // and follows it. The JCDS listing is the detection (one request the
 // run needs anyway, and the file list on that route); cdnType is read
 // only on the way to the packages route. A refusal met in an earlier
-// round (r.route.Refused) stays a fact for the rest of the run.
+// round (facts.refused) stays a fact for the rest of the run.
 func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error) {
 	f := &r.route
 	f.Asked, f.Modern, f.Version, f.URL = r.req.Route, r.v.ModernPackages(), r.v.Raw, r.c.URL()
+	f.Refused = r.learned.refused
 	var files []jamf.FileData
 	f.JCDS = nil
 	if (f.Asked == RouteAuto || f.Asked == RouteJCDS2) && f.Refused == nil {
@@ -134,18 +135,6 @@ func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error
 		}
 	}
 	return files, nil
-}
-
-// refused records a JCDS endpoint's refusal met while applying (the
-// upload credentials): the route rule then decides again, next round.
-// Other errors are the run's.
-func (r *run) refused(err error) error {
-	var nj *jamf.NoJCDSError
-	if !errors.As(err, &nj) {
-		return err
-	}
-	r.route.Refused = nj
-	return errReobserve
 }
 
 // errReobserve makes the reconciler look again (the route changed, or

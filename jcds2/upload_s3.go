@@ -9,15 +9,21 @@ import (
 	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/inflight"
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
 // uploadS3 gets credentials and uploads the file, hashing MD5 beside
-// it (partSource). The reads fail if the file changed, so the multipart
+// it (partSource). JCDS refusing the credentials, before any byte is
+// sent, is a *credentialsRefused: the route rule decides again. The reads fail if the file changed, so the multipart
 // upload is aborted rather than completed torn.
 func (r *run) uploadS3(ctx context.Context) (md5 string, err error) {
 	cr, err := r.c.NewJCDSUpload(ctx)
+	var refusal *jamf.NoJCDSError
+	if errors.As(err, &refusal) {
+		return "", &credentialsRefused{refusal}
+	}
 	if err != nil {
-		return "", r.refused(err)
+		return "", err
 	}
 	l := r.local
 	var acked atomic.Int64
@@ -72,6 +78,13 @@ func (r *run) uploadS3(ctx context.Context) (md5 string, err error) {
 	r.log.Logf(0, "Uploaded %s in %s (%s/s)", HumanBytes(l.size), el.Round(time.Millisecond), HumanBytes(int64(float64(l.size)/max(el.Seconds(), 0.001))))
 	return md5, nil
 }
+
+// credentialsRefused: JCDS refused the upload credentials (the Create
+// privilege, or no JCDS 2.0 after all); nothing was sent.
+type credentialsRefused struct{ refusal *jamf.NoJCDSError }
+
+func (e *credentialsRefused) Error() string { return e.refusal.Error() }
+func (e *credentialsRefused) Unwrap() error { return e.refusal }
 
 // ctxReader stops reading once ctx ends.
 type ctxReader struct {
