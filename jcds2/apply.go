@@ -66,7 +66,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 // names the file; a run uploads it again (Request.Replace is not needed, as
 // JCDS holds no file of that name).
 func (r *run) afterStaleDeleted(err error) error {
-	if r.learned.staleDeleted == "" || r.res.Uploaded {
+	if r.learned.staleDeleted == "" || r.learned.sent() {
 		return err
 	}
 	gone := fmt.Sprintf("the old file %s had already been deleted from JCDS to make way for the new one, so the package record names a file JCDS no longer holds until a run uploads it", r.learned.staleDeleted)

@@ -69,7 +69,6 @@ func (jcdsCloud) apply(ctx context.Context, r *run, w *world, p *Plan, a action)
 		if err != nil {
 			return facts{}, err
 		}
-		r.res.Uploaded = true
 		f := r.awaitFile(ctx, w, sent)
 		f.uploadedNew = w.file == nil && !p.has(actDeleteStale)
 		return f, nil
@@ -240,6 +239,6 @@ func (r *run) undoUpload(ctx context.Context, cause error) error {
 	if err := r.c.DeleteJCDS(cleanup, r.req.PkgName); err != nil {
 		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
 	}
-	r.res.Uploaded = false
+	r.learned.uploadUndone = true
 	return fmt.Errorf("%w; the file this run uploaded was deleted again, so nothing changed", cause)
 }

@@ -26,7 +26,7 @@ func (packagesCloud) observe(_ context.Context, r *run, w *world) error {
 func (packagesCloud) owns(k actionKind) bool { return k == actUpload }
 
 func (packagesCloud) apply(ctx context.Context, r *run, w *world, _ *Plan, _ action) (facts, error) {
-	return facts{}, r.uploadPackage(ctx, w)
+	return r.uploadPackage(ctx, w)
 }
 
 func (packagesCloud) describe(a action, w *world) string {

@@ -173,7 +173,6 @@ func (r *run) put(ctx context.Context, w *world, a action) (facts, error) {
 	if h.Stamp != "" {
 		l.cache.remember(stampKey(s.d, name, h.Stamp), sums)
 	}
-	r.res.Uploaded = true
 	if l.Hashes.Known() && !sums.Matches(l.Hashes) {
 		// What was sent is not the file hashed before: the destination
 		// holds bytes of no stable file, and no record will claim them.
@@ -190,9 +189,9 @@ func (r *run) put(ctx context.Context, w *world, a action) (facts, error) {
 func (r *run) leftByPut(d fmt.Stringer, err error) string {
 	left := fmt.Sprintf("the copy to %s did not finish (%v)", d, err)
 	switch {
-	case r.res.MetadataUpdated:
+	case r.learned.wrote():
 		return left + "; the package record this run wrote is not yet verified: run again to finish"
-	case len(r.learned.puts) > 0 || r.res.Uploaded:
+	case r.learned.sent():
 		return left + "; what this run copied or uploaded before it is in place, its record not yet written: run again to finish"
 	}
 	return left + "; nothing was changed in Jamf Pro"

@@ -133,9 +133,10 @@ func (r *run) reconcile(ctx context.Context) error {
 		if err != nil {
 			return r.undo(ctx, err)
 		}
-		if p.Lost {
-			r.res.Uploaded = false // what this run put did not stand
-		}
+		// The result is what the actions did; what this run put did not
+		// stand where another run's bytes won.
+		r.res.Uploaded = r.learned.sent() && !p.Lost
+		r.res.MetadataUpdated = r.learned.wrote()
 		r.res.Status = r.status(p)
 		return nil
 	}
@@ -199,9 +200,9 @@ func (r *run) explain(ctx context.Context, err error) error {
 	}
 	left := "nothing was changed in Jamf Pro"
 	switch {
-	case r.res.Uploaded && !r.res.MetadataUpdated:
+	case r.learned.sent() && !r.learned.wrote():
 		left = "the file was uploaded but its record not yet written; run again to finish"
-	case r.res.Uploaded || r.res.MetadataUpdated:
+	case r.learned.sent() || r.learned.wrote():
 		left = "the file and record were written but not yet verified; run again to finish"
 	}
 	return r.afterStaleDeleted(&InterruptedError{Step: "talking to Jamf Pro", Left: left})

@@ -22,6 +22,12 @@ type facts struct {
 	// credentials); the route rule takes it into account from then on.
 	refused *jamf.NoJCDSError
 
+	sentPackages bool // the packages route accepted this run's upload
+	wroteRecord  bool // this run wrote the package record
+	// The engine took back (undo) this run's JCDS upload, or the record
+	// it created: they no longer stand.
+	uploadUndone, recordUndone bool
+
 	uploadedNew  bool   // this run's JCDS upload put a file where none was
 	staleDeleted string // the stale JCDS file this run deleted before its upload
 	createdID    string // the record this run created
@@ -33,6 +39,8 @@ func (k *facts) add(f facts) {
 	k.pending = k.pending || f.pending
 	k.waited = k.waited || f.waited
 	k.uploadedNew = k.uploadedNew || f.uploadedNew
+	k.sentPackages = k.sentPackages || f.sentPackages
+	k.wroteRecord = k.wroteRecord || f.wroteRecord
 	if f.refused != nil {
 		k.refused = f.refused
 	}
@@ -56,3 +64,14 @@ func (k facts) copy() facts {
 	c.add(facts{puts: k.puts})
 	return c
 }
+
+// sent reports bytes this run handed over that still stand: a JCDS
+// upload that did not lose the name and was not taken back, a copy to a
+// destination, an upload the packages route accepted. (A copy another
+// writer replaced is the plan's finding: Plan.Lost.)
+func (k facts) sent() bool {
+	return k.uploaded && k.lostTo == "" && !k.uploadUndone || len(k.puts) > 0 || k.sentPackages
+}
+
+// wrote reports a record write of this run that still stands.
+func (k facts) wrote() bool { return k.wroteRecord && !k.recordUndone }

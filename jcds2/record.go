@@ -69,7 +69,7 @@ func (r *run) writeRecord(ctx context.Context, w *world, a action) (facts, error
 	if err != nil {
 		return facts{}, err
 	}
-	r.res.PkgID, r.res.MetadataUpdated = id, true
+	r.res.PkgID = id
 	via := ""
 	if _, classic := r.store.(classicStore); classic {
 		via = " through the Classic API"
@@ -77,7 +77,7 @@ func (r *run) writeRecord(ctx context.Context, w *world, a action) (facts, error
 	switch {
 	case a.create:
 		r.log.Logf(0, "Created package record %s (%q)%s", id, r.req.DisplayName, via)
-		return facts{createdID: id}, nil
+		return facts{createdID: id, wroteRecord: true}, nil
 	case a.metadata:
 		r.log.Logf(0, "Updated package record %s (%q)%s", id, r.req.DisplayName, via)
 	case a.clearHash:
@@ -85,7 +85,7 @@ func (r *run) writeRecord(ctx context.Context, w *world, a action) (facts, error
 	default:
 		r.log.Logf(0, "Corrected the hash of package record %s (%q)%s", id, r.req.DisplayName, via)
 	}
-	return facts{}, nil
+	return facts{wroteRecord: true}, nil
 }
 
 // recordValues are the fields this run sets. Optional text fields are

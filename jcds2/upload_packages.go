@@ -16,7 +16,7 @@ import (
 // a complete body of a torn file. A record this run created is deleted
 // again when its upload fails (engine.go, undo): no record without a
 // file is left.
-func (r *run) uploadPackage(ctx context.Context, w *world) error {
+func (r *run) uploadPackage(ctx context.Context, w *world) (facts, error) {
 	l := r.local
 	var pipe *Hasher
 	open := func() (io.ReadCloser, error) {
@@ -45,13 +45,12 @@ func (r *run) uploadPackage(ctx context.Context, w *world) error {
 		} else if ctx.Err() != nil {
 			err = &InterruptedError{Step: "uploading through the packages API", Left: "the upload was cut off before Jamf Pro accepted it"}
 		}
-		return err
+		return facts{}, err
 	}
-	r.res.Uploaded = true
 	r.res.Uploading = time.Since(start)
 	l.learn(sums)
 	r.log.Logf(0, "Uploaded %s in %s", HumanBytes(l.size), r.res.Uploading.Round(time.Millisecond))
-	return nil
+	return facts{sentPackages: true}, nil
 }
 
 // undoCreate deletes the record this run created, if any.
@@ -65,7 +64,7 @@ func (r *run) undoCreate(ctx context.Context, cause error) error {
 		r.log.Logf(0, "WARNING: could not delete the new record %s after the failed upload (%v); the next run repairs it", r.learned.createdID, err)
 		return cause
 	}
-	r.res.PkgID, r.res.MetadataUpdated, r.learned.createdID = "", false, ""
+	r.res.PkgID, r.learned.createdID, r.learned.recordUndone = "", "", true
 	var ie *InterruptedError
 	if errors.As(cause, &ie) {
 		ie.Left += "; the record this run created was deleted again, so nothing changed"

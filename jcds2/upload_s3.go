@@ -146,7 +146,6 @@ func (r *run) awaitFile(ctx context.Context, w *world, want string) facts {
 		r.log.Logf(1, "Verified: JCDS lists %s with md5 %s", name, want)
 		return facts{uploaded: true}
 	case winner != "":
-		r.res.Uploaded = false
 		return facts{uploaded: true, lostTo: winner}
 	}
 	return facts{uploaded: true, pending: true}
