@@ -18,14 +18,10 @@ import (
 type jcdsCloud struct{}
 
 // observe: the file of our name in the listing the route was decided
-// from, every name listed, and the Name_N copies no record names.
+// from, and the Name_N copies no record names.
 func (jcdsCloud) observe(ctx context.Context, r *run, w *world) error {
 	files := w.listing
 	w.file = findFile(r.req.PkgName, files)
-	w.listed = make(map[string]bool, len(files))
-	for _, f := range files {
-		w.listed[f.FileName] = true
-	}
 	var err error
 	if w.dups, err = r.orphans(ctx, duplicatesOf(r.req.PkgName, files)); err != nil {
 		return err
@@ -115,7 +111,7 @@ func (jcdsCloud) held(w *world) dest.Holding {
 	if w.file == nil {
 		return dest.Holding{}
 	}
-	return dest.Holding{Present: true, Size: w.file.Length, Hashes: fileHashes(w.file)}
+	return dest.Holding{Present: true, Size: w.file.Length, Hashes: Hashes{MD5: w.file.MD5, SHA3: w.file.SHA3}}
 }
 
 func (jcdsCloud) refreshes(*world) bool { return true }

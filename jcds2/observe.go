@@ -21,7 +21,6 @@ type world struct {
 	listing []jamf.FileData // the listing the route rule was decided from
 	file    *jamf.FileData  // the JCDS file named Request.PkgName
 	dups    []jamf.FileData // Name_N.pkg files no record names
-	listed  map[string]bool // every JCDS file name seen when observing
 	// What this run's actions learned in earlier rounds (facts.go).
 	facts
 	local *localFile
@@ -55,9 +54,6 @@ func (r *record) describes(h Hashes) bool {
 	}
 	return false
 }
-
-// hashes of a JCDS listing entry.
-func fileHashes(f *jamf.FileData) Hashes { return Hashes{MD5: f.MD5, SHA3: f.SHA3} }
 
 // observe looks at the server and every destination: version, route,
 // record, the destinations, and what the route holds (cloud.observe);
