@@ -58,6 +58,9 @@ func (r *run) undoCreate(ctx context.Context, cause error) error {
 	if r.learned.createdID == "" {
 		return cause
 	}
+	// Until it is deleted, a run stopped at once leaves the record, its
+	// file not uploaded (a plain run finishes it).
+	defer inflight.Leave(ctx, fmt.Sprintf("the package record %s (id %s), its file not yet uploaded through the packages API", r.req.PkgName, r.learned.createdID))()
 	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := r.c.DeletePackage(cleanup, r.learned.createdID); err != nil {
