@@ -49,9 +49,9 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 		case a.kind == actWriteRecord:
 			learned, err = r.writeRecord(ctx, w, a)
 		case a.kind == actRefresh:
-			r.refresh(ctx)
+			learned.recalculated = r.refresh(ctx)
 		case a.kind == actVerify:
-			r.verifyReady(ctx, w)
+			learned = r.verifyReady(ctx, w)
 		}
 		r.learned.add(learned)
 		if err != nil {
@@ -79,8 +79,9 @@ func (r *run) afterStaleDeleted(err error) error {
 }
 
 // refresh asks Jamf Pro to take stock of the file (or all files with
-// recalculate). A failure is a warning: Jamf's own sync comes later.
-func (r *run) refresh(ctx context.Context) {
+// recalculate), and reports whether it did. A failure is a warning:
+// Jamf's own sync comes later.
+func (r *run) refresh(ctx context.Context) bool {
 	if r.req.RecalculateWait > 0 {
 		wait(ctx, r.req.RecalculateWait)
 	}
@@ -90,9 +91,9 @@ func (r *run) refresh(ctx context.Context) {
 	}
 	if err := r.c.RefreshInventory(ctx, r.v, name); err != nil {
 		r.log.Logf(0, "WARNING: %v; Jamf Pro will notice the file on its next sync", err)
-		return
+		return false
 	}
-	r.res.Recalculated = true
+	return true
 }
 
 // stepError is an action's failure, with the action's kind, for the

@@ -137,6 +137,7 @@ func (r *run) reconcile(ctx context.Context) error {
 		// stand where another run's bytes won.
 		r.res.Uploaded = r.learned.sent() && !p.Lost
 		r.res.MetadataUpdated = r.learned.wrote()
+		r.res.Verified, r.res.Recalculated = r.learned.verified, r.learned.recalculated
 		r.res.Status = r.status(p)
 		return nil
 	}

@@ -23,6 +23,8 @@ type facts struct {
 	refused *jamf.NoJCDSError
 
 	sentPackages bool // the packages route accepted this run's upload
+	recalculated bool // Jamf Pro accepted an inventory refresh
+	verified     bool // the record was seen to be what Jamf Pro deploys
 	wroteRecord  bool // this run wrote the package record
 	// The engine took back (undo) this run's JCDS upload, or the record
 	// it created: they no longer stand.
@@ -41,6 +43,8 @@ func (k *facts) add(f facts) {
 	k.uploadedNew = k.uploadedNew || f.uploadedNew
 	k.sentPackages = k.sentPackages || f.sentPackages
 	k.wroteRecord = k.wroteRecord || f.wroteRecord
+	k.recalculated = k.recalculated || f.recalculated
+	k.verified = k.verified || f.verified
 	if f.refused != nil {
 		k.refused = f.refused
 	}
