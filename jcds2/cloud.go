@@ -16,9 +16,10 @@ import (
 // Each says what it sees (observe), the plan cells it adds once every
 // destination holds the local bytes (plan: pure), runs its own actions
 // (apply: executes, never decides), and says them for a dry run. The
-// route rule (DecideRoute) picks one each round; nothing else in the
-// engine switches on the route. A new route is a Route value, its file
-// implementing cloud, and its cells in the plan table.
+// route rule (DecideRoute) picks one each round; plan, apply, verify and
+// the dry run never switch on the route. A new route is a Route value,
+// the rule's case for it, its file implementing cloud, and its cells in
+// the plan table (cloud_fake_test.go sketches one).
 type cloud interface {
 	// observe adds what the route holds for Request.PkgName to w (the
 	// destinations and the record are already in w), and makes the
