@@ -1,7 +1,9 @@
 package jamf
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"sort"
@@ -40,15 +42,90 @@ type Usage map[string][]Use
 // asks API clients for at most 5 connections; 4 leaves one for others.
 const MaxInFlight = 4
 
-// ListPackages returns every package record, all pages, by id, without
-// Raw (a listing is read, never merged back; thousands of maps would
-// only weigh).
+// ListPackages returns every package record, all pages, by id, as
+// EachPackage gives them.
 func (c *Client) ListPackages(ctx context.Context) ([]Package, error) {
-	pkgs, err := c.findPackages(ctx, "", "(all)")
-	for i := range pkgs {
-		pkgs[i].Raw = nil
-	}
+	var pkgs []Package
+	err := c.EachPackage(ctx, func(p Package) error { pkgs = append(pkgs, p); return nil })
 	return pkgs, err
+}
+
+// listedPackage is what a lifecycle reads of a record: no Raw map and
+// none of the three hash fields beside hashType/hashValue. At 5,000
+// records, Raw maps and unused hashes were most of a run's heap.
+type listedPackage struct {
+	ID                  string  `json:"id"`
+	PackageName         string  `json:"packageName"`
+	FileName            string  `json:"fileName"`
+	HashType            *string `json:"hashType"`
+	HashValue           *string `json:"hashValue"`
+	Size                *string `json:"size"`
+	CloudTransferStatus string  `json:"cloudTransferStatus"`
+}
+
+// EachPackage reads every package record, a page of 100 at a time by id,
+// and hands each to fn as soon as its page is read: only one page is held
+// (the caller keeps what it needs). A record comes without Raw, CategoryID
+// or the md5/sha256/sha3512 fields (a listing is read, never merged back).
+// fn's error stops the reading and is returned as it is.
+func (c *Client) EachPackage(ctx context.Context, fn func(Package) error) error {
+	for page := 0; ; page++ {
+		var out struct {
+			TotalCount int             `json:"totalCount"`
+			Results    []listedPackage `json:"results"`
+		}
+		q := url.Values{"page": {strconv.Itoa(page)}, "page-size": {"100"}, "sort": {"id:asc"}}
+		if err := c.getJSON(ctx, "/api/v1/packages?"+q.Encode(), &out); err != nil {
+			return fmt.Errorf("listing the package records: %w", err)
+		}
+		for _, r := range out.Results {
+			p := Package{ID: r.ID, PackageName: r.PackageName, FileName: r.FileName,
+				HashType: r.HashType, HashValue: r.HashValue, Size: r.Size, CloudTransferStatus: r.CloudTransferStatus}
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		if len(out.Results) == 0 || (page+1)*100 >= out.TotalCount {
+			return nil
+		}
+	}
+}
+
+// EachJCDSFile lists the JCDS files as ListJCDS does, handing each to fn
+// as it is decoded from the answer: the answer (one array, unpaged) is
+// held, the decoded list is not.
+func (c *Client) EachJCDSFile(ctx context.Context, fn func(FileData) error) error {
+	body, err := c.jcdsListing(ctx)
+	if err != nil {
+		return err
+	}
+	const what = "GET /api/v1/jcds/files"
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err == nil && tok == nil { // null: no files
+		return nil
+	}
+	if err != nil || tok != json.Delim('[') {
+		// Not an array: decodeJSON says what it is instead.
+		var files []FileData
+		if err := decodeJSON(body, &files, what); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s: Jamf Pro's answer is not the JSON array expected", what)
+	}
+	for dec.More() {
+		var f FileData
+		if err := dec.Decode(&f); err != nil {
+			if derr := decodeJSON(body, &[]FileData{}, what); derr != nil {
+				return derr
+			}
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PackageUsage reads every policy, patch title and PreStage and says

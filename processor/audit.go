@@ -113,29 +113,29 @@ func RunAudit(ctx context.Context, up jcds2.Uploader, args []string, stdout, std
 	return 0
 }
 
-// readAudit reads records, the JCDS listing and usage, and judges them.
+// readAudit reads what installs each package, the JCDS listing, then the
+// records a page at a time, judging each as it comes: what it holds is
+// the usage, one small entry per JCDS file and the findings, never every
+// record at once (memory stays near flat as the repository grows).
 func readAudit(ctx context.Context, c *jamf.Client, log *Logger) (*lifecycle.Report, error) {
-	pkgs, err := c.ListPackages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	files, err := c.ListJCDS(ctx)
-	var no *jamf.NoJCDSError
-	if errors.As(err, &no) {
-		log.Logf(0, "This server has no JCDS 2.0 file list: file checks are skipped")
-		files, err = nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if files == nil && no == nil {
-		files = []jamf.FileData{}
-	}
 	usage, err := c.PackageUsage(ctx, usageProgress(log))
 	if err != nil {
 		return nil, err
 	}
-	return lifecycle.Audit(pkgs, files, usage), nil
+	a := lifecycle.NewAuditor(true, usage)
+	err = c.EachJCDSFile(ctx, func(f jamf.FileData) error { a.AddFile(f); return nil })
+	var no *jamf.NoJCDSError
+	if errors.As(err, &no) {
+		log.Logf(0, "This server has no JCDS 2.0 file list: file checks are skipped")
+		a, err = lifecycle.NewAuditor(false, usage), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := c.EachPackage(ctx, func(p jamf.Package) error { a.AddPackage(p); return nil }); err != nil {
+		return nil, err
+	}
+	return a.Report(), nil
 }
 
 // fixAudit repairs what an upload run converges anyway.
