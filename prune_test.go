@@ -235,7 +235,9 @@ func TestPruneCrashesConverge(t *testing.T) {
 			sim.AddPolicy("Install App 1.1", 2)
 			sim.AddPreStage("Lab", "4")
 			if hold == "GET /api/v1/packages" {
-				sim.Pass(hold, 1) // the first listing is the plan's
+				// The first listing is the plan's, the second the look for
+				// other records naming the files to delete.
+				sim.Pass(hold, 2)
 			}
 			data, _ := processor.EncodeEnv(cleanEnv(sim), processor.FormatBinary)
 			arrived := sim.DelayNotify(hold, time.Minute, 1)

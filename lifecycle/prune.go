@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jcds2-uploader/jcds2-uploader/dest"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
@@ -14,18 +15,15 @@ type Logger interface {
 	Logf(level int, format string, args ...any)
 }
 
-// Files removes a package's file from the other places it was copied to
-// (file shares, the S3 point): one call per package, a missing file is
-// no error.
-type Files interface {
-	Remove(ctx context.Context, fileName string) error
-}
-
 // Pruner carries out a plan against one server.
 type Pruner struct {
 	Client *jamf.Client
 	Log    Logger
-	Files  Files // nil: no other distribution points
+	// Dests are the other distribution points the package was copied to
+	// (file shares, the S3 point), the destinations an upload writes:
+	// a delete removes the file from each of them, by the name the plan
+	// lists, before the record goes.
+	Dests  []dest.Destination
 	DryRun bool
 	// Progress, when set, is told how far reading the usage has got.
 	Progress func(done, total int)
@@ -47,11 +45,20 @@ type Outcome struct {
 // deleted) and finishes it; a record is never gone while its file stays.
 // The run ends by reading back that no deleted record or file remains.
 func (p *Pruner) Prune(ctx context.Context, o Options) (*Outcome, error) {
-	pkgs, err := p.Client.ListPackages(ctx)
+	// What installs a package first, then the records a page at a time,
+	// keeping only those the plan is about (the prefix MakePlan matches):
+	// memory grows with one title's versions, not with the repository.
+	usage, err := p.Client.PackageUsage(ctx, p.Progress)
 	if err != nil {
 		return nil, err
 	}
-	usage, err := p.Client.PackageUsage(ctx, p.Progress)
+	var pkgs []jamf.Package
+	err = p.Client.EachPackage(ctx, func(pkg jamf.Package) error {
+		if strings.HasPrefix(pkg.PackageName, o.Match) {
+			pkgs = append(pkgs, pkg)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -71,15 +78,22 @@ func (p *Pruner) Prune(ctx context.Context, o Options) (*Outcome, error) {
 		return out, err
 	}
 	// A file another surviving record also names stays (a Name_N record
-	// or a hand-made one may share it).
-	shared := map[string]bool{}
+	// or a hand-made one may share it): asked of the server, just before
+	// deleting, for the planned files only.
 	going := map[string]bool{}
-	for _, d := range plan.Delete {
+	names := make([]string, len(plan.Delete))
+	for i, d := range plan.Delete {
 		going[d.Package.ID] = true
+		names[i] = d.Package.FileName
 	}
-	for _, pkg := range pkgs {
-		if !going[pkg.ID] {
-			shared[strings.ToLower(pkg.FileName)] = true
+	naming, err := p.recordsNaming(ctx, names)
+	if err != nil {
+		return out, fmt.Errorf("looking for other records naming the files to delete: %w", err)
+	}
+	shared := map[string]bool{}
+	for _, r := range naming {
+		if !going[r.ID] {
+			shared[strings.ToLower(r.FileName)] = true
 		}
 	}
 	for _, d := range plan.Delete {
@@ -89,6 +103,22 @@ func (p *Pruner) Prune(ctx context.Context, o Options) (*Outcome, error) {
 		out.Deleted = append(out.Deleted, d)
 	}
 	return out, p.verify(ctx, out.Deleted, jcds != nil)
+}
+
+// recordsNaming returns the records naming any of the files, asking for
+// 20 names at a time (one RSQL filter each, so no URL grows without end).
+func (p *Pruner) recordsNaming(ctx context.Context, names []string) ([]jamf.Package, error) {
+	var out []jamf.Package
+	for len(names) > 0 {
+		n := min(len(names), 20)
+		got, err := p.Client.PackagesByFileName(ctx, names[:n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, got...)
+		names = names[n:]
+	}
+	return out, nil
 }
 
 // jcdsFiles lists the JCDS files by name, or nil when the server has no
@@ -114,10 +144,11 @@ func (p *Pruner) deleteOne(ctx context.Context, pkg jamf.Package, jcds map[strin
 	if shared {
 		p.Log.Logf(0, "Keeping the file %s: another record names it; deleting record %s only", pkg.FileName, pkg.ID)
 	} else {
-		if p.Files != nil {
-			if err := p.Files.Remove(ctx, pkg.FileName); err != nil {
-				return err
+		for _, d := range p.Dests {
+			if err := d.Delete(ctx, pkg.FileName); err != nil {
+				return fmt.Errorf("deleting %s from %s: %w", pkg.FileName, d, err)
 			}
+			p.Log.Logf(1, "Deleted %s from %s", pkg.FileName, d)
 		}
 		if jcds[pkg.FileName] {
 			if err := p.Client.DeleteJCDS(ctx, pkg.FileName); err != nil {
@@ -143,7 +174,7 @@ func (p *Pruner) verify(ctx context.Context, deleted []Decision, jcds bool) erro
 		names[i] = d.Package.FileName
 		ids[d.Package.ID] = true
 	}
-	left, err := p.Client.PackagesByFileName(ctx, names)
+	left, err := p.recordsNaming(ctx, names)
 	if err != nil {
 		return fmt.Errorf("checking the deletions: %w", err)
 	}
@@ -152,20 +183,32 @@ func (p *Pruner) verify(ctx context.Context, deleted []Decision, jcds bool) erro
 			return fmt.Errorf("record %s (%s) is still there after its delete", r.ID, r.FileName)
 		}
 	}
-	if !jcds {
-		return nil
-	}
-	files, err := p.jcdsFiles(ctx)
-	if err != nil {
-		return fmt.Errorf("checking the deletions: %w", err)
-	}
 	still := map[string]bool{}
 	for _, r := range left {
 		still[r.FileName] = true
 	}
+	var files map[string]bool
+	if jcds {
+		if files, err = p.jcdsFiles(ctx); err != nil {
+			return fmt.Errorf("checking the deletions: %w", err)
+		}
+	}
 	for _, n := range names {
-		if files[n] && !still[n] {
+		if still[n] { // another record names it: the file stayed on purpose
+			continue
+		}
+		if files[n] {
 			return fmt.Errorf("the JCDS file %s is still there after its delete", n)
+		}
+		// Each destination is asked, as an upload proves its copies.
+		for _, d := range p.Dests {
+			h, err := d.Observe(ctx, n)
+			if err != nil {
+				return fmt.Errorf("checking the deletions: %s: %w", d, err)
+			}
+			if h.Present {
+				return fmt.Errorf("%s still holds %s after its delete", d, n)
+			}
 		}
 	}
 	return nil
