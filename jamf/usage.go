@@ -76,7 +76,7 @@ func (c *Client) EachPackage(ctx context.Context, fn func(Package) error) error 
 		}
 		q := url.Values{"page": {strconv.Itoa(page)}, "page-size": {"100"}, "sort": {"id:asc"}}
 		if err := c.getJSON(ctx, "/api/v1/packages?"+q.Encode(), &out); err != nil {
-			return fmt.Errorf("listing the package records: %w", err)
+			return forbidden(err, PrivReadPackages, "listing the package records")
 		}
 		for _, r := range out.Results {
 			p := Package{ID: r.ID, PackageName: r.PackageName, FileName: r.FileName,
@@ -146,7 +146,7 @@ func (c *Client) PackageUsage(ctx context.Context, progress func(done, total int
 		} `json:"packages"`
 	}
 	if err := c.getJSON(ctx, "/api/v2/patch-software-title-configurations", &titles); err != nil {
-		return nil, fmt.Errorf("reading patch software title configurations: %w", err)
+		return nil, forbidden(err, PrivReadPatchTitles, "reading patch software title configurations")
 	}
 	for _, t := range titles {
 		for _, p := range t.Packages {
@@ -166,7 +166,7 @@ func (c *Client) PackageUsage(ctx context.Context, progress func(done, total int
 		}
 		q := url.Values{"page": {strconv.Itoa(page)}, "page-size": {"100"}, "sort": {"id:asc"}}
 		if err := c.getJSON(ctx, "/api/v3/computer-prestages?"+q.Encode(), &out); err != nil {
-			return nil, fmt.Errorf("reading computer PreStages: %w", err)
+			return nil, forbidden(err, PrivReadPreStages, "reading computer PreStages")
 		}
 		for _, p := range out.Results {
 			for _, id := range p.CustomPackageIDs {
@@ -197,7 +197,7 @@ func (c *Client) policyUsage(ctx context.Context, add func(string, Use), progres
 		err = decodeJSON(a.body, &list, "GET /JSSResource/policies")
 	}
 	if err != nil {
-		return fmt.Errorf("listing policies: %w", err)
+		return forbidden(err, PrivReadPolicies, "listing policies")
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -260,7 +260,7 @@ func (c *Client) policyPackages(ctx context.Context, id int) (map[string]Use, er
 		err = decodeJSON(a.body, &out, "GET "+path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading policy %d: %w", id, err)
+		return nil, forbidden(err, PrivReadPolicies, fmt.Sprintf("reading policy %d", id))
 	}
 	uses := map[string]Use{}
 	for _, p := range out.Policy.PackageConfiguration.Packages {

@@ -96,6 +96,16 @@ func (p *Pruner) Prune(ctx context.Context, o Options) (*Outcome, error) {
 			shared[strings.ToLower(r.FileName)] = true
 		}
 	}
+	// A role without a delete privilege is found before anything is
+	// deleted, not after a package's copies went and its record stayed.
+	if jcds != nil {
+		if err := p.Client.CanDeleteJCDS(ctx); err != nil {
+			return out, err
+		}
+	}
+	if err := p.Client.CanDeletePackages(ctx); err != nil {
+		return out, err
+	}
 	for _, d := range plan.Delete {
 		if err := p.deleteOne(ctx, d.Package, jcds, shared[strings.ToLower(d.Package.FileName)]); err != nil {
 			return out, err
@@ -112,6 +122,9 @@ func (p *Pruner) recordsNaming(ctx context.Context, names []string) ([]jamf.Pack
 	for len(names) > 0 {
 		n := min(len(names), 20)
 		got, err := p.Client.PackagesByFileName(ctx, names[:n])
+		if jamf.IsStatus(err, 403) {
+			return nil, &jamf.PrivilegeError{Privilege: jamf.PrivReadPackages, Step: "looking up records by file name", Err: err}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -126,6 +139,10 @@ func (p *Pruner) recordsNaming(ctx context.Context, names []string) ([]jamf.Pack
 func (p *Pruner) jcdsFiles(ctx context.Context) (map[string]bool, error) {
 	files, err := p.Client.ListJCDS(ctx)
 	var no *jamf.NoJCDSError
+	if errors.As(err, &no) && no.Privilege != "" {
+		p.Log.Logf(0, "The account lacks the %q privilege: deleting records through the packages API, which removes their JCDS files", no.Privilege)
+		return nil, nil
+	}
 	if errors.As(err, &no) || jamf.IsStatus(err, 404) {
 		p.Log.Logf(1, "No JCDS 2.0 file list on this server: deleting records through the packages API, which removes their files")
 		return nil, nil
@@ -157,6 +174,9 @@ func (p *Pruner) deleteOne(ctx context.Context, pkg jamf.Package, jcds map[strin
 		}
 	}
 	if err := p.Client.DeletePackage(ctx, pkg.ID); err != nil {
+		if jamf.IsStatus(err, 403) {
+			return &jamf.PrivilegeError{Privilege: jamf.PrivDeletePackages, Step: "deleting package record " + pkg.ID, Err: err}
+		}
 		return err
 	}
 	p.Log.Logf(0, "Deleted %s (id %s, %s)", pkg.PackageName, pkg.ID, pkg.FileName)

@@ -57,7 +57,7 @@ func RunAudit(ctx context.Context, up jcds2.Uploader, args []string, stdout, std
 	// The CLI's conventions (cli.go): exit 1 for a failed run, 2 for a
 	// wrong command line.
 	failCode := func(err error, code int) int { return commandFailed(stderr, log, "audit", err.Error(), code) }
-	fail := func(err error) int { return failCode(err, ExitFailed) }
+	fail := func(err error) int { return failCode(cliNames.privilegeHint(err), ExitFailed) }
 	if fs.NArg() > 0 {
 		return failCode(fmt.Errorf("unexpected argument %q: audit takes flags only", fs.Arg(0)), ExitUsage)
 	}
@@ -125,7 +125,10 @@ func readAudit(ctx context.Context, c *jamf.Client, log *Logger) (*lifecycle.Rep
 	a := lifecycle.NewAuditor(true, usage)
 	err = c.EachJCDSFile(ctx, func(f jamf.FileData) error { a.AddFile(f); return nil })
 	var no *jamf.NoJCDSError
-	if errors.As(err, &no) {
+	if errors.As(err, &no) && no.Privilege != "" {
+		log.Logf(0, "The account lacks the %q privilege: the JCDS file checks are skipped", no.Privilege)
+		a, err = lifecycle.NewAuditor(false, usage), nil
+	} else if errors.As(err, &no) {
 		log.Logf(0, "This server has no JCDS 2.0 file list: file checks are skipped")
 		a, err = lifecycle.NewAuditor(false, usage), nil
 	}

@@ -61,7 +61,7 @@ func RunClean(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, ar
 	log.SetName(CleanerName)
 	out, err := Clean(ctx, env, log)
 	if err != nil {
-		log.Error(err.Error())
+		log.Error(processorNames.privilegeHint(err).Error())
 		return ExitProcessorError
 	}
 	data, err := EncodeEnv(out.WithoutSecrets(), format)
@@ -270,6 +270,15 @@ func usageProgress(log *Logger) func(done, total int) {
 		last = time.Now()
 		log.Logf(0, "Read %d of %d policies", done, total)
 	}
+}
+
+// privilegeHint says, for a 403 from a lifecycle read or delete, where
+// the missing privilege (Jamf's name, already in the error) is added.
+func (n Names) privilegeHint(err error) error {
+	if _, ok := jamf.MissingPrivilege(err); ok {
+		return fmt.Errorf("%w: add it to the API role of the client in %s (or to the privileges of the user in %s)", err, n.Client, n.Password)
+	}
+	return err
 }
 
 // writePlanCSV writes every matching package and what the plan does.
