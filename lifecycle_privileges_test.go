@@ -110,3 +110,35 @@ func TestLifecyclePrivilegeRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A Classic-only server (older than 11.5, no /api/v1/packages): prune,
+// the processor and audit refuse in one line naming the server's version
+// and what is supported, and nothing on the server changes.
+func TestLifecycleRefusesClassicOnlyServer(t *testing.T) {
+	sim := newCheckedSim(t, jamfsim.Config{Version: "11.4.0"})
+	s := seedTitle(t, sim, 8)
+	sim.AddPolicy("Install App 1.1", 2)
+	runs := []struct {
+		name string
+		run  func() result
+		code int
+	}{
+		{"processor", func() result { return runCleanEnv(t, sim, cleanEnv(sim)) }, processor.ExitProcessorError},
+		{"prune", func() result { return runLifecycleCLI(t, sim, "prune", "--match", "App-", "--keep", "3", "--url", sim.URL) }, processor.ExitFailed},
+		{"audit", func() result { return runLifecycleCLI(t, sim, "audit", "--url", sim.URL) }, processor.ExitFailed},
+	}
+	for _, c := range runs {
+		sim.ResetLog()
+		r := c.run()
+		last := r.lastLine()
+		if r.code != c.code || !strings.Contains(last, "Jamf Pro 11.4.0 is older than 11.5") || !strings.Contains(last, "prune and audit need") {
+			t.Fatalf("%s: exit %d (want %d), last line %q\n%s", c.name, r.code, c.code, last, r.stderr)
+		}
+		for _, e := range sim.Log() {
+			if e.Method != "GET" && !strings.Contains(e.Path, "/token") && !strings.Contains(e.Path, "invalidate") {
+				t.Errorf("%s sent %s", c.name, e)
+			}
+		}
+	}
+	assertPruned(t, sim, s)
+}

@@ -45,6 +45,9 @@ type Outcome struct {
 // deleted) and finishes it; a record is never gone while its file stays.
 // The run ends by reading back that no deleted record or file remains.
 func (p *Pruner) Prune(ctx context.Context, o Options) (*Outcome, error) {
+	if err := CheckServer(ctx, p.Client); err != nil {
+		return nil, err
+	}
 	// What installs a package first, then the records a page at a time,
 	// keeping only those the plan is about (the prefix MakePlan matches):
 	// memory grows with one title's versions, not with the repository.
@@ -132,6 +135,31 @@ func (p *Pruner) recordsNaming(ctx context.Context, names []string) ([]jamf.Pack
 		names = names[n:]
 	}
 	return out, nil
+}
+
+// CheckServer refuses a server older than 11.5. Prune and audit read
+// the records through the Jamf Pro API's packages endpoints (GET
+// /api/v1/packages, paged and filtered by RSQL) and delete through them;
+// before 11.5 only the Classic API holds packages, one request per
+// record to learn a file name, and its records carry no transfer state
+// or size to audit. A clear refusal beats a half-supported run.
+func CheckServer(ctx context.Context, c *jamf.Client) error {
+	v, err := c.Version(ctx)
+	if err != nil {
+		return err
+	}
+	if !v.ModernPackages() {
+		return &OldServerError{Version: fmt.Sprintf("%d.%d.%d", v.Major, v.Minor, v.Patch)}
+	}
+	return nil
+}
+
+// OldServerError: the server predates the packages API (11.5).
+type OldServerError struct{ Version string }
+
+func (e *OldServerError) Error() string {
+	return fmt.Sprintf("Jamf Pro %s is older than 11.5: prune and audit need the Jamf Pro API's packages endpoints (11.5 and later), "+
+		"and only uploads work through the Classic API; upgrade Jamf Pro, or delete old packages in its web interface", e.Version)
 }
 
 // jcdsFiles lists the JCDS files by name, or nil when the server has no

@@ -118,6 +118,9 @@ func RunAudit(ctx context.Context, up jcds2.Uploader, args []string, stdout, std
 // the usage, one small entry per JCDS file and the findings, never every
 // record at once (memory stays near flat as the repository grows).
 func readAudit(ctx context.Context, c *jamf.Client, log *Logger) (*lifecycle.Report, error) {
+	if err := lifecycle.CheckServer(ctx, c); err != nil {
+		return nil, err
+	}
 	usage, err := c.PackageUsage(ctx, usageProgress(log))
 	if err != nil {
 		return nil, err
