@@ -124,7 +124,9 @@ func TestLifecycleRefusesClassicOnlyServer(t *testing.T) {
 		code int
 	}{
 		{"processor", func() result { return runCleanEnv(t, sim, cleanEnv(sim)) }, processor.ExitProcessorError},
-		{"prune", func() result { return runLifecycleCLI(t, sim, "prune", "--match", "App-", "--keep", "3", "--url", sim.URL) }, processor.ExitFailed},
+		{"prune", func() result {
+			return runLifecycleCLI(t, sim, "prune", "--match", "App-", "--keep", "3", "--url", sim.URL)
+		}, processor.ExitFailed},
 		{"audit", func() result { return runLifecycleCLI(t, sim, "audit", "--url", sim.URL) }, processor.ExitFailed},
 	}
 	for _, c := range runs {

@@ -23,14 +23,19 @@ const (
 
 // Finding is one defect.
 type Finding struct {
-	Class     string `json:"class"`
-	PackageID string `json:"packageId,omitempty"`
-	FileName  string `json:"fileName"`
-	Detail    string `json:"detail"`
+	Class       string `json:"class"`
+	PackageID   string `json:"packageId,omitempty"`
+	PackageName string `json:"packageName,omitempty"`
+	FileName    string `json:"fileName"`
+	Detail      string `json:"detail"`
 	// Fix is what --fix does about it ("" when it cannot: Detail says why).
 	Fix string `json:"fix,omitempty"`
 	// SameBytes: a duplicate whose bytes are its original's.
 	SameBytes bool `json:"sameBytes,omitempty"`
+	// Original is the file a duplicate copies, and OriginalName the
+	// packageName of the record naming it (when one does).
+	Original     string `json:"original,omitempty"`
+	OriginalName string `json:"originalPackageName,omitempty"`
 }
 
 // TitleUsage is the storage one title uses on JCDS.
@@ -94,7 +99,8 @@ type Auditor struct {
 type fileEntry struct {
 	length    int64
 	md5, sha3 string
-	named     bool // a record names it
+	named     bool   // a record names it
+	pkgName   string // the packageName of the first record naming it
 }
 
 // NewAuditor starts an audit; jcds false: the server has no JCDS 2.0
@@ -122,12 +128,14 @@ func (a *Auditor) AddPackage(p jamf.Package) {
 	}
 	t.Packages++
 	add := func(class, detail, fix string) {
-		r.Findings = append(r.Findings, Finding{Class: class, PackageID: p.ID, FileName: p.FileName, Detail: detail, Fix: fix})
+		r.Findings = append(r.Findings, Finding{Class: class, PackageID: p.ID, PackageName: p.PackageName, FileName: p.FileName, Detail: detail, Fix: fix})
 	}
 	f, onJCDS := a.files[p.FileName]
 	if onJCDS {
 		t.Bytes += f.length
-		f.named = true
+		if !f.named {
+			f.named, f.pkgName = true, p.PackageName
+		}
 	}
 	if a.jcds && !onJCDS {
 		add(MissingFile, fmt.Sprintf("record %s (%s) names %s, which is not on JCDS", p.ID, p.PackageName, p.FileName),
@@ -137,14 +145,14 @@ func (a *Auditor) AddPackage(p jamf.Package) {
 	// file is the finding.
 	if (onJCDS || !a.jcds) && (p.CloudTransferStatus != "READY" || jamf.Deref(p.Size) == "") {
 		add(NotReady, fmt.Sprintf("record %s: cloudTransferStatus %q, size %q", p.ID, p.CloudTransferStatus, jamf.Deref(p.Size)),
-			"refresh the inventory")
+			"upload it through the engine when it is in --pkg-dir, else refresh the inventory")
 	}
 	if onJCDS {
 		switch ht, hv := strings.ToUpper(jamf.Deref(p.HashType)), strings.ToLower(jamf.Deref(p.HashValue)); {
 		case ht == "SHA3_512" && f.sha3 != "" && hv != strings.ToLower(f.sha3),
 			ht == "MD5" && f.md5 != "" && hv != strings.ToLower(f.md5):
 			add(HashMismatch, fmt.Sprintf("record %s: %s %.16s… but the file's is %.16s…", p.ID, ht, hv, pick(ht, f)),
-				"refresh the inventory (Jamf Pro recomputes the hash from the file)")
+				"upload it through the engine when it is in --pkg-dir (it corrects the hash), else refresh the inventory (Jamf Pro recomputes it)")
 		case ht != "SHA3_512" && ht != "MD5":
 			add(UnknownHashes, fmt.Sprintf("record %s: hashType %q cannot be checked against JCDS (it lists MD5 and SHA3-512)", p.ID, ht), "")
 		}
@@ -171,10 +179,10 @@ func (a *Auditor) Report() *Report {
 		if m := dupRE.FindStringSubmatch(n); m != nil {
 			if orig, ok := a.files[m[1]+m[2]]; ok {
 				same := orig.length == f.length && f.sha3 != "" && strings.EqualFold(orig.sha3, f.sha3)
-				fd := Finding{Class: Duplicate, FileName: n, SameBytes: same,
+				fd := Finding{Class: Duplicate, FileName: n, SameBytes: same, Original: m[1] + m[2], OriginalName: orig.pkgName,
 					Detail: fmt.Sprintf("a copy of %s no record names (%s bytes)", m[1]+m[2], map[bool]string{true: "the same", false: "different"}[same])}
 				if same {
-					fd.Fix = "delete the copy: its bytes are " + m[1] + m[2] + "'s"
+					fd.Fix = "the upload engine removes the copy when " + m[1] + m[2] + " is in --pkg-dir"
 				}
 				r.Findings = append(r.Findings, fd)
 				continue
