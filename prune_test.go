@@ -217,7 +217,8 @@ func TestPruneUnusedWritesCSV(t *testing.T) {
 
 // SIGKILL at every delete boundary (held before the request is served, so
 // the kill lands between two steps), then a plain re-run: exactly the
-// planned packages are gone, records and files, the rest converges.
+// planned packages are gone (records, JCDS files, copies on the file share),
+// the rest converges; nothing the plan did not list is deleted anywhere.
 func TestPruneCrashesConverge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash suite is long; CI runs it without -short")
@@ -239,7 +240,16 @@ func TestPruneCrashesConverge(t *testing.T) {
 				// other records naming the files to delete.
 				sim.Pass(hold, 2)
 			}
-			data, _ := processor.EncodeEnv(cleanEnv(sim), processor.FormatBinary)
+			// A file share holds a copy of every package: its deletes
+			// come first, so a kill at a JCDS delete follows a share one.
+			url, packages := shareDir(t)
+			for file, path := range s.files {
+				data, _ := os.ReadFile(path)
+				os.WriteFile(filepath.Join(packages, file), data, 0o644)
+			}
+			env := cleanEnv(sim)
+			env["SMB_URL"] = url
+			data, _ := processor.EncodeEnv(env, processor.FormatBinary)
 			arrived := sim.DelayNotify(hold, time.Minute, 1)
 			cmd := exec.Command(binary, "clean")
 			cmd.Stdin = bytes.NewReader(data)
@@ -257,10 +267,18 @@ func TestPruneCrashesConverge(t *testing.T) {
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
 			sim.ClearFaults()
-			if r := runCleanEnv(t, sim, cleanEnv(sim)); r.code != 0 {
+			if r := runCleanEnv(t, sim, env); r.code != 0 {
 				t.Fatalf("the run after the crash failed: exit %d\n%s", r.code, r.stderr)
 			}
 			assertPruned(t, sim, s, "App-1.0.pkg", "App-1.2.pkg", "App-1.4.pkg")
+			left, _ := filepath.Glob(filepath.Join(packages, "*"))
+			var names []string
+			for _, p := range left {
+				names = append(names, filepath.Base(p))
+			}
+			if got := strings.Join(names, ","); got != "App-1.1.pkg,App-1.3.pkg,App-1.5.pkg,App-1.6.pkg,App-1.7.pkg,Apple-1.0.pkg,MyApp-1.0.pkg" {
+				t.Fatalf("left on the share: %s", got)
+			}
 		})
 	}
 }
