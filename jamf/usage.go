@@ -133,9 +133,63 @@ func (c *Client) EachJCDSFile(ctx context.Context, fn func(FileData) error) erro
 // policies of how many have been read.
 func (c *Client) PackageUsage(ctx context.Context, progress func(done, total int)) (Usage, error) {
 	u := Usage{}
-	add := func(id string, use Use) { u[id] = append(u[id], use) }
-	if err := c.policyUsage(ctx, add, progress); err != nil {
+	if err := c.EachUse(ctx, progress, func(id string, use Use) { u[id] = append(u[id], use) }); err != nil {
 		return nil, err
+	}
+	for id := range u {
+		sort.SliceStable(u[id], func(i, j int) bool { return u[id][i].Kind < u[id][j].Kind })
+	}
+	return u, nil
+}
+
+// InUse is the set of package ids something installs, compact: a
+// number per package (ids are numbers in Jamf Pro; any other is kept as
+// a string), without what installs it, for a reader that needs only
+// whether (audit) at 5,000 or 50,000 packages.
+type InUse struct {
+	nums  map[uint32]struct{}
+	other map[string]struct{}
+}
+
+// Add puts id in the set.
+func (s *InUse) Add(id string) {
+	if n, err := strconv.ParseUint(id, 10, 32); err == nil && strconv.FormatUint(n, 10) == id {
+		if s.nums == nil {
+			s.nums = map[uint32]struct{}{}
+		}
+		s.nums[uint32(n)] = struct{}{}
+		return
+	}
+	if s.other == nil {
+		s.other = map[string]struct{}{}
+	}
+	s.other[id] = struct{}{}
+}
+
+// Has reports whether something installs id.
+func (s *InUse) Has(id string) bool {
+	if n, err := strconv.ParseUint(id, 10, 32); err == nil && strconv.FormatUint(n, 10) == id {
+		_, ok := s.nums[uint32(n)]
+		return ok
+	}
+	_, ok := s.other[id]
+	return ok
+}
+
+// PackagesInUse reads what PackageUsage reads and keeps only which ids.
+func (c *Client) PackagesInUse(ctx context.Context, progress func(done, total int)) (*InUse, error) {
+	s := &InUse{}
+	if err := c.EachUse(ctx, progress, func(id string, _ Use) { s.Add(id) }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// EachUse reads every policy, patch title and PreStage and hands each
+// package one installs to add, one call at a time.
+func (c *Client) EachUse(ctx context.Context, progress func(done, total int), add func(id string, use Use)) error {
+	if err := c.policyUsage(ctx, add, progress); err != nil {
+		return err
 	}
 	var titles []struct {
 		ID          string `json:"id"`
@@ -146,7 +200,7 @@ func (c *Client) PackageUsage(ctx context.Context, progress func(done, total int
 		} `json:"packages"`
 	}
 	if err := c.getJSON(ctx, "/api/v2/patch-software-title-configurations", &titles); err != nil {
-		return nil, forbidden(err, PrivReadPatchTitles, "reading patch software title configurations")
+		return forbidden(err, PrivReadPatchTitles, "reading patch software title configurations")
 	}
 	for _, t := range titles {
 		for _, p := range t.Packages {
@@ -166,7 +220,7 @@ func (c *Client) PackageUsage(ctx context.Context, progress func(done, total int
 		}
 		q := url.Values{"page": {strconv.Itoa(page)}, "page-size": {"100"}, "sort": {"id:asc"}}
 		if err := c.getJSON(ctx, "/api/v3/computer-prestages?"+q.Encode(), &out); err != nil {
-			return nil, forbidden(err, PrivReadPreStages, "reading computer PreStages")
+			return forbidden(err, PrivReadPreStages, "reading computer PreStages")
 		}
 		for _, p := range out.Results {
 			for _, id := range p.CustomPackageIDs {
@@ -174,13 +228,9 @@ func (c *Client) PackageUsage(ctx context.Context, progress func(done, total int
 			}
 		}
 		if len(out.Results) == 0 || (page+1)*100 >= out.TotalCount {
-			break
+			return nil
 		}
 	}
-	for id := range u {
-		sort.SliceStable(u[id], func(i, j int) bool { return u[id][i].Kind < u[id][j].Kind })
-	}
-	return u, nil
 }
 
 // policyUsage lists the Classic policies and reads each one's packages,

@@ -71,7 +71,7 @@ var dupRE = regexp.MustCompile(`^(.*)_[0-9]+(\.[A-Za-z0-9]+)$`)
 // the server has no JCDS 2.0 listing, so file checks are skipped) and
 // what installs each package. It reads and changes nothing.
 func Audit(pkgs []jamf.Package, files []jamf.FileData, usage jamf.Usage) *Report {
-	a := NewAuditor(files != nil, usage)
+	a := NewAuditor(files != nil, func(id string) bool { return len(usage[id]) > 0 })
 	for _, f := range files {
 		a.AddFile(f)
 	}
@@ -89,7 +89,7 @@ func Audit(pkgs []jamf.Package, files []jamf.FileData, usage jamf.Usage) *Report
 // JCDS file, the findings and a tally per title.
 type Auditor struct {
 	jcds   bool
-	usage  jamf.Usage
+	used   func(id string) bool
 	files  map[string]*fileEntry
 	r      *Report
 	titles map[string]*TitleUsage
@@ -104,9 +104,10 @@ type fileEntry struct {
 }
 
 // NewAuditor starts an audit; jcds false: the server has no JCDS 2.0
-// listing, so the file checks are skipped.
-func NewAuditor(jcds bool, usage jamf.Usage) *Auditor {
-	return &Auditor{jcds: jcds, usage: usage, files: map[string]*fileEntry{}, r: &Report{}, titles: map[string]*TitleUsage{}}
+// listing, so the file checks are skipped. used says whether something
+// installs a package (jamf.InUse.Has: the audit needs no more).
+func NewAuditor(jcds bool, used func(id string) bool) *Auditor {
+	return &Auditor{jcds: jcds, used: used, files: map[string]*fileEntry{}, r: &Report{}, titles: map[string]*TitleUsage{}}
 }
 
 // AddFile adds one JCDS file (before any record).
@@ -157,7 +158,7 @@ func (a *Auditor) AddPackage(p jamf.Package) {
 			add(UnknownHashes, fmt.Sprintf("record %s: hashType %q cannot be checked against JCDS (it lists MD5 and SHA3-512)", p.ID, ht), "")
 		}
 	}
-	if len(a.usage[p.ID]) == 0 {
+	if !a.used(p.ID) {
 		add(Unused, fmt.Sprintf("no policy, patch title or PreStage installs %s (id %s)", p.PackageName, p.ID), "")
 	}
 }

@@ -114,27 +114,27 @@ func RunAudit(ctx context.Context, up jcds2.Uploader, args []string, stdout, std
 	return 0
 }
 
-// readAudit reads what installs each package, the JCDS listing, then the
+// readAudit reads which packages something installs, the JCDS listing, then the
 // records a page at a time, judging each as it comes: what it holds is
-// the usage, one small entry per JCDS file and the findings, never every
+// a set of ids, one small entry per JCDS file and the findings, never every
 // record at once (memory stays near flat as the repository grows).
 func readAudit(ctx context.Context, c *jamf.Client, log *Logger) (*lifecycle.Report, error) {
 	if err := lifecycle.CheckServer(ctx, c); err != nil {
 		return nil, err
 	}
-	usage, err := c.PackageUsage(ctx, usageProgress(log))
+	used, err := c.PackagesInUse(ctx, usageProgress(log))
 	if err != nil {
 		return nil, err
 	}
-	a := lifecycle.NewAuditor(true, usage)
+	a := lifecycle.NewAuditor(true, used.Has)
 	err = c.EachJCDSFile(ctx, func(f jamf.FileData) error { a.AddFile(f); return nil })
 	var no *jamf.NoJCDSError
 	if errors.As(err, &no) && no.Privilege != "" {
 		log.Logf(0, "The account lacks the %q privilege: the JCDS file checks are skipped", no.Privilege)
-		a, err = lifecycle.NewAuditor(false, usage), nil
+		a, err = lifecycle.NewAuditor(false, used.Has), nil
 	} else if errors.As(err, &no) {
 		log.Logf(0, "This server has no JCDS 2.0 file list: file checks are skipped")
-		a, err = lifecycle.NewAuditor(false, usage), nil
+		a, err = lifecycle.NewAuditor(false, used.Has), nil
 	}
 	if err != nil {
 		return nil, err
