@@ -55,3 +55,27 @@ func TestEachJCDSFile(t *testing.T) {
 		}
 	}
 }
+
+// The delete probes: only a 403 is an answer about the privilege (named
+// in Jamf's words); whatever a server says of a missing object is not.
+func TestDeleteProbes(t *testing.T) {
+	for status, want := range map[int]string{204: "", 404: "", 400: "", 403: `the account lacks the "Delete Packages" privilege`} {
+		s := serve(t, func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.URL.Path == "/api/v1/oauth/token":
+				w.Write([]byte(`{"access_token":"tok","token_type":"Bearer","expires_in":1200}`))
+			case r.Method == "DELETE" && r.URL.Path == "/api/v1/packages/0":
+				w.WriteHeader(status)
+			default:
+				http.NotFound(w, r)
+			}
+		})
+		err := clientFor(s.URL).CanDeletePackages(context.Background())
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%d: %v, want %q", status, err, want)
+		}
+		if p, ok := MissingPrivilege(err); want != "" && (!ok || p != PrivDeletePackages) {
+			t.Errorf("%d: MissingPrivilege %q %v", status, p, ok)
+		}
+	}
+}

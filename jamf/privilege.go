@@ -75,15 +75,26 @@ func forbidden(err error, privilege, step string) error {
 const probeFile = "jcds2-uploader-probe-nonexistent.pkg"
 
 // CanDeleteJCDS probes DELETE /api/v1/jcds/files/{name} with a file that
-// is not there: nil, or a PrivilegeError on 403.
+// is not there: a PrivilegeError on 403, else nil.
 func (c *Client) CanDeleteJCDS(ctx context.Context) error {
-	_, err := c.send.do(ctx, &call{method: "DELETE", path: "/api/v1/jcds/files/" + PathEscape(probeFile), expect: []int{200, 204, 404}})
-	return forbidden(err, PrivDeleteJCDS, "checking that JCDS files may be deleted")
+	return c.probeDelete(ctx, "/api/v1/jcds/files/"+PathEscape(probeFile), PrivDeleteJCDS, "checking that JCDS files may be deleted")
 }
 
 // CanDeletePackages probes DELETE /api/v1/packages/0: Jamf Pro's ids
 // start at 1, so 0 names no record.
 func (c *Client) CanDeletePackages(ctx context.Context) error {
-	_, err := c.send.do(ctx, &call{method: "DELETE", path: "/api/v1/packages/0", expect: []int{200, 204, 404}})
-	return forbidden(err, PrivDeletePackages, "checking that package records may be deleted")
+	return c.probeDelete(ctx, "/api/v1/packages/0", PrivDeletePackages, "checking that package records may be deleted")
+}
+
+// probeDelete sends one probe. Only a 403 is an answer about the
+// privilege; whatever else the server says of a missing object (404,
+// 400 for an id it will not parse, 500) means it got past the privilege
+// check, and any other failure (the network) is met again, and
+// reported, by the deletes themselves.
+func (c *Client) probeDelete(ctx context.Context, path, privilege, step string) error {
+	_, err := c.send.do(ctx, &call{method: "DELETE", path: path, expect: []int{200, 204, 404}})
+	if IsStatus(err, 403) {
+		return &PrivilegeError{Privilege: privilege, Step: step, Err: err}
+	}
+	return nil
 }

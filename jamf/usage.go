@@ -42,14 +42,6 @@ type Usage map[string][]Use
 // asks API clients for at most 5 connections; 4 leaves one for others.
 const MaxInFlight = 4
 
-// ListPackages returns every package record, all pages, by id, as
-// EachPackage gives them.
-func (c *Client) ListPackages(ctx context.Context) ([]Package, error) {
-	var pkgs []Package
-	err := c.EachPackage(ctx, func(p Package) error { pkgs = append(pkgs, p); return nil })
-	return pkgs, err
-}
-
 // listedPackage is what a lifecycle reads of a record: no Raw map and
 // none of the three hash fields beside hashType/hashValue. At 5,000
 // records, Raw maps and unused hashes were most of a run's heap.
