@@ -111,36 +111,66 @@ func TestLifecyclePrivilegeRefusals(t *testing.T) {
 	}
 }
 
-// A Classic-only server (older than 11.5, no /api/v1/packages): prune,
-// the processor and audit refuse in one line naming the server's version
-// and what is supported, and nothing on the server changes.
-func TestLifecycleRefusesClassicOnlyServer(t *testing.T) {
+// A Classic-only server (older than 11.5, no /api/v1/packages): the
+// processor prunes through the Classic API: the issue's case (8
+// versions, one installed by a policy, one by a PreStage, keep 3) leaves
+// exactly the right three deleted, records, JCDS files and share copies,
+// and every other package as it was. Audit refuses in one line naming the
+// version and what is supported, sending nothing but reads.
+func TestLifecycleOnClassicOnlyServer(t *testing.T) {
 	sim := newCheckedSim(t, jamfsim.Config{Version: "11.4.0"})
 	s := seedTitle(t, sim, 8)
 	sim.AddPolicy("Install App 1.1", 2)
-	runs := []struct {
-		name string
-		run  func() result
-		code int
-	}{
-		{"processor", func() result { return runCleanEnv(t, sim, cleanEnv(sim)) }, processor.ExitProcessorError},
-		{"prune", func() result {
-			return runLifecycleCLI(t, sim, "prune", "--match", "App-", "--keep", "3", "--url", sim.URL)
-		}, processor.ExitFailed},
-		{"audit", func() result { return runLifecycleCLI(t, sim, "audit", "--url", sim.URL) }, processor.ExitFailed},
+	sim.AddPreStage("Lab", "4")
+	url, packages := shareDir(t)
+	for file, path := range s.files {
+		data, _ := os.ReadFile(path)
+		os.WriteFile(filepath.Join(packages, file), data, 0o644)
 	}
-	for _, c := range runs {
-		sim.ResetLog()
-		r := c.run()
-		last := r.lastLine()
-		if r.code != c.code || !strings.Contains(last, "Jamf Pro 11.4.0 is older than 11.5") || !strings.Contains(last, "prune and audit need") {
-			t.Fatalf("%s: exit %d (want %d), last line %q\n%s", c.name, r.code, c.code, last, r.stderr)
-		}
-		for _, e := range sim.Log() {
-			if e.Method != "GET" && !strings.Contains(e.Path, "/token") && !strings.Contains(e.Path, "invalidate") {
-				t.Errorf("%s sent %s", c.name, e)
-			}
+
+	r := runLifecycleCLI(t, sim, "audit", "--url", sim.URL)
+	last := r.lastLine()
+	if r.code != processor.ExitFailed || !strings.Contains(last, "Jamf Pro 11.4.0 is older than 11.5: audit needs") || !strings.Contains(last, "prune works on this server") {
+		t.Fatalf("audit: exit %d, last line %q\n%s", r.code, last, r.stderr)
+	}
+	for _, e := range sim.Log() {
+		if e.Method != "GET" && !strings.Contains(e.Path, "/token") && !strings.Contains(e.Path, "invalidate") {
+			t.Errorf("audit sent %s", e)
 		}
 	}
-	assertPruned(t, sim, s)
+
+	sim.ResetLog()
+	env := cleanEnv(sim)
+	env["SMB_URL"] = url
+	r = runCleanEnv(t, sim, env)
+	if r.code != 0 {
+		t.Fatalf("clean: exit %d\n%s", r.code, r.stderr)
+	}
+	log := string(r.stderr)
+	for _, want := range []string{"through the Classic API", `in use  App-1.1 (id 2): installed by policy 1 "Install App 1.1"`, `in use  App-1.3 (id 4)`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	}
+	var deletes []string
+	for _, e := range sim.Log() {
+		if e.Method == "DELETE" && strings.HasPrefix(e.Path, "/api/v1/packages") {
+			t.Errorf("a Jamf Pro API package request on a Classic-only server: %s", e)
+		}
+		if e.Method == "DELETE" && strings.HasPrefix(e.Path, "/JSSResource/packages/id/") && e.Status == 200 {
+			deletes = append(deletes, e.Path)
+		}
+	}
+	if got := strings.Join(deletes, ","); got != "/JSSResource/packages/id/5,/JSSResource/packages/id/3,/JSSResource/packages/id/1" {
+		t.Errorf("Classic deletes: %s", got)
+	}
+	assertPruned(t, sim, s, "App-1.0.pkg", "App-1.2.pkg", "App-1.4.pkg")
+	left, _ := filepath.Glob(filepath.Join(packages, "*"))
+	var names []string
+	for _, p := range left {
+		names = append(names, filepath.Base(p))
+	}
+	if got := strings.Join(names, ","); got != "App-1.1.pkg,App-1.3.pkg,App-1.5.pkg,App-1.6.pkg,App-1.7.pkg,Apple-1.0.pkg,MyApp-1.0.pkg" {
+		t.Fatalf("left on the share: %s", got)
+	}
 }

@@ -228,10 +228,19 @@ func TestPruneCrashesConverge(t *testing.T) {
 		"DELETE /api/v1/jcds/files/App-1.2.pkg", "DELETE /api/v1/packages/3",
 		"DELETE /api/v1/jcds/files/App-1.0.pkg", "DELETE /api/v1/packages/1",
 		"GET /api/v1/packages", // the read-back after the last delete
+		// A server older than 11.5: the records through the Classic API.
+		"11.4.0 DELETE /api/v1/jcds/files/App-1.2.pkg", "11.4.0 DELETE /JSSResource/packages/id/3",
+		"11.4.0 DELETE /JSSResource/packages/id/1",
 	}
 	for _, hold := range boundaries {
 		t.Run(hold, func(t *testing.T) {
-			sim := newSim(t, jamfsim.Config{})
+			version, rest, classic := strings.Cut(hold, " DELETE ")
+			if classic {
+				hold = "DELETE " + rest
+			} else {
+				version = ""
+			}
+			sim := newSim(t, jamfsim.Config{Version: version})
 			s := seedTitle(t, sim, 8)
 			sim.AddPolicy("Install App 1.1", 2)
 			sim.AddPreStage("Lab", "4")

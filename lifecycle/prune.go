@@ -45,23 +45,23 @@ type Outcome struct {
 // deleted) and finishes it; a record is never gone while its file stays.
 // The run ends by reading back that no deleted record or file remains.
 func (p *Pruner) Prune(ctx context.Context, o Options) (*Outcome, error) {
-	if err := CheckServer(ctx, p.Client); err != nil {
+	v, err := p.Client.Version(ctx)
+	if err != nil {
 		return nil, err
 	}
-	// What installs a package first, then the records a page at a time,
-	// keeping only those the plan is about (the prefix MakePlan matches):
-	// memory grows with one title's versions, not with the repository.
+	var recs records = proRecords{p.Client}
+	if !v.ModernPackages() {
+		p.Log.Logf(0, "Jamf Pro %d.%d.%d predates the packages API (11.5): reading and deleting the records through the Classic API", v.Major, v.Minor, v.Patch)
+		recs = classicRecords{p.Client}
+	}
+	// What installs a package first, then the records, keeping only
+	// those the plan is about (the prefix MakePlan matches): memory
+	// grows with one title's versions, not with the repository.
 	usage, err := p.Client.PackageUsage(ctx, p.Progress)
 	if err != nil {
 		return nil, err
 	}
-	var pkgs []jamf.Package
-	err = p.Client.EachPackage(ctx, func(pkg jamf.Package) error {
-		if strings.HasPrefix(pkg.PackageName, o.Match) {
-			pkgs = append(pkgs, pkg)
-		}
-		return nil
-	})
+	pkgs, err := recs.matching(ctx, o.Match)
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +89,7 @@ func (p *Pruner) Prune(ctx context.Context, o Options) (*Outcome, error) {
 		going[d.Package.ID] = true
 		names[i] = d.Package.FileName
 	}
-	naming, err := p.recordsNaming(ctx, names)
+	naming, err := recs.naming(ctx, names)
 	if err != nil {
 		return out, fmt.Errorf("looking for other records naming the files to delete: %w", err)
 	}
@@ -106,43 +106,24 @@ func (p *Pruner) Prune(ctx context.Context, o Options) (*Outcome, error) {
 			return out, err
 		}
 	}
-	if err := p.Client.CanDeletePackages(ctx); err != nil {
+	if err := recs.canDelete(ctx); err != nil {
 		return out, err
 	}
 	for _, d := range plan.Delete {
-		if err := p.deleteOne(ctx, d.Package, jcds, shared[strings.ToLower(d.Package.FileName)]); err != nil {
+		if err := p.deleteOne(ctx, recs, d.Package, jcds, shared[strings.ToLower(d.Package.FileName)]); err != nil {
 			return out, err
 		}
 		out.Deleted = append(out.Deleted, d)
 	}
-	return out, p.verify(ctx, out.Deleted, jcds != nil)
+	return out, p.verify(ctx, recs, out.Deleted, jcds != nil, shared)
 }
 
-// recordsNaming returns the records naming any of the files, asking for
-// 20 names at a time (one RSQL filter each, so no URL grows without end).
-func (p *Pruner) recordsNaming(ctx context.Context, names []string) ([]jamf.Package, error) {
-	var out []jamf.Package
-	for len(names) > 0 {
-		n := min(len(names), 20)
-		got, err := p.Client.PackagesByFileName(ctx, names[:n])
-		if jamf.IsStatus(err, 403) {
-			return nil, &jamf.PrivilegeError{Privilege: jamf.PrivReadPackages, Step: "looking up records by file name", Err: err}
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, got...)
-		names = names[n:]
-	}
-	return out, nil
-}
-
-// CheckServer refuses a server older than 11.5. Prune and audit read
-// the records through the Jamf Pro API's packages endpoints (GET
-// /api/v1/packages, paged and filtered by RSQL) and delete through them;
-// before 11.5 only the Classic API holds packages, one request per
-// record to learn a file name, and its records carry no transfer state
-// or size to audit. A clear refusal beats a half-supported run.
+// CheckServer refuses, for an audit, a server older than 11.5. An audit
+// reads every record with its transfer state and size, which only the
+// Jamf Pro API's packages endpoints (11.5) give, a page of 100 at a time;
+// the Classic API has neither, and costs a request per record for a file
+// name. A clear refusal beats a half-true report. (Prune, which reads
+// one title's records, works through the Classic API there.)
 func CheckServer(ctx context.Context, c *jamf.Client) error {
 	v, err := c.Version(ctx)
 	if err != nil {
@@ -158,8 +139,8 @@ func CheckServer(ctx context.Context, c *jamf.Client) error {
 type OldServerError struct{ Version string }
 
 func (e *OldServerError) Error() string {
-	return fmt.Sprintf("Jamf Pro %s is older than 11.5: prune and audit need the Jamf Pro API's packages endpoints (11.5 and later), "+
-		"and only uploads work through the Classic API; upgrade Jamf Pro, or delete old packages in its web interface", e.Version)
+	return fmt.Sprintf("Jamf Pro %s is older than 11.5: audit needs the Jamf Pro API's packages endpoints (11.5 and later) "+
+		"for each record's transfer state and size; prune works on this server through the Classic API; upgrade Jamf Pro to audit", e.Version)
 }
 
 // jcdsFiles lists the JCDS files by name, or nil when the server has no
@@ -185,7 +166,7 @@ func (p *Pruner) jcdsFiles(ctx context.Context) (map[string]bool, error) {
 	return m, nil
 }
 
-func (p *Pruner) deleteOne(ctx context.Context, pkg jamf.Package, jcds map[string]bool, shared bool) error {
+func (p *Pruner) deleteOne(ctx context.Context, recs records, pkg jamf.Package, jcds map[string]bool, shared bool) error {
 	if shared {
 		p.Log.Logf(0, "Keeping the file %s: another record names it; deleting record %s only", pkg.FileName, pkg.ID)
 	} else {
@@ -201,39 +182,31 @@ func (p *Pruner) deleteOne(ctx context.Context, pkg jamf.Package, jcds map[strin
 			}
 		}
 	}
-	if err := p.Client.DeletePackage(ctx, pkg.ID); err != nil {
-		if jamf.IsStatus(err, 403) {
-			return &jamf.PrivilegeError{Privilege: jamf.PrivDeletePackages, Step: "deleting package record " + pkg.ID, Err: err}
-		}
+	if err := recs.delete(ctx, pkg.ID); err != nil {
 		return err
 	}
 	p.Log.Logf(0, "Deleted %s (id %s, %s)", pkg.PackageName, pkg.ID, pkg.FileName)
 	return nil
 }
 
-// verify reads back that the deleted records, and their JCDS files, are gone.
-func (p *Pruner) verify(ctx context.Context, deleted []Decision, jcds bool) error {
+// verify reads back that the deleted records, their JCDS files and
+// their copies on the other distribution points are gone (a file another
+// record names, shared, stayed on purpose).
+func (p *Pruner) verify(ctx context.Context, recs records, deleted []Decision, jcds bool, shared map[string]bool) error {
 	if len(deleted) == 0 {
 		return nil
 	}
+	pkgs := make([]jamf.Package, len(deleted))
 	names := make([]string, len(deleted))
-	ids := map[string]bool{}
 	for i, d := range deleted {
-		names[i] = d.Package.FileName
-		ids[d.Package.ID] = true
+		pkgs[i], names[i] = d.Package, d.Package.FileName
 	}
-	left, err := p.recordsNaming(ctx, names)
+	left, err := recs.left(ctx, pkgs)
 	if err != nil {
 		return fmt.Errorf("checking the deletions: %w", err)
 	}
-	for _, r := range left {
-		if ids[r.ID] {
-			return fmt.Errorf("record %s (%s) is still there after its delete", r.ID, r.FileName)
-		}
-	}
-	still := map[string]bool{}
-	for _, r := range left {
-		still[r.FileName] = true
+	if len(left) > 0 {
+		return fmt.Errorf("record %s (%s) is still there after its delete", left[0].ID, left[0].FileName)
 	}
 	var files map[string]bool
 	if jcds {
@@ -242,7 +215,7 @@ func (p *Pruner) verify(ctx context.Context, deleted []Decision, jcds bool) erro
 		}
 	}
 	for _, n := range names {
-		if still[n] { // another record names it: the file stayed on purpose
+		if shared[strings.ToLower(n)] { // another record names it: the file stayed on purpose
 			continue
 		}
 		if files[n] {
