@@ -138,7 +138,9 @@ func (r classicRecords) naming(ctx context.Context, files []string) ([]jamf.Pack
 	return out, nil
 }
 
-func (r classicRecords) canDelete(ctx context.Context) error { return r.c.ClassicCanDeletePackages(ctx) }
+func (r classicRecords) canDelete(ctx context.Context) error {
+	return r.c.ClassicCanDeletePackages(ctx)
+}
 
 func (r classicRecords) delete(ctx context.Context, id string) error {
 	return r.c.ClassicDeletePackage(ctx, id)
