@@ -149,11 +149,11 @@ func (p *Pruner) jcdsFiles(ctx context.Context) (map[string]bool, error) {
 	files, err := p.Client.ListJCDS(ctx)
 	var no *jamf.NoJCDSError
 	if errors.As(err, &no) && no.Privilege != "" {
-		p.Log.Logf(0, "The account lacks the %q privilege: deleting records through the packages API, which removes their JCDS files", no.Privilege)
+		p.Log.Logf(0, "The account lacks the %q privilege: deleting the records, which removes their JCDS files", no.Privilege)
 		return nil, nil
 	}
 	if errors.As(err, &no) || jamf.IsStatus(err, 404) {
-		p.Log.Logf(1, "No JCDS 2.0 file list on this server: deleting records through the packages API, which removes their files")
+		p.Log.Logf(1, "No JCDS 2.0 file list on this server: deleting the records, which removes their files")
 		return nil, nil
 	}
 	if err != nil {
