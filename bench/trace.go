@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"time"
@@ -109,6 +110,10 @@ func printTimeline(r oursRun, spec linkSpec, size int64) {
 		}
 	}
 	sort.Slice(evs, func(i, j int) bool { return evs[i].Start.Before(evs[j].Start) })
+	for _, p := range parts {
+		q, _ := url.ParseQuery(p.Query)
+		fmt.Fprintf(os.Stderr, "  part %s: %s to %s\n", q.Get("partNumber"), at(p.Start), at(p.End))
+	}
 	fmt.Printf("Timeline of one run of ours by JCDS 2.0, %s over %s (a %s window; times from the process's start, as the servers saw each request arrive and answer; the client has each answer RTT/2 later):\n\n",
 		jcds2.HumanBytes(size), spec, jcds2.HumanBytes(int64(spec.window)))
 	fmt.Println("| request | arrived | answered | took at the server |")
