@@ -18,7 +18,9 @@
 // bandwidth cap, a round trip and a per-connection window, on the S3
 // side and in front of Jamf Pro), measures how the verification
 // notices a server that becomes ready late (the cadence rows), and
-// times the hashes.
+// times the hashes. With -trace it runs ours once over each link with
+// every S3 request stamped at the server (trace.go) and prints where the
+// run's seconds went.
 package main
 
 import (
