@@ -75,7 +75,7 @@ func (r *run) uploadS3(ctx context.Context) (md5 string, err error) {
 	}
 	// The pass read the file unchanged (as upload_packages does with its
 	// sums): the next round need not read it again to compare.
-	l.learn(Hashes{MD5: r.sentMD5})
+	l.learn(Hashes{MD5: md5})
 	r.res.Uploading = time.Since(start)
 	el := r.res.Uploading
 	r.log.Logf(0, "Uploaded %s in %s (%s/s)", HumanBytes(l.size), el.Round(time.Millisecond), HumanBytes(int64(float64(l.size)/max(el.Seconds(), 0.001))))
