@@ -30,7 +30,7 @@ func (jcdsCloud) observe(ctx context.Context, r *run, w *world) error {
 	if w.file == nil && len(w.dups) == 0 && (rec == nil || rec.hashValue == "") {
 		return nil
 	}
-	if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && strings.EqualFold(rec.hashType, "SHA3_512")); err != nil {
+	if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && rec.claimsSHA3()); err != nil {
 		return err
 	}
 	if w.file != nil && SameHash(w.file.MD5, r.local.MD5) && len(w.file.SHA3) == 128 && r.local.SHA3 == "" {
