@@ -235,6 +235,6 @@ func (r *run) undoUpload(ctx context.Context, cause error) error {
 	if err := r.c.DeleteJCDS(cleanup, r.req.PkgName); err != nil {
 		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
 	}
-	r.learned.uploadUndone = true
+	r.learned.add(facts{uploadUndone: true})
 	return fmt.Errorf("%w; the file this run uploaded was deleted again, so nothing changed", cause)
 }
