@@ -28,6 +28,7 @@ type jamfClock struct {
 // stamp is one request as the proxy saw it.
 type stamp struct {
 	Method, Path string // path without the query
+	Query        string
 	Start, End   time.Time
 	Status       int
 }
@@ -36,7 +37,11 @@ func (s stamp) is(method, pathPrefix string) bool {
 	return s.Method == method && strings.HasPrefix(s.Path, pathPrefix)
 }
 
-func newJamfClock(target string) (*jamfClock, error) {
+func newJamfClock(target string) (*jamfClock, error) { return newClock(target, false) }
+
+// newClock is a stamping reverse proxy to target; keepHost forwards the
+// client's Host header unchanged (S3: the signature covers it).
+func newClock(target string, keepHost bool) (*jamfClock, error) {
 	u, err := url.Parse(target)
 	if err != nil {
 		return nil, err
@@ -46,7 +51,12 @@ func newJamfClock(target string) (*jamfClock, error) {
 		return nil, err
 	}
 	c := &jamfClock{URL: "http://" + ln.Addr().String()}
-	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) { pr.SetURL(u) }}
+	rp := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(u)
+		if keepHost {
+			pr.Out.Host = pr.In.Host
+		}
+	}}
 	c.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		c.mu.Lock()
@@ -58,7 +68,7 @@ func newJamfClock(target string) (*jamfClock, error) {
 		sw := &statusWriter{ResponseWriter: w}
 		rp.ServeHTTP(sw, r)
 		c.mu.Lock()
-		c.log = append(c.log, stamp{Method: r.Method, Path: r.URL.Path, Start: start, End: time.Now(), Status: sw.status})
+		c.log = append(c.log, stamp{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Start: start, End: time.Now(), Status: sw.status})
 		c.mu.Unlock()
 	}), ReadHeaderTimeout: time.Minute}
 	go c.srv.Serve(ln)

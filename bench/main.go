@@ -18,7 +18,9 @@
 // bandwidth cap, a round trip and a per-connection window, on the S3
 // side and in front of Jamf Pro), measures how the verification
 // notices a server that becomes ready late (the cadence rows), and
-// times the hashes.
+// times the hashes. With -trace it runs ours once over each link with
+// every S3 request stamped at the server (trace.go) and prints where the
+// run's seconds went.
 package main
 
 import (
@@ -47,6 +49,8 @@ type config struct {
 	peers, cadence   bool
 	hash, bareOnly   bool
 	tune             []plan // -tune: bare uploads only, alternating these
+	trace            bool   // -trace: one traced run of ours by JCDS 2.0 per link
+	pkgRoute         bool   // ours by the packages route too
 }
 
 // plan is a part size (MiB) and a concurrency.
@@ -67,6 +71,8 @@ func main() {
 	hash := flag.Bool("hash", true, "time the hashes")
 	bareOnly := flag.Bool("bare-only", false, "only the bare upload on loopback (for tuning part size and concurrency)")
 	tune := flag.String("tune", "", "bare uploads only, alternating part size x concurrency plans, e.g. 0x0,8x3,8x10 (0: the default rule's)")
+	trace := flag.Bool("trace", false, "only one run of ours by JCDS 2.0 over each link, its S3 requests stamped: the timeline and where its seconds went")
+	pkgRoute := flag.Bool("packages-route", true, "also run ours by the packages route (one connection: slow over long round trips)")
 	flag.Parse()
 	if *short {
 		given := map[string]bool{}
@@ -81,7 +87,7 @@ func main() {
 		*bareOnly = true
 	}
 	cfg := config{runs: max(*runs, 1), conc: *conc, partMB: *part, peers: *peers && !*bareOnly,
-		cadence: *cad && !*bareOnly, hash: *hash && !*bareOnly, bareOnly: *bareOnly}
+		cadence: *cad && !*bareOnly && !*trace, hash: *hash && !*bareOnly && !*trace, bareOnly: *bareOnly, trace: *trace, pkgRoute: *pkgRoute}
 	if *long {
 		*sizes, *linkSizes = "4G", "4G"
 	}
@@ -220,7 +226,11 @@ func run(cfg config) error {
 	fmt.Printf("Machine: %d cores, %s/%s, %s, shared with other work; MinIO on the same machine at %s; peers: %s. %s.\n\n",
 		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), st.sim.S3Endpoint(), peerVersions(py, aws), time.Now().UTC().Format("2006-01-02"))
 
-	tools := []string{toolOurs, toolOursPkg, toolBare}
+	ourTools := []string{toolOurs}
+	if cfg.pkgRoute {
+		ourTools = append(ourTools, toolOursPkg)
+	}
+	tools := append(append([]string(nil), ourTools...), toolBare)
 	if cfg.bareOnly {
 		tools = []string{toolBare}
 	}
@@ -268,6 +278,14 @@ func run(cfg config) error {
 	if len(cfg.tune) > 0 {
 		return tuneTable(st, cfg, fileFor, s3Host.Host)
 	}
+	if cfg.trace {
+		for _, spec := range cfg.links {
+			if err := traceLink(st, cfg, spec, bin, dir, s3Host.Host, jamfHost.Host, fileFor); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	loop, err := measureAll("loopback", tools, cfg.sizes)
 	if err != nil {
 		return err
@@ -286,7 +304,7 @@ func run(cfg config) error {
 			return err
 		}
 		st.s3, st.jamf = s3p.URL, jp.URL
-		res, err := measureAll(spec.String(), append([]string{toolOurs, toolOursPkg}, peers...), cfg.linkSizes)
+		res, err := measureAll(spec.String(), append(append([]string(nil), ourTools...), peers...), cfg.linkSizes)
 		st.s3, st.jamf = st.sim.S3Endpoint(), st.clock.URL
 		s3p.Close()
 		jp.Close()

@@ -32,6 +32,9 @@ type stage struct {
 	clock *jamfClock
 	jamf  string
 	s3    string
+	// s3clock, when set (-trace), stamps every S3 request on the
+	// server's side of the link, for the timeline.
+	s3clock *jamfClock
 }
 
 func newStage(mp *jamfsim.MinIOProcess, cfg jamfsim.Config) (*stage, error) {
@@ -85,6 +88,7 @@ type oursRun struct {
 	streams       int // parts at a time, as it logged (1 on the packages route)
 	timings       timings
 	stamps        []stamp
+	s3stamps      []stamp   // with -trace
 	due           time.Time // when the simulator had the upload ready (zero: unknown)
 }
 
@@ -126,8 +130,14 @@ func runOurs(st *stage, o oursOpts) (oursRun, error) {
 			}
 		}
 	})
+	if st.s3clock != nil {
+		st.s3clock.reset(nil)
+	}
 	p, err := measure(cmd)
 	run := oursRun{proc: p, stamps: st.clock.stamps()}
+	if st.s3clock != nil {
+		run.s3stamps = st.s3clock.stamps()
+	}
 	st.clock.reset(nil)
 	mu.Lock()
 	run.due = due

@@ -18,6 +18,10 @@ type Engine struct {
 	// boundary, when set (tests), is called before every action apply
 	// runs; an error stops the run there, as a crash would.
 	boundary func() error
+	// planned, when set (tests), is told each round's world and plan:
+	// the crash test checks that its runs pass through every cell of
+	// the plan table (crash_test.go).
+	planned func(w *world, p *Plan)
 }
 
 // NewEngine returns the engine with the AWS SDK's multipart uploader.
@@ -108,6 +112,9 @@ func (r *run) reconcile(ctx context.Context) error {
 			r.res.PkgID = w.rec.id
 		}
 		p := plan(w, r.req)
+		if r.e.planned != nil {
+			r.e.planned(w, p)
+		}
 		for _, n := range p.Notes {
 			r.log.Note(n)
 		}

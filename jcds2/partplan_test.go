@@ -33,3 +33,69 @@ func TestPartPlanRule(t *testing.T) {
 		}
 	}
 }
+
+// The parts the uploader cuts: they add up to the file, none but the
+// last under S3's 5 MiB, the first ramp up and the last ramp down
+// (multipart.go says why), within S3's 10,000.
+func TestPartSizes(t *testing.T) {
+	const MiB = 1 << 20
+	cases := []struct {
+		size   int64
+		asked  int64
+		conc   int
+		ramped bool
+	}{
+		{size: 1, ramped: false},
+		{size: 20 * MiB, ramped: false},
+		{size: 100 * MiB, ramped: true},
+		{size: 60 * MiB, ramped: false}, // 8 MiB parts: too small for both ramps
+		{size: 256 * MiB, ramped: true},
+		{size: 1 << 30, ramped: true},
+		{size: 1<<30 + 12345, ramped: true},
+		{size: 4 << 30, ramped: true},
+		{size: 1 << 40, ramped: true},
+		{size: 5 << 40, ramped: true},
+		{size: 1 << 30, conc: 1, ramped: false},
+		{size: 1 << 30, asked: 64 * MiB, conc: 3, ramped: true},
+		{size: 1 << 30, asked: 5 * MiB, conc: 20, ramped: false}, // every ramp part is 5 MiB
+		{size: 64 << 30, asked: 5 * MiB, conc: 5000, ramped: false},
+	}
+	for _, c := range cases {
+		ps, conc := partPlan(c.size, c.asked, c.conc)
+		sizes := partSizes(c.size, ps, conc)
+		var sum int64
+		for i, n := range sizes {
+			sum += n
+			if n <= 0 || (i < len(sizes)-1 && n < minPart) {
+				t.Errorf("%d bytes, %d MiB × %d: part %d is %d bytes", c.size, ps/MiB, conc, i+1, n)
+			}
+			if n > ps+minPart {
+				t.Errorf("%d bytes, %d MiB × %d: part %d is %d MiB", c.size, ps/MiB, conc, i+1, n/MiB)
+			}
+		}
+		if sum != c.size || len(sizes) > 10000 {
+			t.Errorf("%d bytes, %d MiB × %d: %d parts adding up to %d", c.size, ps/MiB, conc, len(sizes), sum)
+		}
+		ramped := len(sizes) > 2*conc && sizes[0] < sizes[conc-1] && sizes[len(sizes)-1] < sizes[len(sizes)-conc+1]
+		if ramped != c.ramped {
+			t.Errorf("%d bytes, %d MiB × %d: ramped %v, want %v (%v)", c.size, ps/MiB, conc, ramped, c.ramped, head(sizes))
+		}
+		if ramped {
+			for i := 1; i < conc; i++ {
+				if sizes[i] < sizes[i-1] || (i < conc-1 && sizes[len(sizes)-i] > sizes[len(sizes)-i-1]) {
+					t.Errorf("%d bytes: the ramps are not monotonic: %v", c.size, head(sizes))
+				}
+			}
+		}
+	}
+	// 1 GiB, the rule's plan: 32 MiB × 8.
+	want := []int64{5, 8, 12, 16, 20, 24, 28, 32}
+	got := partSizes(1<<30, 32*MiB, 8)
+	for i, w := range want {
+		if got[i] != w*MiB {
+			t.Fatalf("1 GiB: first parts %v, want %v MiB", head(got), want)
+		}
+	}
+}
+
+func head(s []int64) []int64 { return s[:min(len(s), 12)] }

@@ -17,9 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// defaultObjectUploader is what the engine and BareUpload use. Swapping
-// feature/s3/manager for transfermanager is replacing this file.
-var defaultObjectUploader objectUploader = managerUploader{}
+// defaultObjectUploader is what the engine and BareUpload use: parts of
+// sizes of its own for a file (multipart.go), feature/s3/manager for a
+// body read in order. Swapping the manager for transfermanager is
+// replacing this file.
+var defaultObjectUploader objectUploader = partsUploader{}
 
 // managerUploader implements objectUploader with feature/s3/manager:
 // parallel parts from a sequential reader, CRC32 checksums per part, and

@@ -27,10 +27,10 @@ func (r *run) uploadS3(ctx context.Context) (md5 string, err error) {
 	}
 	l := r.local
 	var acked atomic.Int64
+	partSize, conc := partPlan(l.size, r.req.PartSize, r.req.Concurrency)
 	client := newS3Client(s3Options{creds: cr, renew: r.c.RenewJCDS, endpoint: s3Endpoint(r.req.S3Endpoint),
 		maxTries: r.req.MaxTries, insecure: r.req.Insecure, timeout: r.c.Timeout(), log: r.log,
-		acked: func(n int64) { r.log.Progress(min(acked.Add(n), l.size), l.size) }})
-	partSize, conc := partPlan(l.size, r.req.PartSize, r.req.Concurrency)
+		acked: func(n int64) { r.log.Progress(min(acked.Add(n), l.size), l.size) }, streams: conc})
 	// Parts are read at their offsets, unbuffered; MD5 in a pass of its
 	// own that must end, the file unchanged, before the upload completes.
 	body, err := l.parts(ctx, partSize)
@@ -73,6 +73,9 @@ func (r *run) uploadS3(ctx context.Context) (md5 string, err error) {
 	if md5, err = body.sum(); err != nil {
 		return "", err // cannot happen: the upload completed only after the pass did
 	}
+	// The pass read the file unchanged (as upload_packages does with its
+	// sums): the next round need not read it again to compare.
+	l.learn(Hashes{MD5: md5})
 	r.res.Uploading = time.Since(start)
 	el := r.res.Uploading
 	r.log.Logf(0, "Uploaded %s in %s (%s/s)", HumanBytes(l.size), el.Round(time.Millisecond), HumanBytes(int64(float64(l.size)/max(el.Seconds(), 0.001))))
