@@ -30,7 +30,7 @@ func (jcdsCloud) observe(ctx context.Context, r *run, w *world) error {
 	if w.file == nil && len(w.dups) == 0 && (rec == nil || rec.hashValue == "") {
 		return nil
 	}
-	if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && strings.EqualFold(rec.hashType, "SHA3_512")); err != nil {
+	if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && rec.claimsSHA3()); err != nil {
 		return err
 	}
 	if w.file != nil && SameHash(w.file.MD5, r.local.MD5) && len(w.file.SHA3) == 128 && r.local.SHA3 == "" {
@@ -235,6 +235,6 @@ func (r *run) undoUpload(ctx context.Context, cause error) error {
 	if err := r.c.DeleteJCDS(cleanup, r.req.PkgName); err != nil {
 		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
 	}
-	r.learned.uploadUndone = true
+	r.learned.add(facts{uploadUndone: true})
 	return fmt.Errorf("%w; the file this run uploaded was deleted again, so nothing changed", cause)
 }

@@ -20,7 +20,7 @@ func (packagesCloud) observe(_ context.Context, r *run, w *world) error {
 	if w.rec == nil || w.rec.hashValue == "" {
 		return nil
 	}
-	return r.local.ensure(r.log, false, strings.EqualFold(w.rec.hashType, "SHA3_512"))
+	return r.local.ensure(r.log, false, w.rec.claimsSHA3())
 }
 
 func (packagesCloud) owns(k actionKind) bool { return k == actUpload }

@@ -45,6 +45,8 @@ func (k *facts) add(f facts) {
 	k.wroteRecord = k.wroteRecord || f.wroteRecord
 	k.recalculated = k.recalculated || f.recalculated
 	k.verified = k.verified || f.verified
+	k.uploadUndone = k.uploadUndone || f.uploadUndone
+	k.recordUndone = k.recordUndone || f.recordUndone
 	if f.refused != nil {
 		k.refused = f.refused
 	}

@@ -44,6 +44,10 @@ func (r *record) ready() bool {
 	return r.status == "READY" && r.size != "" && r.size != "0"
 }
 
+// claimsSHA3 reports a record whose hash is a SHA3-512 (comparing it
+// needs the local SHA3-512).
+func (r *record) claimsSHA3() bool { return strings.EqualFold(r.hashType, "SHA3_512") }
+
 // describes reports whether the record's hash is that of h.
 func (r *record) describes(h Hashes) bool {
 	switch strings.ToUpper(r.hashType) {

@@ -67,7 +67,8 @@ func (r *run) undoCreate(ctx context.Context, cause error) error {
 		r.log.Logf(0, "WARNING: could not delete the new record %s after the failed upload (%v); the next run repairs it", r.learned.createdID, err)
 		return cause
 	}
-	r.res.PkgID, r.learned.createdID, r.learned.recordUndone = "", "", true
+	r.res.PkgID, r.learned.createdID = "", ""
+	r.learned.add(facts{recordUndone: true})
 	var ie *InterruptedError
 	if errors.As(cause, &ie) {
 		ie.Left += "; the record this run created was deleted again, so nothing changed"
