@@ -25,8 +25,8 @@ func (packagesCloud) observe(_ context.Context, r *run, w *world) error {
 
 func (packagesCloud) owns(k actionKind) bool { return k == actUpload }
 
-func (packagesCloud) apply(ctx context.Context, r *run, w *world, _ *Plan, _ action) (facts, error) {
-	return r.uploadPackage(ctx, w)
+func (packagesCloud) apply(ctx context.Context, r *run, w *world, _ *Plan, a action) (facts, error) {
+	return r.uploadPackage(ctx, w, a.name)
 }
 
 func (packagesCloud) describe(a action, w *world) string {
@@ -46,17 +46,29 @@ func (packagesCloud) proven(*world) bool { return false }
 // hash while its file changes), then the upload.
 func (packagesCloud) plan(w *world, req *Request, p *Plan) {
 	rec := w.rec
+	// The file name the upload goes under: Jamf Pro refuses a multipart
+	// file name other than the record's fileName (INVALID_FILE_NAME,
+	// reference jamfpackageuploader-compat.md §3.8, jamf-upload #162;
+	// JamfPackageUploader copies the file to the record's name first).
+	// With skip_metadata the record is not written, so a record naming
+	// our file in another letter case keeps its name and the upload
+	// goes under it; the server matched it as ours ignoring case
+	// (jamf-pro-api.md §13: assume no case-sensitive server).
+	upName := req.PkgName
+	if rec != nil && req.SkipMetadata && rec.fileName != req.PkgName && strings.EqualFold(rec.fileName, req.PkgName) {
+		upName = rec.fileName
+	}
 	upload := false
 	switch {
 	case rec == nil:
 		upload = true
-	case rec.hashValue == "" && rec.ready() && !req.Replace && rec.fileName == req.PkgName:
+	case rec.hashValue == "" && rec.ready() && !req.Replace && rec.fileName == upName:
 		p.Unhashed = true
 		p.hint(NeedsReplace, "Package record %s is READY (%s) but Jamf Pro computed no hash for its file, as it does not for very large packages: not uploading it again, and not verified.", rec.id, rec.size)
 	case rec.hashValue == "":
-		p.note("Package record %s has no file hash (its file is missing or was never processed): uploading %s", rec.id, req.PkgName)
+		p.note("Package record %s has no file hash (its file is missing or was never processed): uploading %s", rec.id, upName)
 		upload = true
-	case rec.fileName != req.PkgName:
+	case rec.fileName != upName:
 		p.note("Package record %s names the file %s, not %s: uploading %s", rec.id, rec.fileName, req.PkgName, req.PkgName)
 		upload = true
 	case rec.describes(w.local.Hashes):
@@ -76,7 +88,7 @@ func (packagesCloud) plan(w *world, req *Request, p *Plan) {
 		p.add(a)
 	}
 	if upload {
-		p.add(action{kind: actUpload, name: req.PkgName})
+		p.add(action{kind: actUpload, name: upName})
 	}
 }
 

@@ -183,6 +183,8 @@ func recKind(r *record, pkgName string, local Hashes) string {
 		return "classic"
 	case r.classic != nil:
 		return "classicstale"
+	case r.fileName != pkgName && strings.EqualFold(r.fileName, pkgName) && r.hashValue != "" && !r.describes(local):
+		return "casestale"
 	case r.fileName != pkgName && strings.EqualFold(r.fileName, pkgName):
 		return "case"
 	case r.fileName != pkgName && r.describes(local) && r.ready():

@@ -47,11 +47,6 @@ var crashExempt = map[string]string{
 	// so its next round sees a record with no hash: this world is the
 	// table's alone.
 	`distribution-points, record stale, file |sh:mine, flags "s"`: "not reachable: the run clears the stale hash before its copy (the next round is nohash|sh:mine)",
-	// Known defect, left to the engine (issue #19): with skip_metadata
-	// the plan uploads to a record whose fileName differs in letter case;
-	// Jamf Pro refuses it (INVALID_FILE_NAME, reference
-	// jamfpackageuploader-compat.md #162) and the run fails.
-	`packages-api, record case, file none, flags "s"`: "DEFECT: the upload is refused with INVALID_FILE_NAME (the record names FIREFOX-120.PKG)",
 	// The copy checks what it read against the local hashes: a torn copy
 	// fails the run before any round can see it.
 	`distribution-points, record ok, file |sh:torn, flags "r"`: "not reachable: the torn copy fails the run (TestTornCopyToSambaShareRecordsNothing, TestTornUploadToSelfHostedS3RecordsNothing, root)",

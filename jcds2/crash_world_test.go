@@ -326,6 +326,8 @@ func (cw *crashWorld) addRecord(t *testing.T, local, other []byte) {
 		p.HashType, p.HashValue, p.Size = nil, nil, ptrTo("10.85 GB")
 	case "case":
 		p.FileName = strings.ToUpper(name)
+	case "casestale":
+		p.FileName, p.HashValue = strings.ToUpper(name), ptrTo(oh.SHA3)
 	case "classic":
 		p.HashType, p.HashValue = ptrTo("MD5"), ptrTo(lh.MD5)
 	case "classicstale":

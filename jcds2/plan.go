@@ -2,10 +2,12 @@ package jcds2
 
 import (
 	"fmt"
+	"strings"
 )
 
 // The converged state a run must leave (README, "What a run leaves"):
-// exactly one package record whose fileName is Request.PkgName, with the
+// exactly one package record whose fileName is Request.PkgName (with
+// skip_metadata, in any letter case: cloud_packages.go), with the
 // metadata asked for and a hash that describes the local bytes; exactly
 // one file of that name on the distribution point, holding those bytes;
 // the record READY in Jamf Pro's inventory, with its size; no duplicate
@@ -178,7 +180,7 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 		return action{kind: actWriteRecord, why: "hash"}, true
 	}
 	if req.SkipMetadata {
-		if upload && rec.fileName != req.PkgName {
+		if upload && !strings.EqualFold(rec.fileName, req.PkgName) {
 			p.hint(MetadataSkipped, "WARNING: record %s names file %s, not %s: the record will not point at the upload", rec.id, rec.fileName, req.PkgName)
 		}
 		return action{}, false

@@ -42,6 +42,8 @@ func rec(kind string) *record {
 		r.hashType, r.hashValue, r.size = "", "", "10.85 GB"
 	case "case": // the server matched the name ignoring case
 		r.fileName = strings.ToUpper(name)
+	case "casestale": // ...and it holds other bytes
+		r.fileName, r.hashValue = strings.ToUpper(name), otherSHA3
 	case "classic": // Classic API (before 11.5): MD5, no status or size
 		r.hashType, r.hashValue, r.status, r.size = "MD5", localMD5, "", ""
 		r.classic = &classicxml.Package{ID: 7, Name: name, Filename: name, HashType: "MD5", HashValue: localMD5}
@@ -237,7 +239,13 @@ func planCells() []planCell {
 		{P, "pending", "none", "", "F V"},
 		{P, "otherfile", "none", "", "Wmx U F V"},
 		{P, "case", "none", "", "Wmx U F V"},
-		{P, "case", "none", "s", "U F V"},
+		// With skip_metadata the record keeps its name: it holds our
+		// bytes already, or the upload goes under its name (Jamf Pro
+		// refuses any other: INVALID_FILE_NAME).
+		{P, "case", "none", "s", ""},
+		{P, "casestale", "none", "rs", "U F V"},
+		{P, "casestale", "none", "s", "!"},
+		{P, "casestale", "none", "r", "Wmx U F V"},
 
 		// Destinations only: file shares (no cloud inventory) or a
 		// self-hosted S3 distribution point (refresh). Every destination

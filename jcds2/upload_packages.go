@@ -16,7 +16,8 @@ import (
 // a complete body of a torn file. A record this run created is deleted
 // again when its upload fails (engine.go, undo): no record without a
 // file is left.
-func (r *run) uploadPackage(ctx context.Context, w *world) (facts, error) {
+// fileName is the name it goes under: the record's (cloud_packages.go).
+func (r *run) uploadPackage(ctx context.Context, w *world, fileName string) (facts, error) {
 	l := r.local
 	var pipe *Hasher
 	open := func() (io.ReadCloser, error) {
@@ -28,12 +29,12 @@ func (r *run) uploadPackage(ctx context.Context, w *world) (facts, error) {
 		pipe = NewHasher(true, true)
 		return readCloser{io.TeeReader(&ctxReader{ctx: ctx, r: f}, pipe), f}, nil
 	}
-	r.log.Logf(0, "Uploading %s (%s) through the Jamf Pro packages API", r.req.PkgName, HumanBytes(l.size))
+	r.log.Logf(0, "Uploading %s (%s) through the Jamf Pro packages API", fileName, HumanBytes(l.size))
 	start := time.Now()
 	// What a run stopped at once now leaves: the record, its file not
 	// yet uploaded (a plain run finishes it).
 	defer inflight.Leave(ctx, fmt.Sprintf("the package record %s (id %s), its file not yet uploaded through the packages API", r.req.PkgName, r.res.PkgID))()
-	err := r.c.UploadPackage(ctx, r.res.PkgID, r.req.PkgName, l.size, open)
+	err := r.c.UploadPackage(ctx, r.res.PkgID, fileName, l.size, open)
 	var sums Hashes
 	if pipe != nil {
 		sums = pipe.Sums()
