@@ -156,7 +156,8 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 	t.Helper()
 	cfg := jamfsim.Config{}
 	if s.classic {
-		cfg = jamfsim.Config{NoJCDS: true, Version: "11.4.0"}
+		// A Classic server; with JCDS 2.0 on the JCDS route.
+		cfg = jamfsim.Config{NoJCDS: s.route != RouteJCDS2, Version: "11.4.0"}
 	}
 	for _, d := range s.dests {
 		if d.kind == "s3" {

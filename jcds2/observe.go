@@ -36,10 +36,19 @@ type record struct {
 }
 
 // ready reports what Jamf Pro needs to deploy the record: READY, with a
-// size. The Classic API shows neither, so there it is taken as ready.
+// size. The Classic API shows neither (a server before 11.5 has no
+// /api/v1/packages to read them from), so a Classic record is never
+// known to be ready: where the route has an inventory (JCDS) the plan
+// refreshes it every run. A record whose file arrived before it, or
+// whose run was killed before its refresh, stays "Availability Pending"
+// until a refresh-inventory (/api/v1/jcds/refresh-inventory before
+// 11.24) or Jamf's own hourly sync (reference jamf-pro-api.md §3.5, §8
+// step 8 and §13; JamfSync #16/#41/#63, which create the record after
+// the JCDS upload, stayed pending until JamfSync refreshed). A refresh
+// is idempotent and cheap; a record left pending does not install.
 func (r *record) ready() bool {
 	if r.classic != nil {
-		return true
+		return false
 	}
 	return r.status == "READY" && r.size != "" && r.size != "0"
 }

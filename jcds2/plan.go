@@ -144,7 +144,11 @@ func plan(w *world, req *Request) *Plan {
 			p.add(action{kind: actRefresh, name: req.PkgName})
 		}
 	case len(p.actions) > 0 || w.uploaded || !w.rec.ready() || !w.rec.describes(w.local.Hashes):
-		if len(p.actions) == 0 {
+		switch {
+		case len(p.actions) > 0:
+		case w.rec.classic != nil:
+			p.note("Package record %s is read through the Classic API, which shows no status: refreshing Jamf Pro's inventory so it is not left Availability Pending", w.rec.id)
+		default:
 			p.note("Package record %s is not yet deployable (status %q, size %q, %s hash %s): refreshing Jamf Pro's inventory", w.rec.id, w.rec.status, w.rec.size, w.rec.hashType, short(w.rec.hashValue))
 		}
 		p.add(action{kind: actRefresh, name: req.PkgName})

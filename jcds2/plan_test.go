@@ -197,6 +197,10 @@ func planCells() []planCell {
 		{J, "ok", "unhashed", "", "?"},
 		{J, "ok", "unhashed", "r", "D U >"},
 		{J, "case", "none", "r", "U >"},
+		// A Classic server (before 11.5) shows no status: every run
+		// refreshes, so a record created after its JCDS upload (or
+		// whose run was killed before the refresh) is not left pending.
+		{J, "classic", "same", "", "F V"},
 		// JCDS did not list this run's upload within the verify timeout
 		// ("p"): no second upload (JCDS would make Name_1), the record
 		// claiming no hash, a refresh, nothing verified.
