@@ -88,13 +88,20 @@ func TestWaiterIsToldWhoHoldsItAndHonoursCancel(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	release()
 	release() // twice is harmless
+	awaitLock(t, done, 5*time.Second, "the waiter never got the lock")
+}
+
+// awaitLock waits for a waiter's Acquire to return: it must succeed
+// within d, or the test fails with what it waited for.
+func awaitLock(t *testing.T, got <-chan error, d time.Duration, what string) {
+	t.Helper()
 	select {
-	case err := <-done:
+	case err := <-got:
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the waiter never got the lock")
+	case <-time.After(d):
+		t.Fatal(what)
 	}
 }
 
@@ -154,14 +161,7 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
-	select {
-	case err := <-got:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the lock of a killed process was not freed")
-	}
+	awaitLock(t, got, 10*time.Second, "the lock of a killed process was not freed")
 }
 
 func TestLockDirectoryMustBeOurs(t *testing.T) {

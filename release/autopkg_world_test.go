@@ -113,22 +113,20 @@ func copyFile(t *testing.T, from, to string) {
 // binary an earlier run downloaded, without copying 30 MB each time).
 func linkTree(t *testing.T, from, to string) {
 	t.Helper()
-	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(to, rel), 0o755)
-		}
-		return os.Link(p, filepath.Join(to, rel))
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	placeTree(t, from, to, os.Link)
 }
 
 func copyTree(t *testing.T, from, to string) {
+	t.Helper()
+	placeTree(t, from, to, func(src, dst string) error {
+		copyFile(t, src, dst)
+		return nil
+	})
+}
+
+// placeTree recreates from's directories under to and hands each file to
+// place with its source and destination paths.
+func placeTree(t *testing.T, from, to string, place func(src, dst string) error) {
 	t.Helper()
 	err := filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -138,8 +136,7 @@ func copyTree(t *testing.T, from, to string) {
 		if d.IsDir() {
 			return os.MkdirAll(filepath.Join(to, rel), 0o755)
 		}
-		copyFile(t, p, filepath.Join(to, rel))
-		return nil
+		return place(p, filepath.Join(to, rel))
 	})
 	if err != nil {
 		t.Fatal(err)
