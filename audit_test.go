@@ -44,8 +44,11 @@ func counts(r *lifecycle.Report) map[string]int {
 }
 
 // Every defect class is seeded, found by a read-only audit, and --fix
-// converges the fixable ones (the inventory refresh, the same-bytes
-// duplicate, the missing file that is in --pkg-dir) and leaves the rest.
+// converges the fixable ones and leaves the rest: through the upload
+// engine, as an upload run of the package would, each package that is
+// in --pkg-dir (the record with a lying hash, the original of the
+// same-bytes duplicate, the missing file); the inventory refresh for the
+// record not READY whose package is not there.
 func TestAuditFindsAndFixes(t *testing.T) {
 	sim := newCheckedSim(t, jamfsim.Config{})
 	s := seedTitle(t, sim, 4) // App-1.0 .. App-1.3 (ids 1-4), Apple-1.0 (5), MyApp-1.0 (6)
@@ -65,7 +68,11 @@ func TestAuditFindsAndFixes(t *testing.T) {
 	sim.PutFile(ctx, "App-1.3_1.pkg", []byte("other"))   // other bytes
 	sim.PutFile(ctx, "Stray.pkg", []byte("stray bytes")) // no record
 	pkgDir := t.TempDir()
-	gone := writePkg(t, pkgDir, "Gone-1.0.pkg", 8192, 77) // its record has no file
+	gone := writePkg(t, pkgDir, "Gone-1.0.pkg", 8192, 77)         // its record has no file
+	for _, file := range []string{"App-1.0.pkg", "App-1.2.pkg"} { // the duplicate's original, the lying hash
+		data, _ := os.ReadFile(s.files[file])
+		os.WriteFile(filepath.Join(pkgDir, file), data, 0o644)
+	}
 	sim.AddPackage(jamfsim.Package{PackageName: "Gone-1.0", FileName: "Gone-1.0.pkg", CategoryID: "-1", Priority: 10})
 
 	sim.ResetLog()
@@ -102,10 +109,11 @@ func TestAuditFindsAndFixes(t *testing.T) {
 		t.Error("a duplicate with other bytes must stay")
 	}
 	assertState(t, sim, "Gone-1.0.pkg", gone)
-	for _, file := range []string{"App-1.1.pkg", "App-1.2.pkg"} { // refreshed: READY, sized, the right hash
+	for _, file := range []string{"App-1.0.pkg", "App-1.1.pkg", "App-1.2.pkg"} { // READY, sized, the right hash
 		assertState(t, sim, file, s.files[file])
 	}
-	for _, want := range []string{"Not fixed (duplicate)", "Not fixed (orphan-file)", "Uploaded Gone-1.0.pkg again"} {
+	for _, want := range []string{"Not fixed (duplicate)", "Not fixed (orphan-file)", "Converged Gone-1.0.pkg through the upload engine",
+		"Converged App-1.0.pkg through the upload engine", "Converged App-1.2.pkg through the upload engine", "Refreshed the distribution point inventory"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("the --fix log lacks %q:\n%s", want, log)
 		}

@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -52,12 +56,13 @@ var crashPoints = []crashPoint{
 	{"replace, packages route: refreshing", "POST /api/v1/cloud-distribution-point/refresh-inventory", "pkg_api_mode", true, 0, false},
 }
 
-// startHeld starts the binary and returns once the simulator holds the
-// first of the next n requests matching hold.
-func startHeld(t *testing.T, sim *jamfsim.Server, env processor.Env, hold string, n int) (*exec.Cmd, *bytes.Buffer) {
+// startHeld starts the binary (extra: more environment) and returns once
+// the simulator holds the first of the next n requests matching hold.
+func startHeld(t *testing.T, sim *jamfsim.Server, env processor.Env, hold string, n int, extra ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	arrived := sim.DelayNotify(hold, time.Minute, n)
 	cmd, stderr := processCmd(sim, env)
+	cmd.Env = append(cmd.Env, extra...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +124,116 @@ func TestCrashesConverge(t *testing.T) {
 		})
 	}
 	t.Logf("%d crash points tried, every one converged", len(crashPoints))
+}
+
+// SIGKILL between a copy to a distribution point and the record (and
+// around the hash the record stops claiming while its files change), on
+// a file share beside JCDS or alone, on a Classic server, and on the
+// self-hosted S3 point: at the kill no record claims bytes the share
+// does not hold, and a plain re-run converges. (Every action boundary of
+// every plan cell is stopped at in-process: jcds2/crash_test.go; these
+// are the same boundaries through the real binary and SIGKILL.)
+func TestKilledAroundAShareCopyConverges(t *testing.T) {
+	cases := []struct {
+		name    string
+		cloud   bool
+		replace bool
+		hold    string
+		pass    int
+		classic bool // a server before 11.5: the record through the Classic API
+		s3      bool // the self-hosted S3 point (aws_cdp_mode, MinIO) instead of a share
+	}{
+		{"shares only: creating the record after the copy", false, false, "POST /api/v1/packages", 0, false, false},
+		{"shares only, replacing: clearing the record's hash", false, true, "PUT /api/v1/packages/1", 0, false, false},
+		{"shares only, replacing: the record after the copy", false, true, "PUT /api/v1/packages/1", 1, false, false},
+		{"share and JCDS: the upload after the copy", true, false, "POST /api/v1/jcds/files", 0, false, false},
+		{"Classic, shares only: creating the record after the copy", false, false, "POST /JSSResource/packages/id/0", 0, true, false},
+		{"S3 point: creating the record after the upload", false, false, "POST /api/v1/packages", 0, false, true},
+		{"S3 point: refreshing after the record", false, false, "POST /api/v1/cloud-distribution-point/refresh-inventory", 0, false, true},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := jamfsim.Config{}
+			if c.classic {
+				cfg.Version = "11.4.0"
+				cfg.NoJCDS = !c.cloud
+			}
+			if c.s3 {
+				cfg = jamfsim.Config{NoJCDS: true, CDNType: "AMAZON_S3"}
+			}
+			sim := newSim(t, cfg)
+			dir := t.TempDir()
+			pkg := writePkg(t, dir, "Kill.pkg", 4<<20, byte(80+i))
+			env := baseEnv(t, sim, pkg)
+			var aws []string
+			packages := ""
+			if c.s3 {
+				env["aws_cdp_mode"], env["S3_BUCKET_NAME"] = "True", sim.Config().Bucket
+				aws = []string{"AWS_ENDPOINT_URL_S3=" + minio.URL, "AWS_ACCESS_KEY_ID=" + minio.RootUser, "AWS_SECRET_ACCESS_KEY=" + minio.RootPassword,
+					"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=" + filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(dir, "none")}
+			} else {
+				var url string
+				url, packages = shareDir(t)
+				env["SMB_URL"], env["CLOUD_DP"] = url, map[bool]string{true: "True", false: "False"}[c.cloud]
+			}
+			if c.replace {
+				if r := runDecoded(t, sim, env, aws...); r.code != 0 {
+					t.Fatalf("the first version: exit %d\n%s", r.code, r.stderr)
+				}
+				writePkg(t, dir, "Kill.pkg", 4<<20, byte(90+i))
+				env["replace_pkg"] = "True"
+			}
+			if c.pass > 0 {
+				sim.Pass(c.hold, c.pass)
+			}
+			cmd, _ := startHeld(t, sim, env, c.hold, 1, aws...)
+			cmd.Process.Signal(syscall.SIGKILL)
+			cmd.Wait()
+			sim.ClearFaults()
+			// At the kill: a record's hash, if any, is that of the share's bytes.
+			if held, err := os.ReadFile(filepath.Join(packages, "Kill.pkg")); packages != "" && err == nil {
+				for _, p := range sim.Packages() {
+					if v := deref(p.HashValue); v != "" && !hashOf(t, v, held) {
+						t.Fatalf("killed at %s: record %s claims %s, which the share does not hold", c.hold, p.ID, v)
+					}
+				}
+			}
+			r := runDecoded(t, sim, env, aws...)
+			if r.code != 0 {
+				t.Fatalf("the run after the kill: exit %d\n%s", r.code, r.stderr)
+			}
+			if packages != "" {
+				sameBytes(t, filepath.Join(packages, "Kill.pkg"), pkg)
+			}
+			if c.classic {
+				want, _ := os.ReadFile(pkg)
+				for _, p := range sim.Packages() {
+					if p.FileName == "Kill.pkg" && !hashOf(t, deref(p.HashValue), want) {
+						t.Fatalf("record %s claims %s %s, not the local bytes", p.ID, deref(p.HashType), deref(p.HashValue))
+					}
+				}
+			} else {
+				recordDescribes(t, sim, "Kill.pkg", pkg)
+			}
+			if c.cloud || c.s3 {
+				assertConverged(t, sim, "Kill.pkg", pkg)
+			}
+		})
+	}
+}
+
+// hashOf reports whether v is the SHA3-512 or the MD5 of b.
+func hashOf(t *testing.T, v string, b []byte) bool {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "held")
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sha3, _, err := jamfsim.FileSHA3(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.EqualFold(v, sha3) || strings.EqualFold(v, fmt.Sprintf("%x", md5.Sum(b)))
 }
 
 func TestInterruptAbortsCleanly(t *testing.T) {

@@ -170,29 +170,6 @@ func deref(p *string) string {
 	return *p
 }
 
-func TestChangedBytesNeedReplacePkg(t *testing.T) {
-	sim := newSim(t, jamfsim.Config{})
-	env, pkg := uploadedThenRebuilt(t, sim, "Tool.pkg", 6<<20, 1)
-
-	old := sim.Files()["Tool.pkg"].MD5
-	out := mustRun(t, sim, env)
-	if out["pkg_uploaded"] != false || sim.Files()["Tool.pkg"].MD5 != old {
-		t.Fatalf("without replace_pkg nothing is replaced: %v", out)
-	}
-
-	env["replace_pkg"] = "True"
-	sim.ResetLog()
-	out = mustRun(t, sim, env)
-	if out["pkg_uploaded"] != true || out["pkg_metadata_updated"] != true {
-		t.Fatalf("outputs: %v", out)
-	}
-	got := calls(sim)
-	if !strings.Contains(strings.Join(got, ","), "DELETE /api/v1/jcds/files/Tool.pkg,POST /api/v1/jcds/files") {
-		t.Fatalf("the stale file must be deleted before the upload: %v", got)
-	}
-	assertConverged(t, sim, "Tool.pkg", pkg)
-}
-
 func TestRecordWithoutFileIsRepaired(t *testing.T) {
 	sim := newSim(t, jamfsim.Config{})
 	pkg := writePkg(t, t.TempDir(), "Half.pkg", 1<<20, 3)
@@ -229,23 +206,6 @@ func TestMetadataOnlyReplaceKeepsAdminFields(t *testing.T) {
 		t.Fatalf("merge update lost fields: %+v", got)
 	}
 	assertConverged(t, sim, "Meta.pkg", pkg)
-}
-
-func TestSkipMetadataUpload(t *testing.T) {
-	sim := newSim(t, jamfsim.Config{})
-	env, pkg := uploadedThenRebuilt(t, sim, "Skip.pkg", 1<<20, 5)
-	env["replace_pkg"], env["skip_metadata_upload"] = "True", "True"
-	sim.ResetLog()
-	out := mustRun(t, sim, env)
-	if out["pkg_uploaded"] != true || out["pkg_metadata_updated"] != false {
-		t.Fatalf("outputs: %v", out)
-	}
-	for _, c := range calls(sim) {
-		if strings.HasPrefix(c, "PUT ") || c == "POST /api/v1/packages" {
-			t.Fatalf("skip_metadata_upload must not write the record: %v", calls(sim))
-		}
-	}
-	assertConverged(t, sim, "Skip.pkg", pkg)
 }
 
 func TestClassicRouteOnOldServer(t *testing.T) {
@@ -375,30 +335,6 @@ func TestBundlePackageIsZipped(t *testing.T) {
 	// The zip is reproducible, so the next run finds nothing to do.
 	if out := mustRun(t, sim, env); out["pkg_uploaded"] != false {
 		t.Fatalf("an unchanged bundle must not be uploaded again: %v", out)
-	}
-}
-
-func TestDryRunChangesNothing(t *testing.T) {
-	sim := newSim(t, jamfsim.Config{})
-	env, _ := uploadedThenRebuilt(t, sim, "Dry.pkg", 1<<20, 14)
-	env["replace_pkg"], env["dry_run"] = "True", "True"
-	sim.ResetLog()
-	r := runEnv(t, sim, env, processor.FormatBinary)
-	if r.code != 0 || r.env["pkg_upload_status"] != "dry run" || r.env["pkg_uploaded"] != false {
-		t.Fatalf("exit %d %v\n%s", r.code, r.env, r.stderr)
-	}
-	for _, want := range []string{"Dry run: would delete the stale JCDS file Dry.pkg", "Dry run: would upload Dry.pkg (1.0 MiB) to JCDS", `Dry run: would update package record 1 ("Dry.pkg")`} {
-		if !strings.Contains(string(r.stderr), want) {
-			t.Fatalf("plan lacks %q:\n%s", want, r.stderr)
-		}
-	}
-	for _, c := range calls(sim) {
-		if !strings.HasPrefix(c, "GET ") && !strings.Contains(c, "/auth/") && !strings.Contains(c, "/oauth/") {
-			t.Fatalf("a dry run wrote: %v", calls(sim))
-		}
-	}
-	if len(sim.S3Log()) != 0 {
-		t.Fatal("a dry run must not touch S3")
 	}
 }
 

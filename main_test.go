@@ -194,3 +194,28 @@ func baseEnv(t *testing.T, sim *jamfsim.Server, pkg string) processor.Env {
 		"jcds2_verify_timeout": "30",
 	}
 }
+
+// runWith runs processor mode on env (binary plist) with extra
+// environment variables, which win over the simulator's S3 endpoint.
+func runWith(t *testing.T, sim *jamfsim.Server, env processor.Env, extra ...string) result {
+	t.Helper()
+	data, err := processor.EncodeEnv(env, processor.FormatBinary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary)
+	cmd.Stdin = bytes.NewReader(data)
+	cmd.Env = append(append(os.Environ(), "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint()), extra...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	r := result{stdout: out.Bytes(), stderr: errb.Bytes()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}

@@ -217,7 +217,8 @@ func TestPruneUnusedWritesCSV(t *testing.T) {
 
 // SIGKILL at every delete boundary (held before the request is served, so
 // the kill lands between two steps), then a plain re-run: exactly the
-// planned packages are gone, records and files, the rest converges.
+// planned packages are gone (records, JCDS files, copies on the file share),
+// the rest converges; nothing the plan did not list is deleted anywhere.
 func TestPruneCrashesConverge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the crash suite is long; CI runs it without -short")
@@ -227,17 +228,37 @@ func TestPruneCrashesConverge(t *testing.T) {
 		"DELETE /api/v1/jcds/files/App-1.2.pkg", "DELETE /api/v1/packages/3",
 		"DELETE /api/v1/jcds/files/App-1.0.pkg", "DELETE /api/v1/packages/1",
 		"GET /api/v1/packages", // the read-back after the last delete
+		// A server older than 11.5: the records through the Classic API.
+		"11.4.0 DELETE /api/v1/jcds/files/App-1.2.pkg", "11.4.0 DELETE /JSSResource/packages/id/3",
+		"11.4.0 DELETE /JSSResource/packages/id/1",
 	}
 	for _, hold := range boundaries {
 		t.Run(hold, func(t *testing.T) {
-			sim := newSim(t, jamfsim.Config{})
+			version, rest, classic := strings.Cut(hold, " DELETE ")
+			if classic {
+				hold = "DELETE " + rest
+			} else {
+				version = ""
+			}
+			sim := newSim(t, jamfsim.Config{Version: version})
 			s := seedTitle(t, sim, 8)
 			sim.AddPolicy("Install App 1.1", 2)
 			sim.AddPreStage("Lab", "4")
 			if hold == "GET /api/v1/packages" {
-				sim.Pass(hold, 1) // the first listing is the plan's
+				// The first listing is the plan's, the second the look for
+				// other records naming the files to delete.
+				sim.Pass(hold, 2)
 			}
-			data, _ := processor.EncodeEnv(cleanEnv(sim), processor.FormatBinary)
+			// A file share holds a copy of every package: its deletes
+			// come first, so a kill at a JCDS delete follows a share one.
+			url, packages := shareDir(t)
+			for file, path := range s.files {
+				data, _ := os.ReadFile(path)
+				os.WriteFile(filepath.Join(packages, file), data, 0o644)
+			}
+			env := cleanEnv(sim)
+			env["SMB_URL"] = url
+			data, _ := processor.EncodeEnv(env, processor.FormatBinary)
 			arrived := sim.DelayNotify(hold, time.Minute, 1)
 			cmd := exec.Command(binary, "clean")
 			cmd.Stdin = bytes.NewReader(data)
@@ -255,10 +276,18 @@ func TestPruneCrashesConverge(t *testing.T) {
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
 			sim.ClearFaults()
-			if r := runCleanEnv(t, sim, cleanEnv(sim)); r.code != 0 {
+			if r := runCleanEnv(t, sim, env); r.code != 0 {
 				t.Fatalf("the run after the crash failed: exit %d\n%s", r.code, r.stderr)
 			}
 			assertPruned(t, sim, s, "App-1.0.pkg", "App-1.2.pkg", "App-1.4.pkg")
+			left, _ := filepath.Glob(filepath.Join(packages, "*"))
+			var names []string
+			for _, p := range left {
+				names = append(names, filepath.Base(p))
+			}
+			if got := strings.Join(names, ","); got != "App-1.1.pkg,App-1.3.pkg,App-1.5.pkg,App-1.6.pkg,App-1.7.pkg,Apple-1.0.pkg,MyApp-1.0.pkg" {
+				t.Fatalf("left on the share: %s", got)
+			}
 		})
 	}
 }

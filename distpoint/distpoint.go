@@ -90,17 +90,6 @@ type Config struct {
 	S3 *S3Target
 }
 
-// Options adjust the removals of remove.go (prune), which predate the
-// destinations; ShareDest and S3Dest carry the same settings as fields.
-type Options struct {
-	Log Logger
-	// StallTimeout ends the work when it makes no progress for this
-	// long; 0 means 2 minutes.
-	StallTimeout time.Duration
-}
-
-func (o Options) stall() time.Duration { return stall(o.StallTimeout) }
-
 // stall is how long a destination's work may make no progress.
 func stall(d time.Duration) time.Duration {
 	if d > 0 {

@@ -44,13 +44,13 @@ type decision struct {
 // not list is the refusal a run meets when it asks for upload
 // credentials.
 func decideRoute(f facts) decision {
-	if f.elsewhere != "" {
-		return decision{route: jcds2.RouteElsewhere, why: f.elsewhere}
-	}
 	rf := jcds2.RouteFacts{Asked: f.asked, Modern: f.modern, Version: f.version, URL: f.url,
 		JCDS: f.jcdsErr, CDNRead: true, CDN: f.cdn, CDNErr: f.cdnErr}
 	if f.jcdsErr == nil && f.createJCDS == lacking {
 		rf.Refused = &jamf.NoJCDSError{Status: 403, Privilege: jamf.PrivCreateJCDS}
+	}
+	if f.elsewhere != "" {
+		rf.Asked = jcds2.RouteElsewhere
 	}
 	d := jcds2.DecideRoute(rf)
 	var nr *jcds2.NoRouteError
@@ -67,6 +67,9 @@ func decideRoute(f facts) decision {
 	}
 	switch d.Reason {
 	case jcds2.ReasonAsked:
+		if d.Route == jcds2.RouteElsewhere {
+			return decision{route: d.Route, why: f.elsewhere}
+		}
 		return decision{route: d.Route, why: "asked for (pkg_api_mode)"}
 	case jcds2.ReasonJCDSRefused:
 		why := jcds2.Lacked(d.Refusal, f.cdn)

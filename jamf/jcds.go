@@ -79,7 +79,19 @@ func jcdsRefusal(err error, privilege string) error {
 // answers 404 where JCDS 2.0 exists and 500 where it does not. Only
 // when the probe says JCDS is there is the 500 a fault worth retrying.
 func (c *Client) ListJCDS(ctx context.Context) ([]FileData, error) {
+	body, err := c.jcdsListing(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var files []FileData
+	if err := decodeJSON(body, &files, "GET /api/v1/jcds/files"); err != nil {
+		return nil, err
+	}
+	return files, nil
+}
+
+// jcdsListing is the answer of GET /api/v1/jcds/files, undecoded.
+func (c *Client) jcdsListing(ctx context.Context) ([]byte, error) {
 	a, err := c.send.do(ctx, &call{method: "GET", path: "/api/v1/jcds/files", tries: 1})
 	if IsStatus(err, 500) {
 		present, perr := c.ProbeJCDS(ctx)
@@ -93,10 +105,7 @@ func (c *Client) ListJCDS(ctx context.Context) ([]FileData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing JCDS files: %w", jcdsRefusal(err, PrivReadJCDS))
 	}
-	if err := decodeJSON(a.body, &files, "GET /api/v1/jcds/files"); err != nil {
-		return nil, err
-	}
-	return files, nil
+	return a.body, nil
 }
 
 // ProbeJCDS is JamfSync's detection: 404 for a missing file means JCDS

@@ -140,10 +140,10 @@ func (s *Server) handlePolicy(w http.ResponseWriter, r *http.Request, _ string) 
 	n, _ := strconv.Atoi(r.PathValue("id"))
 	s.mu.Lock()
 	var p *Policy
-	for _, q := range s.usage.policies {
-		if q.ID == n {
-			p = q
-		}
+	// Ids are 1..n in order (AddPolicy): an index, not a scan (3,000
+	// reads of 3,000 policies made the simulator the bench's bottleneck).
+	if n >= 1 && n <= len(s.usage.policies) && s.usage.policies[n-1].ID == n {
+		p = s.usage.policies[n-1]
 	}
 	type pkgRef struct {
 		ID     int    `json:"id"`

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 )
 
 // apply runs the plan's actions in their order, in which every prefix
 // leaves the server safe (docs/how-a-run-converges.md). It executes and
-// never decides: what an action learns becomes a fact on the run (r.uploaded,
-// r.pending, r.waited, r.lostTo) for the next look, never a change to w.
+// never decides: what an action learns it returns as facts (facts.go),
+// kept on the run for the next look, never a change to w.
 //
 //	JCDS route:     stale file out, new bytes up, wait until JCDS holds
 //	                them; then, seen by the next round, the record (with
@@ -41,34 +40,22 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 			}
 		}
 		var err error
-		switch a.kind {
-		case actAwaitEarlier:
-			r.awaitEarlier(ctx)
-		case actPut:
-			err = r.put(ctx, w, a)
-		case actUpload:
-			err = r.upload(ctx, w, p)
-		case actDeleteStale:
-			if err = r.c.DeleteJCDS(ctx, a.name); err != nil {
-				err = fmt.Errorf("the stale file must go first, so that no duplicate is made: %w", err)
-			} else {
-				r.log.Logf(1, "Deleted the stale JCDS file %s", a.name)
-				r.staleDeleted = a.name
-			}
-		case actWriteRecord:
-			err = r.writeRecord(ctx, w, a)
-			if err != nil && r.uploadedNew && !errors.Is(err, errReobserve) {
-				err = r.undoUpload(ctx, err)
-			}
-		case actRemoveDuplicate:
-			err = r.c.DeleteJCDS(ctx, a.name)
-		case actRefresh:
-			r.refresh(ctx)
-		case actVerify:
-			r.verifyReady(ctx, w)
+		var learned facts
+		switch c := w.cloud(); {
+		case c.owns(a.kind):
+			learned, err = c.apply(ctx, r, w, p, a)
+		case a.kind == actPut:
+			learned, err = r.put(ctx, w, a)
+		case a.kind == actWriteRecord:
+			learned, err = r.writeRecord(ctx, w, a)
+		case a.kind == actRefresh:
+			learned.recalculated = r.refresh(ctx)
+		case a.kind == actVerify:
+			learned = r.verifyReady(ctx, w)
 		}
+		r.learned.add(learned)
 		if err != nil {
-			return r.afterStaleDeleted(err)
+			return r.afterStaleDeleted(&stepError{a.kind, err})
 		}
 	}
 	return nil
@@ -76,13 +63,13 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 
 // afterStaleDeleted adds to a failure after the stale file was deleted
 // that it was: "nothing was changed" would not be true. The record still
-// names the file; a run uploads it again (replace_pkg is not needed, as
+// names the file; a run uploads it again (Request.Replace is not needed, as
 // JCDS holds no file of that name).
 func (r *run) afterStaleDeleted(err error) error {
-	if r.staleDeleted == "" || r.res.Uploaded {
+	if r.learned.staleDeleted == "" || r.learned.sent() {
 		return err
 	}
-	gone := fmt.Sprintf("the old file %s had already been deleted from JCDS to make way for the new one, so the package record names a file JCDS no longer holds until a run uploads it", r.staleDeleted)
+	gone := fmt.Sprintf("the old file %s had already been deleted from JCDS to make way for the new one, so the package record names a file JCDS no longer holds until a run uploads it", r.learned.staleDeleted)
 	var ie *InterruptedError
 	if errors.As(err, &ie) {
 		left := strings.Replace(ie.Left, "nothing was changed in Jamf Pro", "no record was changed in Jamf Pro", 1)
@@ -91,30 +78,10 @@ func (r *run) afterStaleDeleted(err error) error {
 	return fmt.Errorf("%w; %s: run again", err, gone)
 }
 
-// undoUpload leaves the server as it was after a record write failed:
-// the file this run uploaded is deleted, but only if JCDS still lists
-// our bytes under the name (never a file another run put there).
-func (r *run) undoUpload(ctx context.Context, cause error) error {
-	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	files, err := r.c.ListJCDS(cleanup)
-	if err != nil {
-		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
-	}
-	f := findFile(r.req.PkgName, files)
-	if f == nil || !SameHash(f.MD5, r.local.MD5) {
-		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
-	}
-	if err := r.c.DeleteJCDS(cleanup, r.req.PkgName); err != nil {
-		return fmt.Errorf("the file was uploaded but %w; run again to write the record", cause)
-	}
-	r.res.Uploaded = false
-	return fmt.Errorf("%w; the file this run uploaded was deleted again, so nothing changed", cause)
-}
-
 // refresh asks Jamf Pro to take stock of the file (or all files with
-// recalculate). A failure is a warning: Jamf's own sync comes later.
-func (r *run) refresh(ctx context.Context) {
+// recalculate), and reports whether it did. A failure is a warning:
+// Jamf's own sync comes later.
+func (r *run) refresh(ctx context.Context) bool {
 	if r.req.RecalculateWait > 0 {
 		wait(ctx, r.req.RecalculateWait)
 	}
@@ -124,19 +91,17 @@ func (r *run) refresh(ctx context.Context) {
 	}
 	if err := r.c.RefreshInventory(ctx, r.v, name); err != nil {
 		r.log.Logf(0, "WARNING: %v; Jamf Pro will notice the file on its next sync", err)
-		return
+		return false
 	}
-	r.res.Recalculated = true
+	return true
 }
 
-func (r *run) upload(ctx context.Context, w *world, p *Plan) error {
-	if w.route != RouteJCDS2 {
-		return r.uploadPackage(ctx, w)
-	}
-	r.uploadedNew = w.file == nil && !p.has(actDeleteStale)
-	if err := r.uploadS3(ctx); err != nil {
-		return err
-	}
-	r.res.Uploaded, r.uploaded = true, true
-	return r.awaitFile(ctx, w)
+// stepError is an action's failure, with the action's kind, for the
+// engine to decide what to take back (undo).
+type stepError struct {
+	kind actionKind
+	err  error
 }
+
+func (e *stepError) Error() string { return e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }

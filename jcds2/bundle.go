@@ -128,7 +128,7 @@ func zipBundle(ctx context.Context, bundle, dir, zipName string, cache *hashCach
 		tmp.Close()
 	}
 	sum := hasher.Sums()
-	var linkErr *bundleLinkError
+	var linkErr *PackageError
 	if errors.As(err, &linkErr) {
 		return "", linkErr
 	}
@@ -166,14 +166,14 @@ func resolveBundle(bundle string) (string, error) {
 	root := bundle
 	if st.Mode()&fs.ModeSymlink != 0 {
 		if root, err = filepath.EvalSymlinks(bundle); err != nil {
-			return "", fmt.Errorf("pkg_path %s is a symbolic link that cannot be followed (%v): point it at the bundle", strconv.Quote(bundle), err)
+			return "", &PackageError{fmt.Sprintf("%s is a symbolic link that cannot be followed (%v): point it at the bundle", strconv.Quote(bundle), err)}
 		}
 		if root, err = filepath.Abs(root); err != nil {
 			return "", fmt.Errorf("zipping bundle: %w", err)
 		}
 	}
 	if st, err = os.Stat(root); err != nil || !st.IsDir() {
-		return "", fmt.Errorf("pkg_path %s is not a bundle directory", strconv.Quote(bundle))
+		return "", &PackageError{fmt.Sprintf("%s is not a bundle directory", strconv.Quote(bundle))}
 	}
 	return root, nil
 }
@@ -240,17 +240,20 @@ func within(root, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
-// bundleLinkError is a symbolic link in a bundle that breaks the rule.
-type bundleLinkError struct{ msg string }
+// PackageError: the package given cannot be sent as it is (a bundle
+// link that breaks the rule, a path that is no bundle). Its text starts
+// with the path or "bundle"; the edge puts the name of its own input (or
+// argument) first.
+type PackageError struct{ Msg string }
 
-func (e *bundleLinkError) Error() string { return e.msg }
+func (e *PackageError) Error() string { return e.Msg }
 
 // checkBundleLink applies the rule of zipBundle to the link at p, whose
 // text is target.
 func checkBundleLink(bundle, root, realRoot, p, target string) error {
 	rel, _ := filepath.Rel(root, p)
 	fail := func(why, fix string) error {
-		return &bundleLinkError{fmt.Sprintf("pkg_path bundle %s holds a symbolic link %s -> %s that %s: %s",
+		return &PackageError{fmt.Sprintf("bundle %s holds a symbolic link %s -> %s that %s: %s",
 			strconv.Quote(bundle), strconv.Quote(filepath.ToSlash(rel)), strconv.Quote(target), why, fix)}
 	}
 	const replace = "replace the link with the file it points to, or rebuild the bundle"

@@ -183,7 +183,7 @@ func TestZipBundleSymlinkRule(t *testing.T) {
 			}
 			out, err := zipBundle(context.Background(), bundle, t.TempDir(), "Linky.pkg.zip", nil)
 			if c.errHas != "" {
-				if err == nil || !strings.Contains(err.Error(), c.errHas) || !strings.HasPrefix(err.Error(), `pkg_path bundle "`+bundle+`" holds a symbolic link`) {
+				if err == nil || !strings.Contains(err.Error(), c.errHas) || !strings.HasPrefix(err.Error(), `bundle "`+bundle+`" holds a symbolic link`) {
 					t.Fatalf("got %v, want an error with %q", err, c.errHas)
 				}
 				return

@@ -68,7 +68,7 @@ func (r *run) observeDests(ctx context.Context, w *world) error {
 			return fmt.Errorf("looking at %s: %w", d, err)
 		}
 		same = same || h.Present && h.Size == r.local.size
-		w.dests = append(w.dests, destState{d: d, h: h, put: r.puts[i]})
+		w.dests = append(w.dests, destState{d: d, h: h, put: w.puts[i]})
 	}
 	if same {
 		if err := r.local.ensure(r.log, true, true); err != nil {
@@ -151,12 +151,12 @@ func (c *countingReader) Read(b []byte) (int, error) {
 // which fails before the last byte if the file is not the one observed,
 // so a destination never completes a torn copy; the hashes are the
 // proof of what it holds, kept for the next look.
-func (r *run) put(ctx context.Context, w *world, a action) error {
+func (r *run) put(ctx context.Context, w *world, a action) (facts, error) {
 	s, name, l := w.dests[a.dest], r.req.PkgName, r.local
 	done := int64(0)
 	f, err := l.open(func(n int64) { done += n; r.log.Progress(done, l.size) })
 	if err != nil {
-		return err
+		return facts{}, err
 	}
 	defer f.Close()
 	hs := NewHasher(true, true)
@@ -165,26 +165,22 @@ func (r *run) put(ctx context.Context, w *world, a action) error {
 	sums := hs.Sums()
 	if err != nil {
 		if ctx.Err() != nil {
-			return &InterruptedError{Step: fmt.Sprintf("copying %s to %s", name, s.d), Left: r.leftByPut(s.d, err)}
+			return facts{}, &InterruptedError{Step: fmt.Sprintf("copying %s to %s", name, s.d), Left: r.leftByPut(s.d, err)}
 		}
-		return fmt.Errorf("copying %s to %s: %w", name, s.d, err)
+		return facts{}, fmt.Errorf("copying %s to %s: %w", name, s.d, err)
 	}
-	if r.puts == nil {
-		r.puts = map[int]*putFact{}
-	}
-	r.puts[a.dest] = &putFact{stamp: h.Stamp, hashes: sums}
+	learned := facts{puts: map[int]*putFact{a.dest: {stamp: h.Stamp, hashes: sums}}}
 	if h.Stamp != "" {
 		l.cache.remember(stampKey(s.d, name, h.Stamp), sums)
 	}
-	r.res.Uploaded = true
 	if l.Hashes.Known() && !sums.Matches(l.Hashes) {
 		// What was sent is not the file hashed before: the destination
 		// holds bytes of no stable file, and no record will claim them.
-		return &ChangedError{Path: l.path, What: "the bytes copied to " + s.d.String() + " have other hashes"}
+		return learned, &ChangedError{Path: l.path, What: "the bytes copied to " + s.d.String() + " have other hashes"}
 	}
 	l.learn(sums)
 	r.log.Logf(0, "Copied %s (%s) to %s in %s", name, HumanBytes(l.size), s.d, time.Since(start).Round(time.Millisecond))
-	return nil
+	return learned, nil
 }
 
 // leftByPut says what an interrupted copy leaves (#22): the destination
@@ -193,9 +189,9 @@ func (r *run) put(ctx context.Context, w *world, a action) error {
 func (r *run) leftByPut(d fmt.Stringer, err error) string {
 	left := fmt.Sprintf("the copy to %s did not finish (%v)", d, err)
 	switch {
-	case r.res.MetadataUpdated:
+	case r.learned.wrote():
 		return left + "; the package record this run wrote is not yet verified: run again to finish"
-	case len(r.puts) > 0 || r.res.Uploaded:
+	case r.learned.sent():
 		return left + "; what this run copied or uploaded before it is in place, its record not yet written: run again to finish"
 	}
 	return left + "; nothing was changed in Jamf Pro"
@@ -219,92 +215,4 @@ func (c *hashCache) remember(key string, h Hashes) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.storeLocked(fileStamp(key), h)
-}
-
-// putThisRun reports a destination this run put the local bytes on.
-func (w *world) putThisRun() bool {
-	for _, s := range w.dests {
-		if s.put != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// cloudDest reports a destination that is Jamf Pro's cloud distribution
-// point (a self-hosted bucket): Jamf Pro takes stock of it by a refresh.
-func (w *world) cloudDest() bool {
-	for _, s := range w.dests {
-		if s.d.Cloud() {
-			return true
-		}
-	}
-	return false
-}
-
-// planDests plans the destinations, before the route and the record,
-// and reports whether they all hold the local bytes (the rest of the
-// plan may follow). Per destination:
-//   - the local bytes: nothing to do;
-//   - this run's copy replaced by another writer's bytes: lost; this
-//     run writes nothing more and leaves the name to the winner;
-//   - nothing of that name: put;
-//   - other bytes (a foreign file, or an older version), whether or
-//     not a record names them: put with Request.Replace, else diverged,
-//     and nothing is written anywhere (a record would name bytes that
-//     are not everywhere).
-//
-// Copies are preceded by clearing a record hash that describes other
-// bytes (the record never claims what a destination no longer holds),
-// and end the round: the next look proves what landed, then the record
-// is written with the hash.
-func planDests(w *world, req *Request, p *Plan) bool {
-	name := req.PkgName
-	var puts []int
-	for i, s := range w.dests {
-		switch {
-		case s.holds(w.local):
-			if s.put == nil {
-				p.info("%s already holds %s with the same bytes: nothing to copy", s.d, name)
-			}
-		case s.lost(w.local):
-			p.Lost, p.Diverged = true, true
-			p.note("%s on %s now holds another run's bytes, which replaced this run's copy: leaving them, and the record, to that run", name, s.d)
-		case s.put != nil:
-			p.Diverged = true
-			p.note("%s on %s holds bytes other than the local package's although this run copied it there: leaving it; run again to decide", name, s.d)
-		case !s.h.Present:
-			puts = append(puts, i)
-		case req.Replace:
-			p.hint(ReplaceAllowed, "%s on %s holds other bytes: replacing it", name, s.d)
-			puts = append(puts, i)
-		case w.rec == nil:
-			p.Diverged = true
-			p.hint(NeedsReplace, "%s on %s holds other bytes and no package record names it: not replacing it, and writing no record that would name it.", name, s.d)
-		default:
-			p.Diverged = true
-			p.hint(NeedsReplace, "%s on %s holds other bytes than the local package; not replacing them.", name, s.d)
-		}
-	}
-	if p.Diverged {
-		return false
-	}
-	if len(puts) == 0 {
-		return true
-	}
-	if rec := w.rec; rec != nil && rec.hashValue != "" && !rec.describes(w.local.Hashes) {
-		if rec.classic == nil {
-			p.add(action{kind: actWriteRecord, clearHash: true, why: "hash"})
-		} else {
-			// The Classic API documents no way to clear a hash (an
-			// omitted element is left as it is): until the record write
-			// after the copies, it claims the bytes they replace.
-			p.info("Package record %s (Classic API) keeps its hash until the copies are done", rec.id)
-		}
-	}
-	for _, i := range puts {
-		p.add(action{kind: actPut, name: name, dest: i})
-	}
-	p.Again = true
-	return false
 }

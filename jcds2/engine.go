@@ -18,6 +18,10 @@ type Engine struct {
 	// boundary, when set (tests), is called before every action apply
 	// runs; an error stops the run there, as a crash would.
 	boundary func() error
+	// planned, when set (tests), is told each round's world and plan:
+	// the crash test checks that its runs pass through every cell of
+	// the plan table (crash_test.go).
+	planned func(w *world, p *Plan)
 }
 
 // NewEngine returns the engine with the AWS SDK's multipart uploader.
@@ -41,19 +45,9 @@ type run struct {
 	categoryID  string
 	catResolved bool
 
-	createdID   string // the record this run created
-	sentMD5     string // the MD5 of the bytes this run uploaded
-	uploadedNew bool   // this run put a file where none was (JCDS)
-	// The stale JCDS file this run deleted before its upload: a failure
-	// after it must not say nothing was changed (afterStaleDeleted).
-	staleDeleted string
-
-	// Facts from earlier rounds, handed to the next observe (world).
-	uploaded bool             // this run's upload to JCDS was sent
-	pending  bool             // ...and JCDS did not list it within the verify timeout
-	waited   bool             // this run waited for an earlier upload
-	lostTo   string           // the MD5 of another run's upload that took the name from ours
-	puts     map[int]*putFact // what this run put on Request.Destinations[i]
+	// What the actions of this run learned and did, for the next look
+	// and for what the engine takes back or reports (facts.go).
+	learned facts
 }
 
 // maxRounds bounds the reconciler. A JCDS upload takes up to three
@@ -118,9 +112,13 @@ func (r *run) reconcile(ctx context.Context) error {
 			r.res.PkgID = w.rec.id
 		}
 		p := plan(w, r.req)
+		if r.e.planned != nil {
+			r.e.planned(w, p)
+		}
 		for _, n := range p.Notes {
 			r.log.Note(n)
 		}
+		r.res.Outcome, r.res.NeedsReplace = p.outcome()
 		if r.req.DryRun {
 			r.res.Plan, r.res.Status = r.predict(w, p), "dry run"
 			for _, line := range r.res.Plan {
@@ -139,21 +137,43 @@ func (r *run) reconcile(ctx context.Context) error {
 			r.log.Logf(1, "The server changed during this run (another run, or a route that refused): looking again")
 			continue
 		}
-		var c conflict
-		if errors.As(err, &c) && r.uploadedNew && r.res.PkgID == "" {
-			// The record write kept conflicting and no record names our
-			// file: take back what this run uploaded.
-			err = r.undoUpload(ctx, c.err)
-		}
 		if err != nil {
-			return err
+			return r.undo(ctx, err)
 		}
-		if p.Lost {
-			r.res.Uploaded = false // what this run put did not stand
-		}
+		// The result is what the actions did; what this run put did not
+		// stand where another run's bytes won.
+		r.res.Uploaded = r.learned.sent() && !p.Lost
+		r.res.MetadataUpdated = r.learned.wrote()
+		r.res.Verified, r.res.Recalculated = r.learned.verified, r.learned.recalculated
 		r.res.Status = r.status(p)
 		return nil
 	}
+}
+
+// undo takes back what this run wrote when the step that needed it
+// failed, so that a failed run leaves the server as it found it: the
+// file a JCDS upload put where none was, when its record could not be
+// written (after conflicts that kept happening, only while no record
+// names the file); the record created for a packages upload that
+// failed. A run stopped between steps (a crash) undoes nothing: the next
+// run finishes the work instead.
+func (r *run) undo(ctx context.Context, err error) error {
+	var step *stepError
+	if !errors.As(err, &step) {
+		return err
+	}
+	var c conflict
+	switch {
+	case step.kind == actWriteRecord && r.learned.uploadedNew && errors.As(err, &c):
+		if r.res.PkgID == "" {
+			return r.undoUpload(ctx, c.err)
+		}
+	case step.kind == actWriteRecord && r.learned.uploadedNew:
+		return r.undoUpload(ctx, err)
+	case step.kind == actUpload && r.learned.createdID != "":
+		return r.undoCreate(ctx, err)
+	}
+	return err
 }
 
 func (r *run) status(p *Plan) string {
@@ -188,9 +208,9 @@ func (r *run) explain(ctx context.Context, err error) error {
 	}
 	left := "nothing was changed in Jamf Pro"
 	switch {
-	case r.res.Uploaded && !r.res.MetadataUpdated:
+	case r.learned.sent() && !r.learned.wrote():
 		left = "the file was uploaded but its record not yet written; run again to finish"
-	case r.res.Uploaded || r.res.MetadataUpdated:
+	case r.learned.sent() || r.learned.wrote():
 		left = "the file and record were written but not yet verified; run again to finish"
 	}
 	return r.afterStaleDeleted(&InterruptedError{Step: "talking to Jamf Pro", Left: left})

@@ -20,10 +20,10 @@ type localFile struct {
 	Hashes
 }
 
-// prepareLocal resolves a symlinked pkg_path, zips a bundle into the
+// prepareLocal resolves a symlinked package path, zips a bundle into the
 // cache directory (never beside the user's files) and records the
 // file's identity. The cached hashes are taken only without
-// replace_pkg: a run asked to replace compares the server's file with
+// Request.Replace: a run asked to replace compares the server's file with
 // the bytes on disk, hashed now, never with what a cache file says.
 func prepareLocal(ctx context.Context, req *Request, log Logger, cache *hashCache) (*localFile, error) {
 	path, err := filepath.EvalSymlinks(req.PkgPath)
@@ -52,7 +52,7 @@ func prepareLocal(ctx context.Context, req *Request, log Logger, cache *hashCach
 	return lf, nil
 }
 
-// PreparePackage returns the file a run sends for req: pkg_path with
+// PreparePackage returns the file a run sends for req: Request.PkgPath with
 // its symlinks resolved, or a bundle's zip, built in the cache
 // directory. A caller that copies the package elsewhere first uses it
 // and hands the engine the same file.

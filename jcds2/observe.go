@@ -13,19 +13,17 @@ import (
 // planner's only input besides the request.
 type world struct {
 	version jamf.ServerVersion
-	route   Route // RouteJCDS2 or RoutePackages
+	route   Route // the cloud route (cloud.go) the route rule picked
 	why     string
-	rec     *record         // our record: fileName is Request.PkgName (any case), else displayName
-	file    *jamf.FileData  // the JCDS file named Request.PkgName (JCDS route)
-	dups    []jamf.FileData // Name_N.pkg files no record names (JCDS route)
-	listed  map[string]bool // every JCDS file name seen when observing
-	dests   []destState     // Request.Destinations, in order
-	// What this run did in earlier rounds, as facts for the plan:
-	uploaded bool   // it uploaded the local bytes (JCDS route)
-	pending  bool   // ...and JCDS did not list them within the verify timeout
-	waited   bool   // it waited for an earlier run's upload to appear
-	lostTo   string // MD5 of another run's upload that won the name over this run's
-	local    *localFile
+	rec     *record     // our record: fileName is Request.PkgName (any case), else displayName
+	dests   []destState // Request.Destinations, in order
+	// What the JCDS route sees (cloud_jcds.go):
+	listing []jamf.FileData // the listing the route rule was decided from
+	file    *jamf.FileData  // the JCDS file named Request.PkgName
+	dups    []jamf.FileData // Name_N.pkg files no record names
+	// What this run's actions learned in earlier rounds (facts.go).
+	facts
+	local *localFile
 }
 
 // record is the package record, from either API.
@@ -46,6 +44,10 @@ func (r *record) ready() bool {
 	return r.status == "READY" && r.size != "" && r.size != "0"
 }
 
+// claimsSHA3 reports a record whose hash is a SHA3-512 (comparing it
+// needs the local SHA3-512).
+func (r *record) claimsSHA3() bool { return strings.EqualFold(r.hashType, "SHA3_512") }
+
 // describes reports whether the record's hash is that of h.
 func (r *record) describes(h Hashes) bool {
 	switch strings.ToUpper(r.hashType) {
@@ -57,13 +59,11 @@ func (r *record) describes(h Hashes) bool {
 	return false
 }
 
-// hashes of a JCDS listing entry.
-func fileHashes(f *jamf.FileData) Hashes { return Hashes{MD5: f.MD5, SHA3: f.SHA3} }
-
-// observe looks at the server: version, route, record, file, duplicates;
+// observe looks at the server and every destination: version, route,
+// record, the destinations, and what the route holds (cloud.observe);
 // and at the local file's hashes when there is something to compare.
 func (r *run) observe(ctx context.Context) (*world, error) {
-	w := &world{version: r.v, local: r.local, uploaded: r.uploaded, pending: r.pending, waited: r.waited, lostTo: r.lostTo}
+	w := &world{version: r.v, local: r.local, facts: r.learned.copy()}
 	files, err := r.chooseRoute(ctx, w)
 	if err != nil {
 		return nil, err
@@ -73,29 +73,12 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 		return nil, err
 	}
 	w.rec = rec
-	if w.route == RouteJCDS2 {
-		w.file = findFile(r.req.PkgName, files)
-		w.listed = make(map[string]bool, len(files))
-		for _, f := range files {
-			w.listed[f.FileName] = true
-		}
-		if w.dups, err = r.orphans(ctx, duplicatesOf(r.req.PkgName, files)); err != nil {
-			return nil, err
-		}
-	}
+	w.listing = files
 	if err := r.observeDests(ctx, w); err != nil {
 		return nil, err
 	}
-	if w.route == RouteElsewhere {
-		// Only the destinations: observeDests knew what to hash.
-	} else if w.file != nil || len(w.dups) > 0 || (rec != nil && rec.hashValue != "") {
-		if err := r.local.ensure(r.log, w.file != nil || len(w.dups) > 0, rec != nil && strings.EqualFold(rec.hashType, "SHA3_512")); err != nil {
-			return nil, err
-		}
-		if w.file != nil && SameHash(w.file.MD5, r.local.MD5) && len(w.file.SHA3) == 128 && r.local.SHA3 == "" {
-			// JCDS hashed these very bytes.
-			r.local.learn(Hashes{SHA3: w.file.SHA3})
-		}
+	if err := w.cloud().observe(ctx, r, w); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -104,17 +87,14 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 // and follows it. The JCDS listing is the detection (one request the
 // run needs anyway, and the file list on that route); cdnType is read
 // only on the way to the packages route. A refusal met in an earlier
-// round (r.route.Refused) stays a fact for the rest of the run.
+// round (facts.refused) stays a fact for the rest of the run.
 func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error) {
-	if r.req.Route == RouteElsewhere {
-		w.route, w.why = RouteElsewhere, "the distribution points the inputs name, without the cloud one"
-		return nil, nil
-	}
 	f := &r.route
 	f.Asked, f.Modern, f.Version, f.URL = r.req.Route, r.v.ModernPackages(), r.v.Raw, r.c.URL()
+	f.Refused = r.learned.refused
 	var files []jamf.FileData
 	f.JCDS = nil
-	if f.Asked != RoutePackages && f.Refused == nil {
+	if (f.Asked == RouteAuto || f.Asked == RouteJCDS2) && f.Refused == nil {
 		files, f.JCDS = r.c.ListJCDS(ctx)
 	}
 	d := DecideRoute(*f)
@@ -133,6 +113,9 @@ func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error
 	switch d.Reason {
 	case ReasonAsked:
 		w.why = "asked for"
+		if f.Asked == RouteElsewhere {
+			w.why = "the distribution points the inputs name, without the cloud one"
+		}
 	case ReasonJCDSAnswers:
 		w.why = "Jamf Cloud distribution point"
 		if f.Asked == RouteJCDS2 {
@@ -152,18 +135,6 @@ func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error
 		}
 	}
 	return files, nil
-}
-
-// refused records a JCDS endpoint's refusal met while applying (the
-// upload credentials): the route rule then decides again, next round.
-// Other errors are the run's.
-func (r *run) refused(err error) error {
-	var nj *jamf.NoJCDSError
-	if !errors.As(err, &nj) {
-		return err
-	}
-	r.route.Refused = nj
-	return errReobserve
 }
 
 // errReobserve makes the reconciler look again (the route changed, or

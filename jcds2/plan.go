@@ -2,7 +2,6 @@ package jcds2
 
 import (
 	"fmt"
-	"strings"
 )
 
 // The converged state a run must leave (README, "What a run leaves"):
@@ -121,25 +120,10 @@ func plan(w *world, req *Request) *Plan {
 	if !planDests(w, req, p) {
 		return p // the destinations first: copies, or a divergence
 	}
-	switch w.route {
-	case RouteJCDS2:
-		planJCDS(w, req, p)
-		if p.Again {
-			return p
-		}
-	case RouteElsewhere:
-		// Every destination holds the local bytes (planDests): the
-		// record may say so.
-		if a, ok := recordWrite(w, req, w.putThisRun(), true, p); ok {
-			a.kind, a.setHash = actWriteRecord, true
-			p.add(a)
-		}
-		if w.cloudDest() {
-			break // the refresh and verify below, as on the cloud routes
-		}
-		return p // file shares: no cloud inventory to refresh
-	default:
-		planPackages(w, req, p)
+	c := w.cloud()
+	c.plan(w, req, p)
+	if p.Again || !c.refreshes(w) {
+		return p // a fresh look first; or no inventory to refresh (file shares)
 	}
 	switch {
 	case p.Pending:
@@ -152,9 +136,9 @@ func plan(w *world, req *Request) *Plan {
 		}
 	case p.Diverged:
 		// Not ours to change; but a record whose hash does not describe
-		// the file JCDS holds is made true by a refresh.
+		// the file the route holds is made true by a refresh.
 		// A record write blanks the size: refresh after it too.
-		if len(p.actions) > 0 || w.rec != nil && w.file != nil && !w.rec.describes(fileHashes(w.file)) {
+		if h := c.held(w); len(p.actions) > 0 || w.rec != nil && h.Present && !w.rec.describes(h.Hashes) {
 			p.add(action{kind: actRefresh, name: req.PkgName})
 		}
 	case len(p.actions) > 0 || w.uploaded || !w.rec.ready() || !w.rec.describes(w.local.Hashes):
@@ -177,141 +161,6 @@ func short(h string) string {
 	return h
 }
 
-func planJCDS(w *world, req *Request, p *Plan) {
-	name, rec, f := req.PkgName, w.rec, w.file
-	if f != nil && SameHash(f.MD5, w.lostTo) && !SameHash(f.MD5, w.local.MD5) {
-		p.Lost, p.Diverged = true, true
-		p.note("%s on JCDS holds another run's upload (md5 %s), which won over this run's: leaving it, and its record, to that run", name, f.MD5)
-		removeCopies(w, name, p)
-		return
-	}
-	if w.pending && (f == nil || !SameHash(f.MD5, w.local.MD5)) {
-		// This run uploaded; JCDS has not listed the bytes within the
-		// verify timeout. Another upload would make a Name_1 copy: write
-		// the record, claiming no hash until Jamf Pro has processed it.
-		p.Pending = true
-		p.note("JCDS has not yet listed %s with the uploaded hash; the record will claim no hash until Jamf Pro has processed it", name)
-		if a, ok := recordWrite(w, req, true, false, p); ok {
-			p.add(a)
-		}
-		return
-	}
-	upload := false
-	switch {
-	case f == nil:
-		upload = true
-		if !w.waited && rec != nil && !req.Replace && strings.EqualFold(rec.fileName, name) && (rec.hashValue == "" || rec.describes(w.local.Hashes)) {
-			// Uploading at once would give JCDS a second file of this name
-			// while it may still process the first (Name_1.pkg): wait a
-			// while for it, then look again.
-			p.note("Package record %s exists but JCDS lists no %s yet: waiting for an earlier upload to be processed, then uploading if it does not appear", rec.id, name)
-			p.add(action{kind: actAwaitEarlier, name: name})
-			p.Again = true
-			return
-		} else if rec != nil && w.waited {
-			p.note("No earlier upload of %s appeared: uploading it", name)
-		} else if rec != nil {
-			p.note("Package record %s exists but JCDS holds no %s (an earlier run did not finish, or the file was removed): uploading it", rec.id, name)
-		}
-	case SameHash(f.MD5, w.local.MD5):
-		if !w.uploaded {
-			p.info("%s is already on JCDS with the same bytes (md5 %s): nothing to upload", name, w.local.MD5)
-		}
-	case f.MD5 == "" && f.Length == w.local.size && !req.Replace:
-		p.Unhashed = true
-		p.hint(NeedsReplace, "%s is on JCDS with the local package's size but JCDS computed no hash for it, as it does not for very large packages: not uploading it again, and not verified.", name)
-	case w.uploaded:
-		// Not the bytes this run sent, nor another run's it lost to: look
-		// no further in this run; the next one decides.
-		p.Diverged = true
-		p.note("%s on JCDS holds other bytes than this run uploaded (md5 %s): leaving them; run again to decide", name, f.MD5)
-		return
-	case rec == nil:
-		p.note("%s on JCDS holds other bytes and no package record names it: replacing it", name)
-		p.add(action{kind: actDeleteStale, name: name})
-		upload = true
-	case req.Replace:
-		p.hint(ReplaceAllowed, "%s on JCDS holds other bytes: replacing it", name)
-		p.add(action{kind: actDeleteStale, name: name})
-		upload = true
-	default:
-		p.Diverged = true
-		p.hint(NeedsReplace, "%s on JCDS holds other bytes than the local package; not replacing them.", name)
-	}
-	if upload {
-		// The upload ends the round: it waits until JCDS lists the bytes
-		// (JCDS's MD5 is the proof of what arrived), and the record is
-		// planned from what the next look sees.
-		p.add(action{kind: actUpload, name: name})
-		p.Again = true
-		return
-	}
-	holdsOurs := f != nil && SameHash(f.MD5, w.local.MD5)
-	if a, ok := recordWrite(w, req, w.uploaded, holdsOurs, p); ok {
-		a.setHash = holdsOurs
-		p.add(a)
-	}
-	removeCopies(w, name, p)
-}
-
-// removeCopies plans the removal of Name_N copies that no record names
-// (observe dropped the others) and that hold the bytes we manage, or
-// those of the file there: leftovers of a name clash that no policy can
-// reach; the converged state has none. A copy with other (or unknown)
-// bytes is not ours and is never touched.
-func removeCopies(w *world, name string, p *Plan) {
-	for _, d := range w.dups {
-		ours := SameHash(d.MD5, w.local.MD5) || w.file != nil && SameHash(d.MD5, w.file.MD5)
-		if !ours {
-			p.info("JCDS also holds %s, which no record names and which holds other bytes: left alone", d.FileName)
-			continue
-		}
-		p.note("JCDS also holds %s, a copy of %s with the same bytes that no record names: removing it", d.FileName, name)
-		p.add(action{kind: actRemoveDuplicate, name: d.FileName})
-	}
-}
-
-func planPackages(w *world, req *Request, p *Plan) {
-	rec := w.rec
-	upload := false
-	switch {
-	case rec == nil:
-		upload = true
-	case rec.hashValue == "" && rec.ready() && !req.Replace && rec.fileName == req.PkgName:
-		p.Unhashed = true
-		p.hint(NeedsReplace, "Package record %s is READY (%s) but Jamf Pro computed no hash for its file, as it does not for very large packages: not uploading it again, and not verified.", rec.id, rec.size)
-	case rec.hashValue == "":
-		p.note("Package record %s has no file hash (its file is missing or was never processed): uploading %s", rec.id, req.PkgName)
-		upload = true
-	case rec.fileName != req.PkgName:
-		p.note("Package record %s names the file %s, not %s: uploading %s", rec.id, rec.fileName, req.PkgName, req.PkgName)
-		upload = true
-	case rec.describes(w.local.Hashes):
-		p.info("Package record %s already holds these bytes (%s): nothing to upload", rec.id, hashWord(rec.hashType))
-	case req.Replace:
-		p.hint(ReplaceAllowed, "Package record %s holds other bytes: replacing the file", rec.id)
-		upload = true
-	case !rec.describes(w.local.Hashes) && !knownHash(rec.hashType):
-		p.Diverged = true
-		p.hint(NeedsReplace, "Package record %s has a %s hash that cannot be compared.", rec.id, rec.hashType)
-	case !rec.describes(w.local.Hashes):
-		p.Diverged = true
-		p.hint(NeedsReplace, "Package record %s holds other bytes than the local package; not replacing them.", rec.id)
-	}
-	if a, ok := recordWrite(w, req, upload, false, p); ok {
-		a.kind, a.clearHash = actWriteRecord, upload && rec != nil
-		p.add(a)
-	}
-	if upload {
-		p.add(action{kind: actUpload, name: req.PkgName})
-	}
-}
-
-func knownHash(t string) bool {
-	t = strings.ToUpper(t)
-	return t == "SHA3_512" || t == "MD5"
-}
-
 // recordWrite decides the record write. A record is created when none
 // exists; written when the file changes or the metadata is asked for
 // (not with Request.SkipMetadata); and, on the JCDS route, when its hash
@@ -324,7 +173,7 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 	if rec == nil {
 		return action{kind: actWriteRecord, create: true, metadata: true, why: "no record names " + req.PkgName}, true
 	}
-	if req.SkipMetadata && w.route == RouteElsewhere && !w.cloudDest() && !rec.describes(w.local.Hashes) {
+	if req.SkipMetadata && !w.cloud().refreshes(w) && !rec.describes(w.local.Hashes) {
 		p.hint(MetadataSkipped, "Package record %s has a hash that does not describe the file on the distribution points: correcting the hash only", rec.id)
 		return action{kind: actWriteRecord, why: "hash"}, true
 	}
@@ -335,7 +184,7 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 		return action{}, false
 	}
 	meta := upload || req.ReplaceMetadata || rec.fileName != req.PkgName
-	stale := holdsOurs && !rec.describes(w.local.Hashes) && w.route != RoutePackages
+	stale := holdsOurs && !rec.describes(w.local.Hashes)
 	if stale && !upload {
 		p.note("Package record %s has a hash that does not describe the file the distribution point holds: correcting it", rec.id)
 	}
@@ -349,13 +198,11 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 func (p *Plan) Describe(req *Request, w *world) []string {
 	var out []string
 	for _, a := range p.actions {
+		if c := w.cloud(); c.owns(a.kind) {
+			out = append(out, c.describe(a, w))
+			continue
+		}
 		switch a.kind {
-		case actDeleteStale:
-			out = append(out, "delete the stale JCDS file "+a.name)
-		case actAwaitEarlier:
-			out = append(out, "wait for an earlier upload of "+a.name+" to be processed")
-		case actUpload:
-			out = append(out, fmt.Sprintf("upload %s (%s) %s", a.name, HumanBytes(w.local.size), routeWords(w.route)))
 		case actWriteRecord:
 			switch {
 			case a.create:
@@ -367,8 +214,6 @@ func (p *Plan) Describe(req *Request, w *world) []string {
 			default:
 				out = append(out, fmt.Sprintf("correct the hash of package record %s", w.rec.id))
 			}
-		case actRemoveDuplicate:
-			out = append(out, "delete the duplicate JCDS file "+a.name)
 		case actRefresh:
 			out = append(out, "refresh Jamf Pro's inventory of "+a.name)
 		case actVerify:
@@ -378,14 +223,4 @@ func (p *Plan) Describe(req *Request, w *world) []string {
 		}
 	}
 	return out
-}
-
-func routeWords(r Route) string {
-	switch r {
-	case RouteJCDS2:
-		return "to JCDS"
-	case RouteElsewhere:
-		return "to the distribution points"
-	}
-	return "through the packages API"
 }

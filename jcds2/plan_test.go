@@ -125,18 +125,26 @@ func summary(p *Plan) string {
 	return out
 }
 
-func TestPlanTable(t *testing.T) {
-	type cell struct {
-		route       Route
-		rec, file   string
-		flags, want string // flags: r replace, m replace metadata, s skip metadata; facts of earlier rounds: d this run uploaded, p ...not yet listed, w waited, l lost to the file's bytes
-		// file: the JCDS file (J route), then "|" and the destinations
-		// (destination_test.go: sh a share, s3 the S3 point, fk the fake
-		// third kind; each :none :same :other :mine (this run put the
-		// local bytes) :lost (this run put them; now another's) :torn)
-	}
+// planCell is one cell of the planner's table: a world and the plan it
+// must give. The crash test (crash_test.go) drives the real engine
+// through every cell and stops it at each of the plan's actions.
+type planCell struct {
+	route       Route
+	rec, file   string
+	flags, want string // flags: r replace, m replace metadata, s skip metadata; facts of earlier rounds: d this run uploaded, p ...not yet listed, w waited, l lost to the file's bytes
+	// file: the JCDS file (J route), then "|" and the destinations
+	// (destination_test.go: sh a share, s3 the S3 point, fk the fake
+	// third kind; each :none :same :other :mine (this run put the
+	// local bytes) :lost (this run put them; now another's) :torn)
+}
+
+func (c planCell) String() string {
+	return fmt.Sprintf("%s, record %s, file %s, flags %q", c.route, c.rec, c.file, c.flags)
+}
+
+func planCells() []planCell {
 	J, P, E := RouteJCDS2, RoutePackages, RouteElsewhere
-	cells := []cell{
+	return []planCell{
 		// JCDS route: nothing there yet; then every record state with the
 		// file absent, holding our bytes, holding other bytes. An upload
 		// ends the round (">"): it waits until JCDS lists the bytes, and
@@ -284,34 +292,42 @@ func TestPlanTable(t *testing.T) {
 		{P, "ok", "none|fk:none", "", "P0 >"}, // the fake third kind, unchanged
 		{E, "none", "|fk:mine", "", "Ch"},
 	}
-	for _, c := range cells {
-		req := &Request{PkgName: name, DisplayName: name, Replace: strings.Contains(c.flags, "r"),
-			ReplaceMetadata: strings.Contains(c.flags, "m"), SkipMetadata: strings.Contains(c.flags, "s"),
+}
+
+// cellWorld is the world and request a cell describes.
+func cellWorld(t *testing.T, c planCell) (*world, *Request) {
+	req := &Request{PkgName: name, DisplayName: name, Replace: strings.Contains(c.flags, "r"),
+		ReplaceMetadata: strings.Contains(c.flags, "m"), SkipMetadata: strings.Contains(c.flags, "s"),
+	}
+	jfile, dests, _ := strings.Cut(c.file, "|")
+	w := &world{route: c.route, rec: rec(c.rec), local: &localFile{size: 1 << 20, Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}}}
+	w.dests = destStates(t, dests, w.local)
+	for _, s := range w.dests {
+		req.Destinations = append(req.Destinations, s.d)
+	}
+	if strings.Contains(c.flags, "l") {
+		w.lostTo = otherMD5
+	}
+	w.uploaded = strings.ContainsAny(c.flags, "dp")
+	w.pending = strings.Contains(c.flags, "p")
+	w.waited = strings.Contains(c.flags, "w")
+	if c.route == RouteJCDS2 {
+		f, dup, _ := strings.Cut(jfile, "+")
+		w.file = file(f)
+		if dup != "" {
+			d := *file(dup)
+			d.FileName = "Firefox-120_1.pkg"
+			w.dups = []jamf.FileData{d}
 		}
-		jfile, dests, _ := strings.Cut(c.file, "|")
-		w := &world{route: c.route, rec: rec(c.rec), local: &localFile{size: 1 << 20, Hashes: Hashes{MD5: localMD5, SHA3: localSHA3}}}
-		w.dests = destStates(t, dests, w.local)
-		for _, s := range w.dests {
-			req.Destinations = append(req.Destinations, s.d)
-		}
-		if strings.Contains(c.flags, "l") {
-			w.lostTo = otherMD5
-		}
-		w.uploaded = strings.ContainsAny(c.flags, "dp")
-		w.pending = strings.Contains(c.flags, "p")
-		w.waited = strings.Contains(c.flags, "w")
-		if c.route == RouteJCDS2 {
-			f, dup, _ := strings.Cut(jfile, "+")
-			w.file = file(f)
-			if dup != "" {
-				d := *file(dup)
-				d.FileName = "Firefox-120_1.pkg"
-				w.dups = []jamf.FileData{d}
-			}
-		}
-		got := summary(plan(w, req))
-		if got != c.want {
-			t.Errorf("%s, record %s, file %s, flags %q: plan %q, want %q", c.route, c.rec, c.file, c.flags, got, c.want)
+	}
+	return w, req
+}
+
+func TestPlanTable(t *testing.T) {
+	for _, c := range planCells() {
+		w, req := cellWorld(t, c)
+		if got := summary(plan(w, req)); got != c.want {
+			t.Errorf("%s: plan %q, want %q", c, got, c.want)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package jcds2
 
 import (
 	"github.com/jcds2-uploader/jcds2-uploader/dest"
-	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
 // predict lists, for a dry run, the writes of this plan and of the
@@ -17,19 +16,8 @@ func (r *run) predict(w *world, p *Plan) []string {
 			break
 		}
 		next := *w
-		switch last := p.actions[len(p.actions)-1]; last.kind {
-		case actUpload:
-			if r.local.MD5 == "" {
-				// What JCDS would list is the local MD5: know it.
-				if err := r.local.ensure(r.log, true, false); err != nil {
-					return out
-				}
-			}
-			next.file = &jamf.FileData{FileName: r.req.PkgName, Length: r.local.size, MD5: r.local.MD5, SHA3: r.local.SHA3}
-			next.uploaded = true
-		case actAwaitEarlier:
-			next.waited = true
-		case actPut:
+		switch last := p.actions[len(p.actions)-1]; {
+		case last.kind == actPut:
 			// Each destination copied to holds the local bytes.
 			if err := r.local.ensure(r.log, true, true); err != nil {
 				return out
@@ -41,6 +29,10 @@ func (r *run) predict(w *world, p *Plan) []string {
 					next.dests[a.dest].h = dest.Holding{Present: true, Size: r.local.size, Hashes: h}
 					next.dests[a.dest].put = &putFact{hashes: h}
 				}
+			}
+		case w.cloud().owns(last.kind):
+			if err := w.cloud().foresee(r, &next, last); err != nil {
+				return out
 			}
 		}
 		w, p = &next, plan(&next, r.req)

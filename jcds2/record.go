@@ -54,7 +54,7 @@ type recordValues struct {
 
 // writeRecord creates or updates the package record as a says. A
 // conflict means another run got there first: look again.
-func (r *run) writeRecord(ctx context.Context, w *world, a action) error {
+func (r *run) writeRecord(ctx context.Context, w *world, a action) (facts, error) {
 	cur := w.rec
 	if a.create {
 		cur = nil
@@ -64,20 +64,20 @@ func (r *run) writeRecord(ctx context.Context, w *world, a action) error {
 		if a.create {
 			r.log.Logf(0, "Another run created the record for %s first: looking again", r.req.PkgName)
 		}
-		return conflict{err}
+		return facts{}, conflict{err}
 	}
 	if err != nil {
-		return err
+		return facts{}, err
 	}
-	r.res.PkgID, r.res.MetadataUpdated = id, true
+	r.res.PkgID = id
 	via := ""
 	if _, classic := r.store.(classicStore); classic {
 		via = " through the Classic API"
 	}
 	switch {
 	case a.create:
-		r.createdID = id
 		r.log.Logf(0, "Created package record %s (%q)%s", id, r.req.DisplayName, via)
+		return facts{createdID: id, wroteRecord: true}, nil
 	case a.metadata:
 		r.log.Logf(0, "Updated package record %s (%q)%s", id, r.req.DisplayName, via)
 	case a.clearHash:
@@ -85,7 +85,7 @@ func (r *run) writeRecord(ctx context.Context, w *world, a action) error {
 	default:
 		r.log.Logf(0, "Corrected the hash of package record %s (%q)%s", id, r.req.DisplayName, via)
 	}
-	return nil
+	return facts{wroteRecord: true}, nil
 }
 
 // recordValues are the fields this run sets. Optional text fields are

@@ -108,9 +108,13 @@ type Result struct {
 	SHA3            string
 	MD5             string
 	Status          string
-	Plan            []string // dry run: the writes that would happen
-	HTTPCalls       int
-	Route           Route
+	// Outcome is how the run left the package (outcome.go); NeedsReplace:
+	// allowing replacement would upload the local package.
+	Outcome      Outcome
+	NeedsReplace bool
+	Plan         []string // dry run: the writes that would happen
+	HTTPCalls    int
+	Route        Route
 	// Waits are the times spent waiting for Jamf Pro (processing the
 	// upload, making the record READY), timed by the client.
 	Waits []Wait

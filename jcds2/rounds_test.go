@@ -102,13 +102,13 @@ func TestRoundsUploadReplaceAndRerun(t *testing.T) {
 	converged(t, sim, pkg)
 
 	res, err = NewEngine().Upload(context.Background(), req, &lineLog{})
-	if err != nil || res.Status != "unchanged" || res.Uploaded || res.MetadataUpdated {
+	if err != nil || res.Status != "unchanged" || res.Uploaded || res.MetadataUpdated || res.Outcome != Converged {
 		t.Fatalf("re-run: %+v %v", res, err)
 	}
 
 	writeBytes(t, pkg, 2)
 	res, err = NewEngine().Upload(context.Background(), req, &lineLog{})
-	if err != nil || res.Status != "unchanged (the server holds other bytes)" {
+	if err != nil || res.Status != "unchanged (the server holds other bytes)" || res.Outcome != Diverged || !res.NeedsReplace {
 		t.Fatalf("new bytes without replacing: %+v %v", res, err)
 	}
 	req.Replace = true
@@ -187,7 +187,7 @@ func TestRoundsTwoRunsOneLoses(t *testing.T) {
 			won = i
 		case "unchanged (another run's upload of other bytes won)":
 			lost++
-			if o.res.Uploaded || o.res.MetadataUpdated {
+			if o.res.Uploaded || o.res.MetadataUpdated || o.res.Outcome != Lost || o.res.NeedsReplace {
 				t.Errorf("the run that lost claims a change: %+v", o.res)
 			}
 		default:

@@ -11,6 +11,8 @@ import (
 // and `doctor` predicts a run with it. It is a pure function of what was
 // learned of the server; DecideRoute never makes a request.
 //
+//   - The destinations alone asked for (file shares without the cloud
+//     distribution point, a self-hosted bucket in its place): no cloud route.
 //   - Packages asked for: the packages route; before 11.5 there is none,
 //     and cdnType NONE refuses it.
 //   - Auto, or JCDS 2.0 asked for (which is a preference, not a demand:
@@ -26,7 +28,7 @@ import (
 
 // RouteFacts are what the route depends on, as learned.
 type RouteFacts struct {
-	Asked   Route  // RouteAuto, RouteJCDS2 (preferred) or RoutePackages
+	Asked   Route  // RouteAuto, RouteJCDS2 (preferred), RoutePackages or RouteElsewhere
 	Modern  bool   // Jamf Pro 11.5+: the packages API and its upload
 	Version string // for messages
 	URL     string // for messages
@@ -53,7 +55,7 @@ const (
 	// ReasonJCDSAnswers: the JCDS listing answers (a Jamf Cloud
 	// distribution point), and nothing refused.
 	ReasonJCDSAnswers RouteReason = iota + 1
-	// ReasonAsked: the packages route was asked for.
+	// ReasonAsked: the packages route (or none) was asked for.
 	ReasonAsked
 	// ReasonJCDSRefused: JCDS refused (RouteDecision.Refusal says how):
 	// the packages route instead.
@@ -62,7 +64,7 @@ const (
 
 // RouteDecision is the route a run takes, or why none works.
 type RouteDecision struct {
-	Route  Route // RouteJCDS2 or RoutePackages; RouteAuto with Err or NeedCDN
+	Route  Route // the cloud route (cloud.go); RouteAuto with Err or NeedCDN
 	Reason RouteReason
 	// Refusal is what JCDS lacked, when the packages route replaces it.
 	Refusal *jamf.NoJCDSError
@@ -75,6 +77,11 @@ type RouteDecision struct {
 
 // DecideRoute is the route rule (see above).
 func DecideRoute(f RouteFacts) RouteDecision {
+	if f.Asked == RouteElsewhere {
+		// The destinations stand for the cloud distribution point: no
+		// cloud route is needed, or looked at.
+		return RouteDecision{Route: RouteElsewhere, Reason: ReasonAsked}
+	}
 	if f.Asked == RoutePackages {
 		if !f.Modern {
 			return RouteDecision{Err: &NoPackagesRouteError{Version: f.Version}}

@@ -42,6 +42,9 @@ func TestDecideRoute(t *testing.T) {
 		{"JCDS fault", RouteFacts{Modern: true, JCDS: fault}, want{RouteAuto, 0, false, &fault}},
 		{"packages asked", RouteFacts{Asked: RoutePackages, Modern: true, CDNRead: true}, want{RoutePackages, ReasonAsked, false, nil}},
 		{"packages asked, old", RouteFacts{Asked: RoutePackages}, want{RouteAuto, 0, false, &np}},
+		// The destinations alone: no cloud route, whatever JCDS or cdnType say.
+		{"destinations only", RouteFacts{Asked: RouteElsewhere, Modern: true}, want{RouteElsewhere, ReasonAsked, false, nil}},
+		{"destinations only, old, no cloud", RouteFacts{Asked: RouteElsewhere, JCDS: gone, CDNRead: true, CDN: "NONE"}, want{RouteElsewhere, ReasonAsked, false, nil}},
 	}
 	for _, c := range cells {
 		d := DecideRoute(c.f)

@@ -9,15 +9,21 @@ import (
 	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/inflight"
+	"github.com/jcds2-uploader/jcds2-uploader/jamf"
 )
 
 // uploadS3 gets credentials and uploads the file, hashing MD5 beside
-// it (partSource). The reads fail if the file changed, so the multipart
+// it (partSource). JCDS refusing the credentials, before any byte is
+// sent, is a *credentialsRefused: the route rule decides again. The reads fail if the file changed, so the multipart
 // upload is aborted rather than completed torn.
-func (r *run) uploadS3(ctx context.Context) error {
+func (r *run) uploadS3(ctx context.Context) (md5 string, err error) {
 	cr, err := r.c.NewJCDSUpload(ctx)
+	var refusal *jamf.NoJCDSError
+	if errors.As(err, &refusal) {
+		return "", &credentialsRefused{refusal}
+	}
 	if err != nil {
-		return r.refused(err)
+		return "", err
 	}
 	l := r.local
 	var acked atomic.Int64
@@ -29,7 +35,7 @@ func (r *run) uploadS3(ctx context.Context) error {
 	// own that must end, the file unchanged, before the upload completes.
 	body, err := l.parts(ctx, partSize)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer body.Close()
 	key := cr.Path + r.req.PkgName
@@ -56,25 +62,32 @@ func (r *run) uploadS3(ctx context.Context) error {
 	var notAborted *AbortError
 	switch {
 	case errors.As(err, &changed):
-		return changed
+		return "", changed
 	case err != nil && ctx.Err() != nil && errors.As(err, &notAborted):
-		return &InterruptedError{Step: "uploading to JCDS", Left: fmt.Sprintf("the multipart upload could not be aborted (%v): it stays open in S3 (Jamf Pro never lists it, and it holds no file of that name); nothing was changed in Jamf Pro", notAborted.Err)}
+		return "", &InterruptedError{Step: "uploading to JCDS", Left: fmt.Sprintf("the multipart upload could not be aborted (%v): it stays open in S3 (Jamf Pro never lists it, and it holds no file of that name); nothing was changed in Jamf Pro", notAborted.Err)}
 	case err != nil && ctx.Err() != nil:
-		return &InterruptedError{Step: "uploading to JCDS", Left: "the multipart upload was aborted and nothing was changed in Jamf Pro"}
+		return "", &InterruptedError{Step: "uploading to JCDS", Left: "the multipart upload was aborted and nothing was changed in Jamf Pro"}
 	case err != nil:
-		return err
+		return "", err
 	}
-	if r.sentMD5, err = body.sum(); err != nil {
-		return err // cannot happen: the upload completed only after the pass did
+	if md5, err = body.sum(); err != nil {
+		return "", err // cannot happen: the upload completed only after the pass did
 	}
 	// The pass read the file unchanged (as upload_packages does with its
 	// sums): the next round need not read it again to compare.
-	l.learn(Hashes{MD5: r.sentMD5})
+	l.learn(Hashes{MD5: md5})
 	r.res.Uploading = time.Since(start)
 	el := r.res.Uploading
 	r.log.Logf(0, "Uploaded %s in %s (%s/s)", HumanBytes(l.size), el.Round(time.Millisecond), HumanBytes(int64(float64(l.size)/max(el.Seconds(), 0.001))))
-	return nil
+	return md5, nil
 }
+
+// credentialsRefused: JCDS refused the upload credentials (the Create
+// privilege, or no JCDS 2.0 after all); nothing was sent.
+type credentialsRefused struct{ refusal *jamf.NoJCDSError }
+
+func (e *credentialsRefused) Error() string { return e.refusal.Error() }
+func (e *credentialsRefused) Unwrap() error { return e.refusal }
 
 // ctxReader stops reading once ctx ends.
 type ctxReader struct {
@@ -100,8 +113,8 @@ func (c *ctxReader) Read(b []byte) (int, error) {
 // the next round can remove it, and records the winner's MD5 as a fact,
 // so that the plan converges on the winner instead of replacing it.
 // Nothing listed within the verify timeout makes the upload pending.
-func (r *run) awaitFile(ctx context.Context, w *world) error {
-	name, want := r.req.PkgName, r.sentMD5
+func (r *run) awaitFile(ctx context.Context, w *world, want string) facts {
+	name := r.req.PkgName
 	stale := ""
 	if w.file != nil {
 		stale = w.file.MD5 // deleted by this run; a lagging listing may still show it
@@ -134,19 +147,17 @@ func (r *run) awaitFile(ctx context.Context, w *world) error {
 	switch {
 	case landed:
 		r.log.Logf(1, "Verified: JCDS lists %s with md5 %s", name, want)
+		return facts{uploaded: true}
 	case winner != "":
-		r.lostTo = winner
-		r.res.Uploaded = false
-	default:
-		r.pending = true
+		return facts{uploaded: true, lostTo: winner}
 	}
-	return nil
+	return facts{uploaded: true, pending: true}
 }
 
 // awaitEarlier waits, at most the verify timeout (30 s at most), for a
 // file an earlier run uploaded to appear under the name. The next round
 // sees whether it did.
-func (r *run) awaitEarlier(ctx context.Context) {
+func (r *run) awaitEarlier(ctx context.Context) facts {
 	deadline := time.Now().Add(min(r.req.VerifyTimeout, 30*time.Second))
 	r.poll(ctx, "an earlier upload to be processed", func() bool {
 		if time.Now().After(deadline) {
@@ -155,5 +166,5 @@ func (r *run) awaitEarlier(ctx context.Context) {
 		files, err := r.c.ListJCDS(ctx)
 		return err == nil && findFile(r.req.PkgName, files) != nil
 	})
-	r.waited = true
+	return facts{waited: true}
 }

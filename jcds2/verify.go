@@ -12,24 +12,24 @@ import (
 // Like Jamf's Terraform provider it asks for a refresh now and then
 // while it waits (every 10 s), since only a refresh makes a record
 // READY. Running out of time is reported, never failed: the upload
-// itself succeeded.
-func (r *run) verifyReady(ctx context.Context, w *world) {
+// itself succeeded. It returns whether it verified (and refreshed).
+func (r *run) verifyReady(ctx context.Context, w *world) facts {
 	id := r.res.PkgID // the record looked up, or the one this run created
 	if id == "" {
-		return
+		return facts{}
 	}
 	if !r.store.showsReady() {
-		// The Classic API shows no status or size; the JCDS listing
-		// this round observed verified the bytes.
-		r.res.Verified = w.file != nil && SameHash(w.file.MD5, r.local.MD5)
-		return
+		// The Classic API shows no status or size; what this round's
+		// look proved of the route verifies the bytes.
+		return facts{verified: w.cloud().proven(w)}
 	}
+	var learned facts
 	lastRefresh, lastCheck := time.Now(), time.Time{}
 	ok := r.poll(ctx, "Jamf Pro to make the record READY", func() bool {
 		// A refresh makes a check two requests: only a second or more
 		// after the last check, so no second sees three.
 		if time.Since(lastRefresh) >= 10*time.Second && time.Since(lastCheck) >= time.Second {
-			r.refresh(ctx)
+			learned.recalculated = r.refresh(ctx) || learned.recalculated
 			lastRefresh = time.Now()
 		}
 		lastCheck = time.Now()
@@ -44,10 +44,11 @@ func (r *run) verifyReady(ctx context.Context, w *world) {
 		r.log.Logf(1, "Verified: record %s is READY (%s) with %s %s", id, rec.size, rec.hashType, short(rec.hashValue))
 		return true
 	})
-	r.res.Verified = ok
+	learned.verified = ok
 	if !ok {
 		r.log.Logf(0, "Package record %s is not yet READY with the uploaded hash; it was written but is not yet verified (waited %s)", id, r.req.VerifyTimeout)
 	}
+	return learned
 }
 
 // poll calls check until it reports success or the verify timeout runs

@@ -22,11 +22,12 @@ Reads the whole package repository, changing nothing: JCDS files no record
 names, records whose file is missing, records not READY or without a size,
 hashes that do not describe the file, Name_N duplicates, packages nothing
 installs, and the storage each title uses. --fix repairs only what an
-upload run converges anyway (an inventory refresh, which also recomputes
-hashes, a duplicate with the
-same bytes as its original, a missing file whose package is in --pkg-dir,
-uploaded by the same engine) and lists the rest.
-
+upload run converges anyway, through the upload engine itself: each
+package with a fixable finding that is in --pkg-dir is uploaded as an
+AutoPkg run would (the engine refreshes, corrects a hash, uploads a
+missing file, removes a Name_N copy it proves holds the same bytes);
+without the package, a record not READY or with a wrong hash gets an
+inventory refresh. The rest is listed.
 `
 
 // RunAudit is `jcds2-uploader audit`.
@@ -57,7 +58,7 @@ func RunAudit(ctx context.Context, up jcds2.Uploader, args []string, stdout, std
 	// The CLI's conventions (cli.go): exit 1 for a failed run, 2 for a
 	// wrong command line.
 	failCode := func(err error, code int) int { return commandFailed(stderr, log, "audit", err.Error(), code) }
-	fail := func(err error) int { return failCode(err, ExitFailed) }
+	fail := func(err error) int { return failCode(cliNames.privilegeHint(err), ExitFailed) }
 	if fs.NArg() > 0 {
 		return failCode(fmt.Errorf("unexpected argument %q: audit takes flags only", fs.Arg(0)), ExitUsage)
 	}
@@ -113,66 +114,105 @@ func RunAudit(ctx context.Context, up jcds2.Uploader, args []string, stdout, std
 	return 0
 }
 
-// readAudit reads records, the JCDS listing and usage, and judges them.
+// readAudit reads which packages something installs, the JCDS listing, then the
+// records a page at a time, judging each as it comes: what it holds is
+// a set of ids, one small entry per JCDS file and the findings, never every
+// record at once (memory stays near flat as the repository grows).
 func readAudit(ctx context.Context, c *jamf.Client, log *Logger) (*lifecycle.Report, error) {
-	pkgs, err := c.ListPackages(ctx)
+	if err := lifecycle.CheckServer(ctx, c); err != nil {
+		return nil, err
+	}
+	used, err := c.PackagesInUse(ctx, usageProgress(log))
 	if err != nil {
 		return nil, err
 	}
-	files, err := c.ListJCDS(ctx)
+	a := lifecycle.NewAuditor(true, used.Has)
+	err = c.EachJCDSFile(ctx, func(f jamf.FileData) error { a.AddFile(f); return nil })
 	var no *jamf.NoJCDSError
-	if errors.As(err, &no) {
+	if errors.As(err, &no) && no.Privilege != "" {
+		log.Logf(0, "The account lacks the %q privilege: the JCDS file checks are skipped", no.Privilege)
+		a, err = lifecycle.NewAuditor(false, used.Has), nil
+	} else if errors.As(err, &no) {
 		log.Logf(0, "This server has no JCDS 2.0 file list: file checks are skipped")
-		files, err = nil, nil
+		a, err = lifecycle.NewAuditor(false, used.Has), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if files == nil && no == nil {
-		files = []jamf.FileData{}
-	}
-	usage, err := c.PackageUsage(ctx, usageProgress(log))
-	if err != nil {
+	if err := c.EachPackage(ctx, func(p jamf.Package) error { a.AddPackage(p); return nil }); err != nil {
 		return nil, err
 	}
-	return lifecycle.Audit(pkgs, files, usage), nil
+	return a.Report(), nil
 }
 
-// fixAudit repairs what an upload run converges anyway.
+// fixAudit repairs what an upload run converges anyway, through the
+// upload engine itself: for each package with a fixable finding whose
+// file is in pkgDir (a record not READY or with a lying hash, a missing
+// file, a Name_N copy with the same bytes), it runs the upload of that
+// package, as AutoPkg would, with jcds2_remove_duplicates on; the
+// engine observes, plans (refresh, hash correction, upload, removal of
+// copies it proves hold the local bytes) and verifies. Without the local
+// package the one repair that needs no file is the inventory refresh,
+// which makes Jamf Pro recompute size and hashes from the file
+// (reference section 13); a copy is never deleted on the listing's word.
 func fixAudit(ctx context.Context, c *jamf.Client, up jcds2.Uploader, env Env, rep *lifecycle.Report, pkgDir string, log *Logger) (int, error) {
-	fixed := 0
+	type target struct{ file, display string }
+	var targets []target
+	seen := map[string]bool{}
+	local := func(file string) bool {
+		if pkgDir == "" {
+			return false
+		}
+		_, err := os.Stat(filepath.Join(pkgDir, file))
+		return err == nil
+	}
+	want := func(file, display string) {
+		if !seen[file] {
+			seen[file] = true
+			targets = append(targets, target{file, display})
+		}
+	}
 	refresh := false
 	for _, f := range rep.Findings {
 		switch {
 		case f.Class == lifecycle.NotReady || f.Class == lifecycle.HashMismatch:
-			// An inventory refresh makes Jamf Pro recompute the size and the
-			// hashes from the file (reference section 13), as a run ends.
-			refresh = true
+			if local(f.FileName) {
+				want(f.FileName, f.PackageName)
+			} else {
+				refresh = true
+			}
 		case f.Class == lifecycle.Duplicate && f.SameBytes:
-			if err := c.DeleteJCDS(ctx, f.FileName); err != nil {
-				return fixed, err
+			if local(f.Original) {
+				want(f.Original, f.OriginalName)
+			} else {
+				log.Logf(0, "Not fixed (duplicate): %s: put %s in --pkg-dir, and the upload engine proves the copy holds its bytes and removes it", f.Detail, f.Original)
 			}
-			log.Logf(0, "Deleted %s: %s", f.FileName, f.Detail)
-			fixed++
-		case f.Class == lifecycle.MissingFile && pkgDir != "":
-			local := filepath.Join(pkgDir, f.FileName)
-			if _, err := os.Stat(local); err != nil {
-				log.Logf(0, "Not fixed: %s (no %s)", f.Detail, local)
-				continue
+		case f.Class == lifecycle.MissingFile:
+			if local(f.FileName) {
+				want(f.FileName, f.PackageName)
+			} else {
+				log.Logf(0, "Not fixed (missing-file): %s: put the package in --pkg-dir to upload it again", f.Detail)
 			}
-			run := Env{}
-			for k, v := range env {
-				run[k] = v
-			}
-			run["pkg_path"] = local
-			if _, err := Process(ctx, up, run, log); err != nil {
-				return fixed, fmt.Errorf("uploading %s again: %w", local, err)
-			}
-			log.Logf(0, "Uploaded %s again", f.FileName)
-			fixed++
 		case f.Fix == "" && f.Class != lifecycle.Unused:
 			log.Logf(0, "Not fixed (%s): %s", f.Class, f.Detail)
 		}
+	}
+	fixed := 0
+	for _, t := range targets {
+		run := Env{}
+		for k, v := range env {
+			run[k] = v
+		}
+		run["pkg_path"] = filepath.Join(pkgDir, t.file)
+		run["jcds2_remove_duplicates"] = "True"
+		if t.display != "" {
+			run["pkg_display_name"] = t.display
+		}
+		if _, err := Process(ctx, up, run, log); err != nil {
+			return fixed, fmt.Errorf("converging %s through the upload engine: %w", t.file, err)
+		}
+		log.Logf(0, "Converged %s through the upload engine", t.file)
+		fixed++
 	}
 	if refresh {
 		v, err := c.Version(ctx)

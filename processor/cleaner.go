@@ -61,7 +61,7 @@ func RunClean(ctx context.Context, stdin io.Reader, stdout, stderr io.Writer, ar
 	log.SetName(CleanerName)
 	out, err := Clean(ctx, env, log)
 	if err != nil {
-		log.Error(err.Error())
+		log.Error(processorNames.privilegeHint(err).Error())
 		return ExitProcessorError
 	}
 	data, err := EncodeEnv(out.WithoutSecrets(), format)
@@ -123,14 +123,17 @@ func Clean(ctx context.Context, env Env, log *Logger) (Env, error) {
 		log.Logf(0, "%s", w)
 	}
 	p := &lifecycle.Pruner{Client: c, Log: log, DryRun: dry, Progress: usageProgress(log)}
-	if len(dps.Shares) > 0 || dps.S3 != nil {
-		s3 := dps.S3
-		if s3 != nil {
-			t := *s3
-			t.Insecure, t.MaxTries = req.Insecure, req.MaxTries
-			s3 = &t
-		}
-		p.Files = otherDPs{shares: dps.Shares, s3: s3, log: log}
+	// The destinations an upload writes, deleted from by name (the
+	// plan's); the S3 point whenever the inputs name it, as any copy a
+	// past upload left there belongs to the package being deleted.
+	for _, sh := range dps.Shares {
+		log.Secret(sh.Password)
+		p.Dests = append(p.Dests, &distpoint.ShareDest{Share: sh, Log: log})
+	}
+	if dps.S3 != nil {
+		t := *dps.S3
+		t.Insecure, t.MaxTries = req.Insecure, req.MaxTries
+		p.Dests = append(p.Dests, &distpoint.S3Dest{Target: t, Log: log})
 	}
 	res, err := p.Prune(ctx, o)
 	if res != nil && res.Plan != nil && outDir != "" {
@@ -269,28 +272,13 @@ func usageProgress(log *Logger) func(done, total int) {
 	}
 }
 
-// otherDPs removes a package's copies from the file shares and the S3
-// point the inputs name. It will move onto the destinations interface.
-type otherDPs struct {
-	shares []distpoint.Share
-	s3     *distpoint.S3Target
-	log    *Logger
-}
-
-func (d otherDPs) Remove(ctx context.Context, name string) error {
-	opts := distpoint.Options{Log: d.log}
-	var errs []error
-	for _, r := range distpoint.RemoveFromShares(ctx, d.shares, name, opts) {
-		errs = append(errs, r.Err)
-		if r.Gone {
-			d.log.Logf(1, "Removed %s from file share %s", name, r.Target)
-		}
+// privilegeHint says, for a 403 from a lifecycle read or delete, where
+// the missing privilege (Jamf's name, already in the error) is added.
+func (n Names) privilegeHint(err error) error {
+	if _, ok := jamf.MissingPrivilege(err); ok {
+		return fmt.Errorf("%w: add it to the API role of the client in %s (or to the privileges of the user in %s)", err, n.Client, n.Password)
 	}
-	if d.s3 != nil {
-		r := distpoint.RemoveFromS3(ctx, *d.s3, name, opts)
-		errs = append(errs, r.Err)
-	}
-	return errors.Join(errs...)
+	return err
 }
 
 // writePlanCSV writes every matching package and what the plan does.

@@ -21,6 +21,9 @@ type Names struct {
 	Password, Client, Token string
 	// URL holds the server's address.
 	URL string
+	// PkgPath gives the package ("" when the edge's own words are the
+	// path itself, as on the command line).
+	PkgPath string
 }
 
 // processorNames are AutoPkg's input names.
@@ -35,6 +38,7 @@ var processorNames = Names{
 	Client:       "CLIENT_ID and CLIENT_SECRET",
 	Token:        "BEARER_TOKEN",
 	URL:          "JSS_URL",
+	PkgPath:      "pkg_path",
 }
 
 // cliNames are the pkg command's flags (credentials come from the
@@ -65,6 +69,24 @@ func (n Names) note(note jcds2.Note) string {
 	return note.Text
 }
 
+// outcome says how a run left the package, when that is not converged,
+// in this edge's words: what the user can do about it. "" when converged.
+func (n Names) outcome(res *jcds2.Result) string {
+	name := res.PkgName
+	switch res.Outcome {
+	case jcds2.Diverged:
+		if res.NeedsReplace {
+			return fmt.Sprintf("%s was left as it is: Jamf Pro (or a distribution point) holds other bytes under that name. %s", name, n.NeedsReplace)
+		}
+		return fmt.Sprintf("%s was left as it is: other bytes arrived under that name during this run; run again to decide.", name)
+	case jcds2.Lost:
+		return fmt.Sprintf("%s was left to another run, whose upload of other bytes won while this one uploaded; this run left no copy of its own (%s replaces what a run finds, not what a concurrent run leaves).", name, n.Replace)
+	case jcds2.Unhashed:
+		return fmt.Sprintf("%s was left as it is, not verified: Jamf Pro computed no hash for its file (it does not for very large packages). %s", name, n.NeedsReplace)
+	}
+	return ""
+}
+
 // edgeLog is the engine's logger at one edge: notes are said in the
 // words of that edge's inputs or flags.
 type edgeLog struct {
@@ -81,7 +103,10 @@ func (n Names) hint(err error) error {
 	var catErr *jcds2.CategoryError
 	var privErr *jcds2.MissingPrivilegeError
 	var unreachable *jamf.UnreachableError
+	var pkgErr *jcds2.PackageError
 	switch {
+	case errors.As(err, &pkgErr) && n.PkgPath != "":
+		return fmt.Errorf("%s %w", n.PkgPath, err)
 	case errors.As(err, &unreachable):
 		// Before the credentials: a server that cannot be reached says
 		// nothing about them, even when the token request found out.

@@ -1,7 +1,12 @@
 package processor
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
@@ -29,5 +34,78 @@ func TestEdgesRenderHints(t *testing.T) {
 	}
 	if err := cliNames.hint(&jcds2.CategoryError{Err: &jamf.CategoryNotFoundError{Name: "Nope"}}); err.Error()[:len("--category: ")] != "--category: " {
 		t.Errorf("category error: %v", err)
+	}
+}
+
+// How a run left the package is a value; each edge says what to do
+// about it with its own input or flag, and says nothing when converged.
+func TestEdgesRenderOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		res        jcds2.Result
+		proc, cli  string // what each edge's line must hold
+		procNotCLI string // ...and the processor's input the CLI must not name
+	}{
+		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Diverged, NeedsReplace: true}, "Set replace_pkg to True", "--replace", "replace_pkg"},
+		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Lost}, "replace_pkg replaces what a run finds", "--replace replaces what a run finds", "replace_pkg"},
+		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Unhashed, NeedsReplace: true}, "not verified", "Run again with --replace", "replace_pkg"},
+		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Diverged}, "run again to decide", "run again to decide", "replace_pkg"},
+	} {
+		p, cl := processorNames.outcome(&c.res), cliNames.outcome(&c.res)
+		if !strings.HasPrefix(p, "A.pkg ") || !strings.Contains(p, c.proc) {
+			t.Errorf("%v: processor says %q, want %q in it", c.res.Outcome, p, c.proc)
+		}
+		if !strings.HasPrefix(cl, "A.pkg ") || !strings.Contains(cl, c.cli) || strings.Contains(cl, c.procNotCLI) {
+			t.Errorf("%v: pkg command says %q, want %q in it and no %s", c.res.Outcome, cl, c.cli, c.procNotCLI)
+		}
+	}
+	if got := processorNames.outcome(&jcds2.Result{PkgName: "A.pkg"}); got != "" {
+		t.Errorf("converged: %q, want nothing", got)
+	}
+	// A package that cannot be sent: the input that gave it, or the path alone.
+	e := &jcds2.PackageError{Msg: `bundle "/x" holds a symbolic link`}
+	if got := processorNames.hint(e).Error(); got != `pkg_path bundle "/x" holds a symbolic link` {
+		t.Errorf("processor: %q", got)
+	}
+	if got := cliNames.hint(e).Error(); got != e.Msg {
+		t.Errorf("pkg command: %q", got)
+	}
+}
+
+// Through both edges whole: a run that left other bytes says, once it
+// is over, what to do in that edge's words (exit 0: nothing failed).
+func TestEdgesSayTheOutcomeAfterTheRun(t *testing.T) {
+	for _, k := range []string{"JSS_URL", "CLIENT_ID", "CLIENT_SECRET", "API_USERNAME", "API_PASSWORD", "BEARER_TOKEN"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("JSS_URL", "https://example.jamfcloud.com")
+	t.Setenv("CLIENT_ID", "3d5b9b8a-0c6e-4f57-a2a1-8c0e5c2f0a11")
+	t.Setenv("CLIENT_SECRET", "a-client-secret-for-tests")
+	pkg := filepath.Join(t.TempDir(), "Other.pkg")
+	if err := os.WriteFile(pkg, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	up := timedUploader{&jcds2.Result{Status: "unchanged (the server holds other bytes)", Outcome: jcds2.Diverged, NeedsReplace: true}}
+
+	var stdout, stderr bytes.Buffer
+	if code := RunCLI(context.Background(), up, []string{"--pkg", pkg, "--key", "RECIPE_CACHE_DIR=" + t.TempDir()}, &stdout, &stderr); code != 0 {
+		t.Fatalf("pkg command: exit %d: %s", code, stderr.String())
+	}
+	if s := stderr.String(); !strings.Contains(s, "Other.pkg was left as it is") || !strings.Contains(s, "Run again with --replace") || strings.Contains(s, "replace_pkg") {
+		t.Errorf("pkg command said:\n%s", s)
+	}
+
+	env := baseEnvFor(t, pkg)
+	env["RECIPE_CACHE_DIR"] = t.TempDir()
+	in, err := EncodeEnv(env, FormatXML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := Run(context.Background(), up, bytes.NewReader(in), &stdout, &stderr, Options{}); code != 0 {
+		t.Fatalf("processor: exit %d: %s", code, stderr.String())
+	}
+	if s := stderr.String(); !strings.Contains(s, "Other.pkg was left as it is") || !strings.Contains(s, "Set replace_pkg to True") || strings.Contains(s, "--replace") {
+		t.Errorf("processor said:\n%s", s)
 	}
 }

@@ -87,7 +87,7 @@ func RunPrune(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	out, err := Clean(ctx, env, log)
 	if err != nil {
-		return fail(err.Error(), ExitFailed)
+		return fail(cliNames.privilegeHint(err).Error(), ExitFailed)
 	}
 	if s, ok := out[CleanerSummaryKey].(map[string]any); ok {
 		d := s["data"].(map[string]any)

@@ -120,6 +120,9 @@ func process(ctx context.Context, up jcds2.Uploader, env Env, log *Logger, names
 	if err != nil {
 		return nil, names.hint(err)
 	}
+	if line := names.outcome(res); line != "" {
+		log.Logf(0, "%s", line)
+	}
 	SetOutputs(env, req, res)
 	return env, nil
 }

@@ -69,6 +69,8 @@ func writes(sim *jamfsim.Server) []string {
 	return out
 }
 
+// (A wrong API client secret and an unknown category are shown as a
+// script: testdata/script/bad_input_exits_10_and_changes_nothing.txtar.)
 func TestBadInputTheServerJudges(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -82,15 +84,11 @@ func TestBadInputTheServerJudges(t *testing.T) {
 			delete(e, "CLIENT_SECRET")
 			e["API_USERNAME"], e["API_PASSWORD"] = "admin", "wrong-password"
 		}, `ProcessorError: API_USERNAME and API_PASSWORD: Jamf Pro refused user "admin" and its password (401): check both, and that the account is enabled`},
-		{"wrong client secret", jamfsim.Config{}, nil, func(e processor.Env) { e["CLIENT_SECRET"] = "not-the-secret" },
-			`ProcessorError: CLIENT_ID and CLIENT_SECRET: Jamf Pro refused API client "` + jamfsim.DefaultClientID + `" and its secret: check both, and that the API client is enabled`},
 		{"stale bearer token", jamfsim.Config{}, nil, func(e processor.Env) {
 			delete(e, "CLIENT_ID")
 			delete(e, "CLIENT_SECRET")
 			e["BEARER_TOKEN"] = "eyJhbGciOiJIUzI1NiJ9.expired"
 		}, "ProcessorError: BEARER_TOKEN: the bearer token was refused by Jamf Pro (expired or invalid): mint a new one, or use an API client instead"},
-		{"unknown category", jamfsim.Config{}, nil, func(e processor.Env) { e["pkg_category"] = "No Such Category" },
-			`ProcessorError: pkg_category: category "No Such Category" does not exist in Jamf Pro: create it first (e.g. with JamfCategoryUploader) or fix the name`},
 		{"HTML instead of JSON", jamfsim.Config{}, func(s *jamfsim.Server) {
 			s.Respond("GET /api/v1/jamf-pro-version", 200, "text/html", "<html><body>Please log in</body></html>", 1)
 		}, nil, `ProcessorError: asking the Jamf Pro version: GET /api/v1/jamf-pro-version: Jamf Pro's answer is not the JSON expected`},
@@ -98,7 +96,7 @@ func TestBadInputTheServerJudges(t *testing.T) {
 			s.Respond("GET /api/v1/packages", 200, "application/json", `{"totalCount":"many","results":{"id":1}}`, 1)
 		}, nil, `ProcessorError: looking up package "Good.pkg": GET /api/v1/packages: Jamf Pro's answer is not the JSON expected`},
 		// jcds2_mode prefers JCDS 2.0 and takes the packages route where
-		// JCDS refuses (realjamf_test.go); with no cloud distribution
+		// JCDS refuses (real_jamf_quirks_test.go); with no cloud distribution
 		// point at all there is nowhere to upload.
 		{"jcds2_mode without JCDS or cloud distribution point", jamfsim.Config{NoJCDS: true}, nil, func(e processor.Env) { e["jcds2_mode"] = "True" },
 			"ProcessorError: http://"},

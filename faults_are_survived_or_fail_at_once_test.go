@@ -83,7 +83,7 @@ func permanentFaults() []faultCase {
 			switch {
 			case step == "POST /api/v1/jcds/files":
 				// Any of these is JCDS refusing: the run takes the packages
-				// route, also with jcds2_mode (realjamf_test.go).
+				// route, also with jcds2_mode (real_jamf_quirks_test.go).
 				continue
 			case step == "POST /api/v1/packages" && status == 409:
 				// A conflict on create means another run got there first:
