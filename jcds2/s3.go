@@ -236,6 +236,8 @@ const (
 // partPlan picks part size and parts in flight for a file size; a part
 // size or concurrency asked for (non-zero) is kept, except that parts
 // grow to stay under 9,000. Parts in flight are never more than parts.
+// The uploader cuts a file's first and last parts smaller, ramping up to
+// and down from this size (partSizes, multipart.go).
 func partPlan(size, partSize int64, concurrency int) (int64, int) {
 	if concurrency <= 0 {
 		concurrency = defaultStreams
