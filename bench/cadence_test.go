@@ -29,10 +29,17 @@ func TestVerificationCadence(t *testing.T) {
 		if c.wait.overshoot > c.bound+50*time.Millisecond {
 			t.Errorf("%s, ready after %s: noticed %.3f s late, over max(0.5 s, 10%% of the wait) = %.3f s", c.route, c.delay, c.wait.overshoot.Seconds(), c.bound.Seconds())
 		}
-		// The client starts checks at least 0.5 s apart; arrivals at the
-		// server may bunch by a few milliseconds on a busy machine.
-		if n := c.mostWithin(950 * time.Millisecond); n > 2 {
-			t.Errorf("%s, ready after %s: %d requests within 0.95 s", c.route, c.delay, n)
+		// The client starts checks at least 0.5 s apart. Arrivals are
+		// stamped at the server, and on a loaded machine (CI runs this
+		// beside the root package's tests) one has been seen 0.45 s late,
+		// next to an on-time one: a burst is three arrivals within 0.6 s
+		// (a client polling three times a second makes them), and the
+		// rate over the whole wait is held to twice a second.
+		if n := c.mostWithin(600 * time.Millisecond); n > 2 {
+			t.Errorf("%s, ready after %s: %d requests within 0.6 s", c.route, c.delay, n)
+		}
+		if most := int(2*c.wait.took.Seconds()) + 2; c.requests > most {
+			t.Errorf("%s, ready after %s: %d requests in a wait of %.1f s, over twice a second (%d)", c.route, c.delay, c.requests, c.wait.took.Seconds(), most)
 		}
 		if c.delay > 35*time.Second && c.after30 < 2*time.Second {
 			t.Errorf("%s, ready after %s: polls %.2f s apart after 30 s of waiting: no back-off", c.route, c.delay, c.after30.Seconds())
