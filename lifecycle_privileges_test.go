@@ -22,15 +22,7 @@ func runLifecycleCLI(t *testing.T, sim *jamfsim.Server, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append(os.Environ(), "CLIENT_ID="+jamfsim.DefaultClientID, "CLIENT_SECRET="+jamfsim.DefaultClientSecret)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.Bytes(), stderr: errb.Bytes()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	r := runCmd(t, cmd)
 	if bytes.Contains(r.stderr, []byte(jamfsim.DefaultClientSecret)) || bytes.Contains(r.stdout, []byte(jamfsim.DefaultClientSecret)) {
 		t.Fatal("the client secret reached the output")
 	}
@@ -165,12 +157,5 @@ func TestLifecycleOnClassicOnlyServer(t *testing.T) {
 		t.Errorf("Classic deletes: %s", got)
 	}
 	assertPruned(t, sim, s, "App-1.0.pkg", "App-1.2.pkg", "App-1.4.pkg")
-	left, _ := filepath.Glob(filepath.Join(packages, "*"))
-	var names []string
-	for _, p := range left {
-		names = append(names, filepath.Base(p))
-	}
-	if got := strings.Join(names, ","); got != "App-1.1.pkg,App-1.3.pkg,App-1.5.pkg,App-1.6.pkg,App-1.7.pkg,Apple-1.0.pkg,MyApp-1.0.pkg" {
-		t.Fatalf("left on the share: %s", got)
-	}
+	assertShareHolds(t, packages, "App-1.1.pkg,App-1.3.pkg,App-1.5.pkg,App-1.6.pkg,App-1.7.pkg,Apple-1.0.pkg,MyApp-1.0.pkg")
 }

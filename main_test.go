@@ -88,15 +88,7 @@ func runBin(t *testing.T, sim *jamfsim.Server, stdin []byte, args ...string) res
 	if sim != nil {
 		cmd.Env = append(cmd.Env, "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint())
 	}
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.Bytes(), stderr: errb.Bytes()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	r := runCmd(t, cmd)
 	// Every run of every suite is searched for secrets.
 	if sim != nil {
 		secrets := append(sim.IssuedSecrets(), jamfsim.DefaultPassword, jamfsim.DefaultClientSecret)
@@ -113,6 +105,21 @@ func runBin(t *testing.T, sim *jamfsim.Server, stdin []byte, args ...string) res
 			t.Fatalf("stdout is not a plist: %v\n%s", derr, r.stdout)
 		}
 		r.env = env
+	}
+	return r
+}
+
+// runCmd runs cmd and returns what it printed and its exit code.
+func runCmd(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.Bytes(), stderr: errb.Bytes()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
 	}
 	return r
 }

@@ -280,14 +280,7 @@ func TestPruneCrashesConverge(t *testing.T) {
 				t.Fatalf("the run after the crash failed: exit %d\n%s", r.code, r.stderr)
 			}
 			assertPruned(t, sim, s, "App-1.0.pkg", "App-1.2.pkg", "App-1.4.pkg")
-			left, _ := filepath.Glob(filepath.Join(packages, "*"))
-			var names []string
-			for _, p := range left {
-				names = append(names, filepath.Base(p))
-			}
-			if got := strings.Join(names, ","); got != "App-1.1.pkg,App-1.3.pkg,App-1.5.pkg,App-1.6.pkg,App-1.7.pkg,Apple-1.0.pkg,MyApp-1.0.pkg" {
-				t.Fatalf("left on the share: %s", got)
-			}
+			assertShareHolds(t, packages, "App-1.1.pkg,App-1.3.pkg,App-1.5.pkg,App-1.6.pkg,App-1.7.pkg,Apple-1.0.pkg,MyApp-1.0.pkg")
 		})
 	}
 }
@@ -312,14 +305,7 @@ func TestPruneDeletesShareCopies(t *testing.T) {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	assertPruned(t, sim, s, "App-1.0.pkg", "App-1.1.pkg", "App-1.2.pkg")
-	left, _ := filepath.Glob(filepath.Join(packages, "*"))
-	var names []string
-	for _, p := range left {
-		names = append(names, filepath.Base(p))
-	}
-	if got := strings.Join(names, ","); got != "App-1.3.pkg,App-1.4.pkg,Apple-1.0.pkg,MyApp-1.0.pkg" {
-		t.Fatalf("left on the share: %s", got)
-	}
+	assertShareHolds(t, packages, "App-1.3.pkg,App-1.4.pkg,Apple-1.0.pkg,MyApp-1.0.pkg")
 }
 
 // An API client without a privilege the plan needs (here reading
@@ -378,5 +364,19 @@ func TestPruneDeletesSelfHostedS3Objects(t *testing.T) {
 	}
 	if n := len(sim.Packages()); n != 1 {
 		t.Fatalf("%d records left, want 1", n)
+	}
+}
+
+// assertShareHolds fails unless the share's folder holds exactly want:
+// the file names, in order, joined by commas.
+func assertShareHolds(t *testing.T, dir, want string) {
+	t.Helper()
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	var names []string
+	for _, p := range left {
+		names = append(names, filepath.Base(p))
+	}
+	if got := strings.Join(names, ","); got != want {
+		t.Fatalf("left on the share: %s", got)
 	}
 }
