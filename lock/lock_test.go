@@ -121,11 +121,11 @@ func TestHelperHoldLock(t *testing.T) {
 	os.Exit(0)
 }
 
-// Another process holds the lock: the waiter is told its pid and waits;
-// when the holder is killed (SIGKILL: no release runs) the kernel frees
-// the lock and the waiter gets it.
-func TestLockHeldByAnotherProcess(t *testing.T) {
-	dir := t.TempDir()
+// startHolder starts TestHelperHoldLock in another process, holding the
+// lock "key" in dir, and returns once it has it; the process is killed
+// when the test ends.
+func startHolder(t *testing.T, dir string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldLock$")
 	cmd.Env = append(os.Environ(), "LOCK_HELPER="+dir+"|key")
 	out, err := cmd.StdoutPipe()
@@ -135,11 +135,19 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	if line != "locked\n" {
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "locked\n" {
 		t.Fatalf("helper: %q", line)
 	}
+	return cmd
+}
+
+// Another process holds the lock: the waiter is told its pid and waits;
+// when the holder is killed (SIGKILL: no release runs) the kernel frees
+// the lock and the waiter gets it.
+func TestLockHeldByAnotherProcess(t *testing.T) {
+	dir := t.TempDir()
+	cmd := startHolder(t, dir)
 	told := make(chan string, 1)
 	got := make(chan error, 1)
 	go func() {
@@ -192,19 +200,7 @@ func TestLockDirectoryMustBeOurs(t *testing.T) {
 // when its limit passes, naming the holder and that it is stopped.
 func TestWaitForAStoppedHolderIsBounded(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperHoldLock$")
-	cmd.Env = append(os.Environ(), "LOCK_HELPER="+dir+"|key")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	if line, _ := bufio.NewReader(out).ReadString('\n'); line != "locked\n" {
-		t.Fatalf("helper: %q", line)
-	}
+	cmd := startHolder(t, dir)
 	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
