@@ -282,3 +282,21 @@ func assertTruthful(t *testing.T, sim *jamfsim.Server, name string) {
 		t.Fatalf("the record does not describe its file: %v", err)
 	}
 }
+
+// interruptWithin sends SIGINT to cmd and waits for it to end; past d it
+// kills it and fails the test with what it printed. It returns how long
+// the process took to end.
+func interruptWithin(t *testing.T, cmd *exec.Cmd, stderr *bytes.Buffer, d time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(d):
+		cmd.Process.Kill()
+		t.Fatalf("still running %s after the interrupt:\n%s", d, stderr)
+	}
+	return time.Since(start)
+}

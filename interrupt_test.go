@@ -26,17 +26,7 @@ func TestInterruptWhilePartsAreStalled(t *testing.T) {
 	// Parts hang (the faults stay on): only the client's own deadline
 	// can end them.
 	cmd, stderr := startHeld(t, sim, baseEnv(t, sim, pkg), "UploadPart", 1000)
-	start := time.Now()
-	cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("still running 20 s after the interrupt:\n%s", stderr)
-	}
-	took := time.Since(start)
+	took := interruptWithin(t, cmd, stderr, 20*time.Second)
 	if took > 12*time.Second {
 		t.Fatalf("the interrupt took %s; want a few seconds", took)
 	}
@@ -140,17 +130,7 @@ func TestInterruptWhoseAbortTimesOutSaysSo(t *testing.T) {
 	pkg := writePkg(t, t.TempDir(), "NoAbort.pkg", 40<<20, 73)
 	sim.Delay("AbortMultipartUpload", time.Minute, 1000)
 	cmd, stderr := startHeld(t, sim, baseEnv(t, sim, pkg), "UploadPart", 1000)
-	start := time.Now()
-	cmd.Process.Signal(syscall.SIGINT)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("still running 30 s after the interrupt:\n%s", stderr)
-	}
-	took := time.Since(start)
+	took := interruptWithin(t, cmd, stderr, 30*time.Second)
 	want := "ProcessorError: interrupted while uploading to JCDS: the multipart upload could not be aborted (S3 did not answer the abort within 5s): it stays open in S3"
 	if got := lastStderrLine(stderr.String()); !strings.HasPrefix(got, want) || strings.Contains(got, "was aborted") {
 		t.Fatalf("last line: %q\nwant prefix %q", got, want)
