@@ -58,7 +58,10 @@ func TestBigPackage(t *testing.T) {
 	for _, route := range []string{"jcds", "packages"} {
 		t.Run(route, func(t *testing.T) {
 			t.Parallel()
-			cfg := jamfsim.Config{TokenLifetime: time.Minute, CredentialLifetime: 30 * time.Second}
+			// UnhashedAbove -1: the simulator hashes even 16 GiB, so
+			// that the wait for Jamf's hash is measured too (real Jamf
+			// may compute none past about 10 GiB).
+			cfg := jamfsim.Config{TokenLifetime: time.Minute, CredentialLifetime: 30 * time.Second, UnhashedAbove: -1}
 			if route == "packages" {
 				cfg.IngestDelay = 75 * time.Second
 			}

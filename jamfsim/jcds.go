@@ -24,11 +24,35 @@ type StoredFile struct {
 	SHA3     string // SHA3-512
 	SHA256   string
 	SHA512   string // for a record whose hashType is SHA_512 (JamfSync)
+	// Unhashed: Jamf computed no hash for this file (it is larger than
+	// Config.UnhashedAbove). The digests above are the bytes' own, for
+	// the oracle and tests; JCDS lists none of them, and no record gets
+	// them from Jamf.
+	Unhashed bool
 }
+
+// DefaultUnhashedAbove is the size above which the simulated Jamf Cloud
+// computes no hash for a file: 10 GiB. The reference (jamf-pro-api.md
+// §3.2 and §13) knows two things: jamf-cli "reports an unhashed large
+// package as unverified", and in jamf-upload #399 a 10.85 GB
+// (10.1 GiB) package uploaded through /upload on 11.30.2 returned 201
+// but its verification timed out, Jamf never giving it a hash. No
+// smaller package is reported unhashed, and packages of several GB are
+// reported hashed, so the threshold is put just under the one known
+// case. Real Jamf documents none; tests that need it lower set it.
+const DefaultUnhashedAbove = 10 << 30
 
 // storedFile describes the object at key holding bytes with digests d.
 func storedFile(name, key string, d digests) *StoredFile {
 	return &StoredFile{FileName: name, Key: key, Length: d.Length, MD5: d.MD5, SHA3: d.SHA3, SHA256: d.SHA256, SHA512: d.SHA512}
+}
+
+// cloudFile is storedFile for a file Jamf Cloud processed (a JCDS or
+// packages-route upload): above UnhashedAbove it computes no hash.
+func (s *Server) cloudFile(name, key string, d digests) *StoredFile {
+	f := storedFile(name, key, d)
+	f.Unhashed = s.cfg.UnhashedAbove >= 0 && d.Length > s.cfg.UnhashedAbove
+	return f
 }
 
 // session is one JCDS upload session (POST /api/v1/jcds/files).
@@ -160,7 +184,11 @@ func (s *Server) fileList() []fileData {
 	defer s.mu.Unlock()
 	out := []fileData{}
 	for _, f := range s.files {
-		out = append(out, fileData{FileName: f.FileName, Length: f.Length, MD5: f.MD5, Region: s.cfg.Region, SHA3: f.SHA3})
+		fd := fileData{FileName: f.FileName, Length: f.Length, MD5: f.MD5, Region: s.cfg.Region, SHA3: f.SHA3}
+		if f.Unhashed {
+			fd.MD5, fd.SHA3 = "", "" // listed, with no hash (real JCDS, very large files)
+		}
+		out = append(out, fd)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].FileName < out[j].FileName })
 	return out
@@ -272,7 +300,7 @@ func (s *Server) Ingest(ctx context.Context) {
 		if !s.ingested[o.key] {
 			s.ingested[o.key] = true
 			name := s.freeName(path.Base(o.key))
-			s.files[name] = storedFile(name, o.key, d)
+			s.files[name] = s.cloudFile(name, o.key, d)
 		}
 		s.mu.Unlock()
 	}
@@ -301,6 +329,6 @@ func (s *Server) PutFile(ctx context.Context, name string, data []byte) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files[name] = storedFile(name, key, d)
+	s.files[name] = s.cloudFile(name, key, d)
 	return nil
 }

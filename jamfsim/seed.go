@@ -63,7 +63,7 @@ func (s *Server) listFile(name string, data []byte) (StoredFile, error) {
 	if err != nil {
 		return StoredFile{}, err
 	}
-	f := storedFile(name, "seeded/"+name, d)
+	f := s.cloudFile(name, "seeded/"+name, d)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.files[name] = f

@@ -73,6 +73,12 @@ type Config struct {
 	CredentialLifetime time.Duration
 	// IngestDelay is how long an uploaded object waits before JCDS lists it.
 	IngestDelay time.Duration
+	// UnhashedAbove is the size in bytes above which Jamf Cloud computes
+	// no hash for a file (JCDS uploads and packages-route uploads): JCDS
+	// lists it with its length and no md5 or sha3, and a package record
+	// never gets a hash from Jamf for it. Negative: every file is
+	// hashed. Default (0) DefaultUnhashedAbove.
+	UnhashedAbove int64
 	// Categories that exist from the start.
 	Categories []string
 	// S3 is the storage; nil starts an embedded S3.
@@ -169,6 +175,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.CDNType == "" {
 		cfg.CDNType = "NONE"
+	}
+	if cfg.UnhashedAbove == 0 {
+		cfg.UnhashedAbove = DefaultUnhashedAbove
 	}
 	s := &Server{
 		cfg:        cfg,

@@ -68,7 +68,7 @@ func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, _ string) 
 			return
 		}
 		s.mu.Lock()
-		u := &pendingUpload{pkgID: n, readyAt: time.Now().Add(s.cfg.IngestDelay), file: *storedFile(p.FileName, key, d), fresh: s.files[p.FileName] == nil}
+		u := &pendingUpload{pkgID: n, readyAt: time.Now().Add(s.cfg.IngestDelay), file: *s.cloudFile(p.FileName, key, d), fresh: s.files[p.FileName] == nil}
 		for _, o := range s.pendingUp {
 			u.fresh = u.fresh && o.pkgID != n
 		}
@@ -142,8 +142,15 @@ func (s *Server) ingestPackageUploads(ctx context.Context) {
 }
 
 // takeFileHashes gives a record the hashes Jamf computes itself. sha3512
-// exists only from 11.25's schema on. Callers hold s.mu.
+// exists only from 11.25's schema on. A file Jamf computed no hash of
+// (Unhashed) gives none: the record keeps what its writer put there (a
+// hash, or none), true or not. That is the strict reading: Jamf
+// documents nothing here, and a simulator that corrected a client's
+// hash would hide a client that leaves a wrong one. Callers hold s.mu.
 func (s *Server) takeFileHashes(p *Package, f *StoredFile) {
+	if f.Unhashed {
+		return
+	}
 	p.HashType, p.HashValue, p.MD5, p.SHA256 = ptr("SHA3_512"), ptr(f.SHA3), ptr(f.MD5), ptr(f.SHA256)
 	if s.atLeast(11, 25) {
 		p.SHA3512 = ptr(f.SHA3)
