@@ -33,16 +33,11 @@ var errCrash = errors.New("crashed here")
 // tests that cover it instead), a world no real run produces, or a known
 // defect. A cell listed here that a start reaches fails the test too.
 var crashExempt = map[string]string{
-	`jcds2, record stale, file unhashed, flags "p"`:      pendingCovered,
-	`jcds2, record ok, file same, flags "p"`:             pendingCovered,
-	`jcds2, record ok, file other, flags "d"`:            lostCovered,
-	`jcds2, record ok, file other, flags "rl"`:           lostCovered,
-	`jcds2, record none, file other, flags "rl"`:         lostCovered,
-	`jcds2, record ok, file same, flags "rl"`:            lostCovered,
-	`jcds2, record ok, file unhashed, flags ""`:          unhashedCovered,
-	`jcds2, record ok, file unhashed, flags "r"`:         unhashedCovered,
-	`jcds2, record ok, file unhashed+unhashed, flags ""`: unhashedCovered,
-	`jcds2, record ok, file same+unhashed, flags ""`:     unhashedCovered,
+	`jcds2, record ok, file same, flags "p"`:     pendingCovered,
+	`jcds2, record ok, file other, flags "d"`:    lostCovered,
+	`jcds2, record ok, file other, flags "rl"`:   lostCovered,
+	`jcds2, record none, file other, flags "rl"`: lostCovered,
+	`jcds2, record ok, file same, flags "rl"`:    lostCovered,
 	// A run that puts over a stale record clears its hash first (Wx P0),
 	// so its next round sees a record with no hash: this world is the
 	// table's alone.
@@ -53,9 +48,8 @@ var crashExempt = map[string]string{
 }
 
 const (
-	pendingCovered  = "JCDS must list this run's upload after the verify timeout and before the next look, or list no hash: TestRoundsPendingUpload"
-	lostCovered     = "another run's upload must land between this run's upload and its look, JCDS keeping no copy of ours (the run then waits 30 s): TestRoundsTwoRunsOneLoses, TestTwoMachinesReplacingOnJCDS (root)"
-	unhashedCovered = "the simulator's JCDS hashes every file (real JCDS lists none for very large ones): the plan table alone"
+	pendingCovered = "JCDS must list this run's upload after the verify timeout and before the next look, or list no hash: TestRoundsPendingUpload"
+	lostCovered    = "another run's upload must land between this run's upload and its look, JCDS keeping no copy of ours (the run then waits 30 s): TestRoundsTwoRunsOneLoses, TestTwoMachinesReplacingOnJCDS (root)"
 )
 
 // covers reports whether a round (its world's key and facts, and its

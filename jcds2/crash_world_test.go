@@ -37,6 +37,12 @@ type crashStart struct {
 	// winner: another run's upload of a third package lands just before
 	// this run's upload completes.
 	winner bool
+	// unhashed: JCDS computes no hash for a file of the package's size
+	// (the simulator's UnhashedAbove below it, as real JCDS for very
+	// large packages): this run's upload, and a file "unhashed" set up
+	// with the local bytes, are listed with no hash. A Name_1 copy
+	// "unhashed" is a larger file of other bytes, unhashed either way.
+	unhashed bool
 	dests  []startDest
 	flags  string // r replace, m replace metadata, s skip metadata
 }
@@ -65,6 +71,9 @@ func (s crashStart) String() string {
 	if s.winner {
 		file += " (another run's upload wins)"
 	}
+	if s.unhashed {
+		file += " (JCDS hashes nothing this size)"
+	}
 	if len(ds) > 0 {
 		file += "|" + strings.Join(ds, ",")
 	}
@@ -85,10 +94,14 @@ func startOf(c planCell) (crashStart, string) {
 			}
 			s.file = "none"
 		case 'p': // JCDS did not list this run's upload in time
-			if jfile != "none" {
+			switch jfile {
+			case "none":
+				s.slow = true
+			case "unhashed": // ...with a hash, ever: it lists it without
+				s.file = "none"
+			default:
 				return s, "JCDS must list this run's upload just after the verify timeout"
 			}
-			s.slow = true
 		case 'w': // this run waited for an earlier upload
 			if jfile != "none" { // ...which came
 				s.file, s.arriving = "none", jfile
@@ -102,9 +115,8 @@ func startOf(c planCell) (crashStart, string) {
 			s.file, s.winner = "other", true
 		}
 	}
-	if strings.Contains(jfile, "unhashed") {
-		return s, "the simulator's JCDS lists a hash for every file (real JCDS omits it for very large ones)"
-	}
+	f, _, _ := strings.Cut(jfile, "+")
+	s.unhashed = f == "unhashed"
 	if dests != "" {
 		for _, item := range strings.Split(dests, ",") {
 			kind, held, _ := strings.Cut(item, ":")
@@ -169,6 +181,11 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 	}
 	if s.slow {
 		cfg.IngestDelay = slowIngest
+	}
+	// The package is 1 MiB; an unhashed Name_1 copy 2 MiB.
+	cfg.UnhashedAbove = 3 << 19
+	if s.unhashed {
+		cfg.UnhashedAbove = 1 << 19
 	}
 	sim, err := jamfsim.New(cfg)
 	if err != nil {
@@ -265,6 +282,12 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 				mustPut(t, sim, put.name, local)
 			case "other":
 				mustPut(t, sim, put.name, other)
+			case "unhashed":
+				if put.name == name {
+					mustPut(t, sim, put.name, local) // our upload, too large to hash
+				} else {
+					mustPut(t, sim, put.name, append(bytesOf(t, 9), bytesOf(t, 11)...))
+				}
 			default:
 				t.Fatalf("JCDS file %q", put.kind)
 			}
