@@ -43,8 +43,8 @@ type crashStart struct {
 	// with the local bytes, are listed with no hash. A Name_1 copy
 	// "unhashed" is a larger file of other bytes, unhashed either way.
 	unhashed bool
-	dests  []startDest
-	flags  string // r replace, m replace metadata, s skip metadata
+	dests    []startDest
+	flags    string // r replace, m replace metadata, s skip metadata
 }
 
 type startDest struct{ kind, held, race string }
