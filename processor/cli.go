@@ -283,6 +283,7 @@ func RunCLI(ctx context.Context, up jcds2.Uploader, args []string, stdout, stder
 			}
 		}
 		if keep.res != nil {
+			outcomeView(view, keep.res)
 			view["timings"] = timingsView(keep.res)
 		}
 		writeJSON(stdout, view)

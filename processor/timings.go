@@ -21,6 +21,17 @@ func (k *resultKeeper) Upload(ctx context.Context, req *jcds2.Request, log jcds2
 	return res, err
 }
 
+// outcomeView adds the engine's typed outcome to the --json view, as
+// stable words a script can test (docs/cli.md): "outcome" is
+// jcds2.Outcome's name (converged, diverged, lost, unhashed),
+// "needs_replace" whether --replace would have uploaded the local
+// package, "verified" whether Jamf Pro confirmed the bytes this run.
+func outcomeView(view map[string]any, res *jcds2.Result) {
+	view["outcome"] = res.Outcome.String()
+	view["needs_replace"] = res.NeedsReplace
+	view["verified"] = res.Verified
+}
+
 // timingsView is the "timings" object of the --json view: the run's
 // time as the client measured it, in seconds (to the millisecond).
 // seconds is the engine's whole run (from the first look at the file to
