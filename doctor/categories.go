@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 )
 
 // checkCategories looks up each category the inputs (pkg_category) and
@@ -73,7 +74,7 @@ func (d *doctor) checkCategory(ctx context.Context, name string, by []string) {
 	case errors.As(err, &nf):
 		d.rep.add(Fail, check, "does not exist in Jamf Pro, so runs of %s fail: create it (Settings > Global > Categories, or JamfCategoryUploader) or fix the name", someOf(by, 3))
 	case jamf.IsStatus(err, 403):
-		d.rep.add(Fail, check, "cannot be looked up: the account lacks %q, so runs of %s fail", privReadCategories, someOf(by, 3))
+		d.rep.add(Fail, check, "cannot be looked up: the account lacks %q, so runs of %s fail", jcds2.PrivReadCategories, someOf(by, 3))
 	default:
 		d.rep.add(Fail, check, "the look-up failed (%v); named by %s", err, someOf(by, 3))
 	}

@@ -28,57 +28,37 @@ func (d *doctor) checkCloudDP() {
 	case f.cdnErr == nil:
 		d.rep.add(OK, "cloud distribution point", "cdnType %s; %s", f.cdn, capa)
 	case jamf.IsStatus(f.cdnErr, 403):
-		d.rep.add(Warn, "cloud distribution point", "not readable: the account lacks %q (a run goes on without it); %s", privReadCloudDP, capa)
+		d.rep.add(Warn, "cloud distribution point", "not readable: the account lacks %q (a run goes on without it); %s", jcds2.PrivReadCloudDP, capa)
 	default:
 		d.rep.add(Warn, "cloud distribution point", "not readable (%v); %s", f.cdnErr, capa)
 	}
 }
 
-// requirement is a privilege a run needs; fatal when a run fails without
-// it, and need says what needs it.
-type requirement struct {
-	priv  string
-	fatal bool
-	need  string
+// stepWords says what needs each privilege, in doctor's words (the
+// privileges a route needs are jcds2.RouteNeeds: the engine's table).
+var stepWords = map[jcds2.Step]string{
+	jcds2.StepFindRecord:   "every run looks its package record up",
+	jcds2.StepCreateRecord: "a new package's record is created",
+	jcds2.StepUpdateRecord: "replacing a package, new metadata and hash corrections update the record (skip_metadata_upload avoids updates)",
+	jcds2.StepUpload:       "the upload, POST /api/v1/packages/{id}/upload, needs Update and Read Packages",
+	jcds2.StepFindCategory: "a recipe that sets pkg_category looks the category up",
+	jcds2.StepRefresh:      "the inventory refresh after an upload needs it; without it Jamf Pro notices the file only at its next sync",
+	jcds2.StepListJCDS:     "a run lists the JCDS files first",
+	jcds2.StepCreateJCDS:   "an upload asks POST /api/v1/jcds/files for S3 credentials",
+	jcds2.StepDeleteJCDS:   "replacing a file with other bytes deletes the old one first, as jcds2_remove_duplicates deletes duplicates",
 }
 
-// requirements are the privileges a run on route needs, by what the
-// engine calls on it. With no route found, those of the route the server
-// would otherwise have.
-func (d *doctor) requirements(route jcds2.Route) []requirement {
-	modern := d.v.ModernPackages()
-	if route == jcds2.RouteAuto && modern {
-		route = jcds2.RoutePackages
+// requirements are the privileges a run on route needs (jcds2.RouteNeeds).
+// With no route found, those of the route the server would otherwise
+// have: the packages route from 11.5, JCDS before.
+func (d *doctor) requirements(route jcds2.Route) []jcds2.Need {
+	if route == jcds2.RouteAuto {
+		route = jcds2.RouteJCDS2
+		if d.v.ModernPackages() {
+			route = jcds2.RoutePackages
+		}
 	}
-	list := []requirement{
-		{privReadPackages, true, "every run looks its package record up"},
-		{privCreatePackages, true, "a new package's record is created"},
-	}
-	if route == jcds2.RouteElsewhere {
-		return append(list,
-			requirement{privUpdatePackages, false, "a changed package's record is updated"},
-			requirement{privReadCategories, false, "a recipe that sets pkg_category looks the category up"})
-	}
-	if route == jcds2.RoutePackages {
-		return append(list,
-			requirement{privUpdatePackages, true, "the upload, POST /api/v1/packages/{id}/upload, needs Update and Read Packages"},
-			requirement{privReadCategories, false, "a recipe that sets pkg_category looks the category up"},
-			requirement{privReadCloudDP, false, "the inventory refresh after an upload needs it; without it Jamf Pro notices the file only at its next sync"})
-	}
-	list = append(list,
-		requirement{privUpdatePackages, false, "replacing a package, new metadata and hash corrections update the record (skip_metadata_upload avoids updates)"},
-		requirement{privReadCategories, false, "a recipe that sets pkg_category looks the category up"})
-	if d.v.AtLeast(11, 24) {
-		list = append(list, requirement{privReadCloudDP, false, "the inventory refresh after an upload needs it; without it Jamf Pro notices the file only at its next sync"})
-	}
-	// On 11.5+ a refused JCDS upload falls back to the packages route
-	// (jcds2_mode too: it is a preference), so there Create JCDS Files is
-	// not fatal.
-	createFatal := !modern
-	return append(list,
-		requirement{jamf.PrivReadJCDS, true, "a run lists the JCDS files first"},
-		requirement{jamf.PrivCreateJCDS, createFatal, "an upload asks POST /api/v1/jcds/files for S3 credentials"},
-		requirement{jamf.PrivDeleteJCDS, false, "replacing a file with other bytes deletes the old one first, as jcds2_remove_duplicates deletes duplicates"})
+	return jcds2.RouteNeeds(route, d.v)
 }
 
 func (d *doctor) checkPrivileges() {
@@ -91,10 +71,11 @@ func (d *doctor) checkPrivileges() {
 	}
 }
 
-func (d *doctor) privilegeLine(rq requirement) {
-	name := "privilege " + rq.priv
-	o, read := d.privs.reads[rq.priv]
-	switch d.privs.lookup(rq.priv) {
+func (d *doctor) privilegeLine(rq jcds2.Need) {
+	name := "privilege " + rq.Privilege
+	o, read := d.privs.reads[rq.Privilege]
+	need := stepWords[rq.Step]
+	switch d.privs.lookup(rq.Privilege) {
 	case granted:
 		src := "GET /api/v1/auth lists it"
 		switch {
@@ -110,20 +91,20 @@ func (d *doctor) privilegeLine(rq requirement) {
 			src = o.via + " answered 403"
 		}
 		st := Warn
-		if rq.fatal {
+		if rq.Fatal {
 			st = Fail
 		}
-		d.rep.add(st, name, "the account lacks it (%s); %s: add %q to the API role", src, rq.need, rq.priv)
+		d.rep.add(st, name, "the account lacks it (%s); %s: add %q to the API role", src, need, rq.Privilege)
 	default:
 		if read && o.err != nil {
-			d.rep.add(Warn, name, "not checked: %s failed (%v); %s", o.via, o.err, rq.need)
+			d.rep.add(Warn, name, "not checked: %s failed (%v); %s", o.via, o.err, need)
 			return
 		}
 		why := "GET /api/v1/auth lists no privileges for this account"
 		if d.privs.authErr != nil {
 			why = d.privs.authErr.Error()
 		}
-		d.rep.add(Warn, name, "not checked (needs a write): %s; %s", why, rq.need)
+		d.rep.add(Warn, name, "not checked (needs a write): %s; %s", why, need)
 	}
 }
 

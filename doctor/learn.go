@@ -6,18 +6,13 @@ import (
 	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
+	"github.com/jcds2-uploader/jcds2-uploader/jcds2"
 	"github.com/jcds2-uploader/jcds2-uploader/processor"
 )
 
-// Privilege names as Jamf Pro's OpenAPI x-required-privileges spell them.
-const (
-	privReadPackages   = "Read Packages"
-	privCreatePackages = "Create Packages"
-	privUpdatePackages = "Update Packages"
-	privReadCategories = "Read Categories"
-	privReadCloudDP    = "Read Cloud Distribution Point"
-	privReadDPs        = "Read Distribution Points"
-)
+// privReadDPs lists the file shares, which doctor checks and a run does
+// not need (the privileges a run needs: jcds2.RouteNeeds).
+const privReadDPs = "Read Distribution Points"
 
 // Names that cannot exist, looked up only to learn whether the look-up
 // is allowed: a 404 or an empty result means yes, a 403 no.
@@ -50,18 +45,18 @@ func (d *doctor) learn(ctx context.Context) {
 	r := d.privs.reads
 	if d.v.ModernPackages() {
 		_, err := d.c.FindPackages(ctx, probePackage, "")
-		r[privReadPackages] = outcomeOf("GET /api/v1/packages", err)
+		r[jcds2.PrivReadPackages] = outcomeOf("GET /api/v1/packages", err)
 		_, err = d.c.CategoryID(ctx, probeCategory)
-		r[privReadCategories] = outcomeOf("GET /api/v1/categories", notFoundIsFine(err))
+		r[jcds2.PrivReadCategories] = outcomeOf("GET /api/v1/categories", notFoundIsFine(err))
 	} else {
 		_, err := d.c.ClassicFindPackage(ctx, probePackage)
-		r[privReadPackages] = outcomeOf("GET /JSSResource/packages/name/…", err)
+		r[jcds2.PrivReadPackages] = outcomeOf("GET /JSSResource/packages/name/…", err)
 		err = d.c.ClassicCategoryExists(ctx, probeCategory)
-		r[privReadCategories] = outcomeOf("GET /JSSResource/categories/name/…", notFoundIsFine(err))
+		r[jcds2.PrivReadCategories] = outcomeOf("GET /JSSResource/categories/name/…", notFoundIsFine(err))
 	}
 	f := &d.facts
 	f.cdn, f.cdnErr = d.c.CDNType(ctx)
-	r[privReadCloudDP] = outcomeOf("GET /api/v1/cloud-distribution-point", f.cdnErr)
+	r[jcds2.PrivReadCloudDP] = outcomeOf("GET /api/v1/cloud-distribution-point", f.cdnErr)
 	capa, err := d.c.UploadCapability(ctx)
 	f.capability, f.capErr = &capa, err
 	files, err := d.c.ListJCDS(ctx)

@@ -71,3 +71,30 @@ func TestDecideRoute(t *testing.T) {
 		})
 	}
 }
+
+// Doctor checks the privileges the engine's table lists for a route
+// (jcds2.RouteNeeds), and has words for every step in it.
+func TestRequirementsAreTheEnginesTable(t *testing.T) {
+	for _, v := range []jamf.ServerVersion{{Raw: "11.4.0", Major: 11, Minor: 4}, {Raw: "11.30.1", Major: 11, Minor: 30, Patch: 1}} {
+		d := &doctor{v: v}
+		for _, route := range []jcds2.Route{jcds2.RouteJCDS2, jcds2.RoutePackages, jcds2.RouteElsewhere} {
+			got := d.requirements(route)
+			if len(got) == 0 || len(got) != len(jcds2.RouteNeeds(route, v)) {
+				t.Errorf("%s on %s: %d requirements, the engine's table has %d", route, v.Raw, len(got), len(jcds2.RouteNeeds(route, v)))
+			}
+			for _, n := range got {
+				if stepWords[n.Step] == "" {
+					t.Errorf("%s: no words for the step that needs %q", route, n.Privilege)
+				}
+			}
+		}
+		// No route found: the route the server would otherwise have.
+		want := jcds2.RouteJCDS2
+		if v.ModernPackages() {
+			want = jcds2.RoutePackages
+		}
+		if got := d.requirements(jcds2.RouteAuto); len(got) != len(jcds2.RouteNeeds(want, v)) || got[len(got)-1] != jcds2.RouteNeeds(want, v)[len(got)-1] {
+			t.Errorf("no route on %s: want the %s route's privileges, got %+v", v.Raw, want, got)
+		}
+	}
+}

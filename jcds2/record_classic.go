@@ -21,7 +21,7 @@ func (classicStore) showsReady() bool { return false }
 func (s classicStore) find(ctx context.Context, _, display string, _ Logger) (*record, error) {
 	p, err := s.c.ClassicFindPackage(ctx, display)
 	if err != nil || p == nil {
-		return nil, needs(err, "Read Packages", "looking the package record up")
+		return nil, needs(err, PrivReadPackages, "looking the package record up")
 	}
 	return &record{id: fmt.Sprint(p.ID), fileName: p.Filename, display: p.Name, hashType: p.HashType, hashValue: p.HashValue, classic: p}, nil
 }
@@ -34,7 +34,7 @@ func (s classicStore) category(ctx context.Context, name string) (string, error)
 	if name == "" {
 		return "", nil
 	}
-	return name, needs(s.c.ClassicCategoryExists(ctx, name), "Read Categories", "looking the category up")
+	return name, needs(s.c.ClassicCategoryExists(ctx, name), PrivReadCategories, "looking the category up")
 }
 
 // write starts from the record as read (a copy: the observed world is
@@ -70,9 +70,9 @@ func (s classicStore) write(ctx context.Context, cur *record, v recordValues) (s
 	}
 	newID, err := s.c.ClassicSave(ctx, id, p)
 	if err != nil {
-		priv, step := "Update Packages", "updating package record "+strconv.Itoa(id)
+		priv, step := PrivUpdatePackages, "updating package record "+strconv.Itoa(id)
 		if id == 0 {
-			priv, step = "Create Packages", "creating the package record"
+			priv, step = PrivCreatePackages, "creating the package record"
 		}
 		return "", needs(err, priv, step)
 	}

@@ -19,7 +19,7 @@ func (proStore) showsReady() bool { return true }
 func (s proStore) find(ctx context.Context, name, display string, log Logger) (*record, error) {
 	list, err := s.c.FindPackages(ctx, name, display)
 	if err != nil {
-		return nil, needs(err, "Read Packages", "looking the package record up")
+		return nil, needs(err, PrivReadPackages, "looking the package record up")
 	}
 	var byFile, byFold, byName *jamf.Package
 	for i := range list {
@@ -51,7 +51,7 @@ func (s proStore) find(ctx context.Context, name, display string, log Logger) (*
 func (s proStore) named(ctx context.Context, names []string) (map[string]bool, error) {
 	list, err := s.c.PackagesByFileName(ctx, names)
 	if err != nil {
-		return nil, needs(err, "Read Packages", "looking up the records of Name_N copies")
+		return nil, needs(err, PrivReadPackages, "looking up the records of Name_N copies")
 	}
 	out := map[string]bool{}
 	for _, p := range list {
@@ -66,7 +66,7 @@ func (s proStore) named(ctx context.Context, names []string) (map[string]bool, e
 
 func (s proStore) category(ctx context.Context, name string) (string, error) {
 	id, err := s.c.CategoryID(ctx, name)
-	return id, needs(err, "Read Categories", "looking the category up")
+	return id, needs(err, PrivReadCategories, "looking the category up")
 }
 
 // write merges onto the record as looked up, so what an admin set by
@@ -100,7 +100,7 @@ func (s proStore) write(ctx context.Context, cur *record, v recordValues) (strin
 			body[k] = val
 		}
 		id, err := s.c.CreatePackage(ctx, body)
-		return id, needs(err, "Create Packages", "creating the package record")
+		return id, needs(err, PrivCreatePackages, "creating the package record")
 	}
 	merged := make(map[string]any, len(cur.raw))
 	for k, val := range cur.raw {
@@ -109,5 +109,5 @@ func (s proStore) write(ctx context.Context, cur *record, v recordValues) (strin
 	for k, val := range f {
 		merged[k] = val
 	}
-	return cur.id, needs(s.c.UpdatePackage(ctx, cur.id, merged), "Update Packages", "updating package record "+cur.id)
+	return cur.id, needs(s.c.UpdatePackage(ctx, cur.id, merged), PrivUpdatePackages, "updating package record "+cur.id)
 }
