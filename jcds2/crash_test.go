@@ -39,6 +39,7 @@ var crashExempt = map[string]string{
 	`jcds2, record ok, file other, flags "rl"`:           lostCovered,
 	`jcds2, record none, file other, flags "rl"`:         lostCovered,
 	`jcds2, record ok, file same, flags "rl"`:            lostCovered,
+	`jcds2, record ok, file none, flags "rl"`:            lostCovered,
 	`jcds2, record ok, file unhashed, flags ""`:          unhashedCovered,
 	`jcds2, record ok, file unhashed, flags "r"`:         unhashedCovered,
 	`jcds2, record ok, file unhashed+unhashed, flags ""`: unhashedCovered,
