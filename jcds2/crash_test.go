@@ -38,6 +38,7 @@ var crashExempt = map[string]string{
 	`jcds2, record ok, file other, flags "rl"`:   lostCovered,
 	`jcds2, record none, file other, flags "rl"`: lostCovered,
 	`jcds2, record ok, file same, flags "rl"`:    lostCovered,
+	`jcds2, record ok, file none, flags "rl"`:    lostCovered,
 	// A run that puts over a stale record clears its hash first (Wx P0),
 	// so its next round sees a record with no hash: this world is the
 	// table's alone.

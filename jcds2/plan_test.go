@@ -214,6 +214,7 @@ func planCells() []planCell {
 		{J, "ok", "other", "rl", "!F"},
 		{J, "none", "other", "rl", "!"},
 		{J, "ok", "same", "rl", ""},
+		{J, "ok", "none", "rl", "!"},                            // ...even when the name holds nothing by now: a run that lost never uploads again
 		{J, "ok", "other+same", "rl", "!X:Firefox-120_1.pkg F"}, // ...and the copy JCDS made of this run's bytes goes
 		// A Name_1 copy that no record names goes only when its bytes are
 		// known to be ours (or the file's): two unknown hashes are not
