@@ -85,6 +85,12 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 		})
 	}
 	jcds("GET /api/v1/jcds/files", needs(PrivReadJCDSFiles), func(w http.ResponseWriter, r *http.Request, _ string) {
+		s.mu.Lock()
+		hook := s.beforeList
+		s.mu.Unlock()
+		if hook != nil {
+			hook()
+		}
 		s.Ingest(r.Context())
 		writeJSON(w, 200, s.fileList())
 	})
@@ -137,6 +143,16 @@ func (s *Server) routeJCDS(mux *http.ServeMux) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	jcds("POST /api/v1/jcds/refresh-inventory", needs(PrivReadJCDSFiles), s.handleRefresh)
+}
+
+// BeforeJCDSList makes fn run at the start of every JCDS listing (GET
+// /api/v1/jcds/files), before JCDS takes in finished uploads and answers:
+// a test's other writer acting between two of a client's looks, at a
+// point no timing decides (fn may call Ingest, PutFile). nil removes it.
+func (s *Server) BeforeJCDSList(fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.beforeList = fn
 }
 
 // subject is the account behind a token. Renewal finds the upload
@@ -315,6 +331,10 @@ func (s *Server) hashObject(ctx context.Context, key string) (digests, error) {
 	defer out.Body.Close()
 	return digest(out.Body)
 }
+
+// RemoveFile takes a file out of the store, as another client's DELETE
+// /api/v1/jcds/files/{name} would (tests); it reports whether it was there.
+func (s *Server) RemoveFile(ctx context.Context, name string) bool { return s.deleteFile(ctx, name) }
 
 // PutFile places a file straight into the store (test set-up). Package
 // records learn of it only at the next inventory refresh.

@@ -126,6 +126,7 @@ type Server struct {
 	issued     []string // every token and S3 secret handed out, for leak tests
 	ingestTime time.Duration
 	release    chan struct{} // closed to let held (delayed) requests go on
+	beforeList func()        // BeforeJCDSList
 
 	privs        map[string]map[string]bool // by account; absent = every privilege
 	usage        usage                      // policies, patch titles, PreStages

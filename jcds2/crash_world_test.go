@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,15 @@ type crashStart struct {
 	// with the local bytes, are listed with no hash. A Name_1 copy
 	// "unhashed" is a larger file of other bytes, unhashed either way.
 	unhashed bool
+	// replaced: another run's bytes replace this run's upload on JCDS,
+	// JCDS keeping no copy of ours: "listed" before the look after the
+	// one that listed ours, "taken" as JCDS takes ours in (so no look
+	// ever lists ours). "taken, then gone" keeps a copy of ours as
+	// Name_1 at first (the wait ends at that look), and before the next
+	// look takes the copy out and deletes the name (a third run
+	// replacing). The simulator's BeforeJCDSList hook acts at those
+	// requests, not at a time.
+	replaced string
 	dests    []startDest
 	flags    string // r replace, m replace metadata, s skip metadata
 }
@@ -74,6 +84,9 @@ func (s crashStart) String() string {
 	if s.unhashed {
 		file += " (JCDS hashes nothing this size)"
 	}
+	if s.replaced != "" {
+		file += " (another run's bytes replace ours once " + s.replaced + ")"
+	}
 	if len(ds) > 0 {
 		file += "|" + strings.Join(ds, ",")
 	}
@@ -89,7 +102,11 @@ func startOf(c planCell) (crashStart, string) {
 		case 'r', 'm', 's':
 			s.flags += string(f)
 		case 'd': // this run uploaded: the file was not there
-			if jfile != "same" {
+			switch jfile {
+			case "same":
+			case "other": // ...and another run's bytes replaced it after
+				s.replaced = "listed"
+			default:
 				return s, "this run's upload is listed with other bytes: another upload must land between two requests"
 			}
 			s.file = "none"
@@ -107,12 +124,22 @@ func startOf(c planCell) (crashStart, string) {
 				s.file, s.arriving = "none", jfile
 			}
 		case 'l': // another run's upload took the name from this run's
-			if jfile != "other+same" || !strings.Contains(c.flags, "r") {
-				return s, "another run's upload must take the name from this run's, and JCDS keep no copy of ours"
+			switch {
+			case !strings.Contains(c.flags, "r"):
+				return s, "another run's upload must take the name from this run's, which did not replace"
+			case jfile == "other+same":
+				// This run replaces the file there; another run's upload
+				// lands just before its own, which JCDS keeps as Name_1.
+				s.file, s.winner = "other", true
+			case jfile == "other":
+				// This run replaces the file there; another run's bytes
+				// replace its upload as JCDS takes it in.
+				s.replaced = "taken"
+			case jfile == "none":
+				s.file, s.replaced = "other", "taken, then gone"
+			default:
+				return s, "another run's upload must take the name from this run's, leaving " + jfile
 			}
-			// This run replaces the file there; another run's upload
-			// lands just before its own, which JCDS keeps as Name_1.
-			s.file, s.winner = "other", true
 		}
 	}
 	f, _, _ := strings.Cut(jfile, "+")
@@ -315,8 +342,49 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 			}
 		}()
 	}
+	if s.replaced != "" {
+		cw.replaceOnce(t, local)
+	}
 	cw.addRecord(t, local, other)
 	return cw
+}
+
+// replaceOnce sets up the other run that replaces this run's upload on
+// JCDS with its own bytes (JCDS keeping no copy of ours), once: before
+// the listing after the one that listed ours ("listed"), or within the
+// listing whose ingest takes ours in ("taken").
+func (cw *crashWorld) replaceOnce(t *testing.T, local []byte) {
+	theirs := bytesOf(t, 13) // neither ours nor the start's other bytes
+	ours := md5hex(local)
+	mode := cw.start.replaced
+	var step atomic.Int32 // 0: waiting for ours; 1: the next look; 2: done
+	ctx := context.Background()
+	put := func(n string, b []byte) {
+		if err := cw.sim.PutFile(ctx, n, b); err != nil {
+			t.Errorf("the other run's upload: %v", err)
+		}
+	}
+	cw.sim.BeforeJCDSList(func() {
+		switch step.Load() {
+		case 0:
+			if mode != "listed" {
+				cw.sim.Ingest(ctx)
+			}
+			if f, ok := cw.sim.Files()[name]; !ok || !strings.EqualFold(f.MD5, ours) {
+				return
+			}
+			put(name, theirs)
+			step.Store(2)
+			if mode == "taken, then gone" {
+				put("Firefox-120_1.pkg", local)
+				step.Store(1)
+			}
+		case 1:
+			step.Store(2)
+			cw.sim.RemoveFile(ctx, "Firefox-120_1.pkg")
+			cw.sim.RemoveFile(ctx, name)
+		}
+	})
 }
 
 func mustPut(t *testing.T, sim *jamfsim.Server, name string, b []byte) {
