@@ -1,0 +1,48 @@
+package jamfsim
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+// BeforeJCDSList runs at the start of every listing, before JCDS takes
+// uploads in: what it changes is what that listing answers. RemoveFile
+// takes a file out as another client's DELETE would.
+func TestBeforeJCDSListActsBeforeTheListingAnswers(t *testing.T) {
+	s := newSim(t, Config{})
+	c := login(t, s)
+	calls := 0
+	s.BeforeJCDSList(func() {
+		calls++
+		if calls == 2 {
+			s.PutFile(t.Context(), "A.pkg", []byte("theirs"))
+		}
+	})
+	c.jcdsUpload("A.pkg", []byte("ours"))
+	list := func() map[string]string {
+		st, body, _ := c.do("GET", "/api/v1/jcds/files", nil)
+		if st != 200 {
+			t.Fatalf("listing: %d %s", st, body)
+		}
+		var files []fileData
+		json.Unmarshal(body, &files)
+		out := map[string]string{}
+		for _, f := range files {
+			out[f.FileName] = f.SHA3
+		}
+		return out
+	}
+	if got := list(); got["A.pkg"] != sha3Of(t, []byte("ours")) || len(got) != 1 {
+		t.Fatalf("first listing: %v", got)
+	}
+	if got := list(); got["A.pkg"] != sha3Of(t, []byte("theirs")) || len(got) != 1 {
+		t.Fatalf("the second listing answers what the hook put there: %v", got)
+	}
+	s.BeforeJCDSList(nil)
+	if !s.RemoveFile(t.Context(), "A.pkg") || s.RemoveFile(t.Context(), "A.pkg") {
+		t.Fatal("RemoveFile reports whether the file was there")
+	}
+	if got := list(); len(got) != 0 || calls != 2 {
+		t.Fatalf("after RemoveFile, with the hook removed: %v (hook ran %d times)", got, calls)
+	}
+}
