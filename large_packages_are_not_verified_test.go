@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -38,6 +39,22 @@ func TestAnUnhashedLargePackageEndsUploadedNotVerified(t *testing.T) {
 				if strings.Contains(c, "/upload") || strings.HasPrefix(c, "POST /api/v1/jcds/files") {
 					t.Errorf("the re-run sent the package again: %s", c)
 				}
+			}
+			assertUnhashedState(t, sim, "Huge.pkg", pkg)
+
+			// The pkg command says it to a script in stable words.
+			args := []string{"pkg", pkg, "--json", "--key", "jcds2_verify_timeout=3"}
+			if route == "packages" {
+				args = append(args, "--key", "pkg_api_mode=True")
+			}
+			out, errs, code := runCLI(t, []string{"JSS_URL=" + sim.URL, "CLIENT_ID=" + jamfsim.DefaultClientID,
+				"CLIENT_SECRET=" + jamfsim.DefaultClientSecret, "AWS_ENDPOINT_URL_S3=" + sim.S3Endpoint()}, args...)
+			var res map[string]any
+			if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 {
+				t.Fatalf("pkg --json: exit %d, %v\n%s%s", code, err, out, errs)
+			}
+			if res["outcome"] != "unhashed" || res["verified"] != false || res["pkg_uploaded"] != false {
+				t.Errorf("pkg --json on an unhashed package: want outcome unhashed, not verified, nothing uploaded: %v", res)
 			}
 			assertUnhashedState(t, sim, "Huge.pkg", pkg)
 		})
