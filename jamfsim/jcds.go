@@ -300,10 +300,17 @@ func (s *Server) arrivals(ctx context.Context) ([]arrival, error) {
 // hashing the stored bytes, as JCDS does asynchronously. The simulator
 // calls it whenever a client could observe the result; tests may call it
 // directly. A name already taken puts the file at Name_1.pkg, as JCDS does.
-func (s *Server) Ingest(ctx context.Context) {
+func (s *Server) Ingest(ctx context.Context) { s.ingest(ctx, false) }
+
+// IngestNow takes in every finished JCDS upload at once, whatever
+// IngestDelay: a test's JCDS catching up at a request it chooses (with
+// BeforeJCDSList), not at a time.
+func (s *Server) IngestNow(ctx context.Context) { s.ingest(ctx, true) }
+
+func (s *Server) ingest(ctx context.Context, now bool) {
 	objs, _ := s.arrivals(ctx) // what could not be listed is taken in later
 	for _, o := range objs {
-		if time.Now().Before(o.due) {
+		if !now && time.Now().Before(o.due) {
 			continue
 		}
 		start := time.Now()

@@ -3,6 +3,7 @@ package jamfsim
 import (
 	"encoding/json"
 	"testing"
+	"time"
 )
 
 // BeforeJCDSList runs at the start of every listing, before JCDS takes
@@ -44,5 +45,20 @@ func TestBeforeJCDSListActsBeforeTheListingAnswers(t *testing.T) {
 	}
 	if got := list(); len(got) != 0 || calls != 2 {
 		t.Fatalf("after RemoveFile, with the hook removed: %v (hook ran %d times)", got, calls)
+	}
+}
+
+// IngestNow takes an upload in before its IngestDelay has passed.
+func TestIngestNowTakesUploadsInAtOnce(t *testing.T) {
+	s := newSim(t, Config{IngestDelay: time.Hour})
+	c := login(t, s)
+	c.jcdsUpload("Late.pkg", []byte("late"))
+	s.Ingest(t.Context())
+	if _, ok := s.Files()["Late.pkg"]; ok {
+		t.Fatal("Ingest took an upload in before IngestDelay")
+	}
+	s.IngestNow(t.Context())
+	if f, ok := s.Files()["Late.pkg"]; !ok || f.SHA3 != sha3Of(t, []byte("late")) {
+		t.Fatalf("IngestNow: %+v", f)
 	}
 }

@@ -33,7 +33,6 @@ var errCrash = errors.New("crashed here")
 // tests that cover it instead), a world no real run produces, or a known
 // defect. A cell listed here that a start reaches fails the test too.
 var crashExempt = map[string]string{
-	`jcds2, record ok, file same, flags "p"`: pendingCovered,
 	// A run that lost had uploaded (facts "dl"); with our bytes back
 	// under the name it writes the record as after an upload (plan
 	// "Wmh F V", seen when another writer puts them back): the cell's
@@ -47,10 +46,6 @@ var crashExempt = map[string]string{
 	// fails the run before any round can see it.
 	`distribution-points, record ok, file |sh:torn, flags "r"`: "not reachable: the torn copy fails the run (TestTornCopyToSambaShareRecordsNothing, TestTornUploadToSelfHostedS3RecordsNothing, root)",
 }
-
-const (
-	pendingCovered = "JCDS must list this run's upload after the verify timeout (the wait's last look) and before the next look, a moment only timing decides: TestRoundsPendingUpload"
-)
 
 // covers reports whether a round (its world's key and facts, and its
 // plan) is the cell: the same key, at least the cell's facts, the same

@@ -35,6 +35,11 @@ type crashStart struct {
 	arriving string
 	// slow: JCDS lists an upload only after the verify timeout.
 	slow bool
+	// late: JCDS lists this run's upload at the look after the wait for
+	// it, which (a verify timeout under poll's 500 ms step) is one look:
+	// the simulator takes it in at that request (BeforeJCDSList,
+	// IngestNow), not at a time.
+	late bool
 	// winner: another run's upload of a third package lands just before
 	// this run's upload completes.
 	winner bool
@@ -78,6 +83,9 @@ func (s crashStart) String() string {
 	if s.slow {
 		file += " (JCDS slow)"
 	}
+	if s.late {
+		file += " (JCDS lists it a look late)"
+	}
 	if s.winner {
 		file += " (another run's upload wins)"
 	}
@@ -116,6 +124,8 @@ func startOf(c planCell) (crashStart, string) {
 				s.slow = true
 			case "unhashed": // ...with a hash, ever: it lists it without
 				s.file = "none"
+			case "same": // ...and did at the next look
+				s.file, s.late = "none", true
 			default:
 				return s, "JCDS must list this run's upload just after the verify timeout"
 			}
@@ -209,6 +219,9 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 	if s.slow {
 		cfg.IngestDelay = slowIngest
 	}
+	if s.late {
+		cfg.IngestDelay = time.Hour // until the hook takes it in
+	}
 	// The package is 1 MiB; an unhashed Name_1 copy 2 MiB.
 	cfg.UnhashedAbove = 3 << 19
 	if s.unhashed {
@@ -235,6 +248,9 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 	}
 	if s.slow {
 		cw.req.VerifyTimeout = time.Second // well before slowIngest
+	}
+	if s.late {
+		cw.req.VerifyTimeout = 100 * time.Millisecond // one look each wait
 	}
 	cw.req.Replace = strings.Contains(s.flags, "r")
 	cw.req.ReplaceMetadata = strings.Contains(s.flags, "m")
@@ -345,8 +361,30 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 	if s.replaced != "" {
 		cw.replaceOnce(t, local)
 	}
+	if s.late {
+		cw.listLate(t)
+	}
 	cw.addRecord(t, local, other)
 	return cw
+}
+
+// listLate makes JCDS take the first upload in at the listing after the
+// first one that could have listed it: the wait's one look misses it,
+// the next round's look finds it.
+func (cw *crashWorld) listLate(t *testing.T) {
+	var step atomic.Int32 // 0: no upload yet; 1: the wait's look was; 2: done
+	ctx := context.Background()
+	cw.sim.BeforeJCDSList(func() {
+		switch step.Load() {
+		case 0:
+			if up, err := cw.sim.Processing(ctx); err == nil && len(up) > 0 {
+				step.Store(1)
+			}
+		case 1:
+			step.Store(2)
+			cw.sim.IngestNow(ctx)
+		}
+	})
 }
 
 // replaceOnce sets up the other run that replaces this run's upload on
