@@ -3,11 +3,9 @@ package jcds2
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -170,24 +168,6 @@ func startOf(c planCell) (crashStart, string) {
 		}
 	}
 	return s, ""
-}
-
-// slowIngest: how long a slow JCDS takes to list an upload.
-const slowIngest = 4 * time.Second
-
-// settle lets a slow JCDS list every upload, then runs once more with
-// time to wait: a run that found its upload unlisted says so and leaves
-// the record claiming no hash; the next one, once JCDS has caught up,
-// converges.
-func (cw *crashWorld) settle(t *testing.T) {
-	t.Helper()
-	time.Sleep(slowIngest + time.Second)
-	vt := cw.req.VerifyTimeout
-	cw.req.VerifyTimeout = 30 * time.Second
-	defer func() { cw.req.VerifyTimeout = vt }()
-	if _, err := cw.run(-1, nil); err != nil {
-		t.Fatalf("the run once JCDS caught up: %v", err)
-	}
 }
 
 // crashWorld is one set-up start.
@@ -368,63 +348,6 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 	return cw
 }
 
-// listLate makes JCDS take the first upload in at the listing after the
-// first one that could have listed it: the wait's one look misses it,
-// the next round's look finds it.
-func (cw *crashWorld) listLate(t *testing.T) {
-	var step atomic.Int32 // 0: no upload yet; 1: the wait's look was; 2: done
-	ctx := context.Background()
-	cw.sim.BeforeJCDSList(func() {
-		switch step.Load() {
-		case 0:
-			if up, err := cw.sim.Processing(ctx); err == nil && len(up) > 0 {
-				step.Store(1)
-			}
-		case 1:
-			step.Store(2)
-			cw.sim.IngestNow(ctx)
-		}
-	})
-}
-
-// replaceOnce sets up the other run that replaces this run's upload on
-// JCDS with its own bytes (JCDS keeping no copy of ours), once: before
-// the listing after the one that listed ours ("listed"), or within the
-// listing whose ingest takes ours in ("taken").
-func (cw *crashWorld) replaceOnce(t *testing.T, local []byte) {
-	theirs := bytesOf(t, 13) // neither ours nor the start's other bytes
-	ours := md5hex(local)
-	mode := cw.start.replaced
-	var step atomic.Int32 // 0: waiting for ours; 1: the next look; 2: done
-	ctx := context.Background()
-	put := func(n string, b []byte) {
-		if err := cw.sim.PutFile(ctx, n, b); err != nil {
-			t.Errorf("the other run's upload: %v", err)
-		}
-	}
-	cw.sim.BeforeJCDSList(func() {
-		switch step.Load() {
-		case 0:
-			if mode != "listed" {
-				cw.sim.Ingest(ctx)
-			}
-			if f, ok := cw.sim.Files()[name]; !ok || !strings.EqualFold(f.MD5, ours) {
-				return
-			}
-			put(name, theirs)
-			step.Store(2)
-			if mode == "taken, then gone" {
-				put("Firefox-120_1.pkg", local)
-				step.Store(1)
-			}
-		case 1:
-			step.Store(2)
-			cw.sim.RemoveFile(ctx, "Firefox-120_1.pkg")
-			cw.sim.RemoveFile(ctx, name)
-		}
-	})
-}
-
 func mustPut(t *testing.T, sim *jamfsim.Server, name string, b []byte) {
 	t.Helper()
 	if err := sim.PutFile(context.Background(), name, b); err != nil {
@@ -492,36 +415,6 @@ func hashesOf(t *testing.T, b []byte) Hashes {
 		t.Fatal(err)
 	}
 	return h
-}
-
-// racingDest is a destination another writer races: its first put meets
-// another machine's bytes right after it ("lost").
-type racingDest struct {
-	dest.Destination
-	race  string
-	share string // the Packages folder, when the destination is the share
-	other []byte
-	done  bool
-}
-
-func (r *racingDest) Put(ctx context.Context, n string, src io.Reader, size int64) (dest.Holding, error) {
-	if r.done {
-		return r.Destination.Put(ctx, n, src, size)
-	}
-	r.done = true
-	h, err := r.Destination.Put(ctx, n, src, size)
-	if err == nil && r.race == "lost" {
-		switch d := r.Destination.(type) {
-		case *memDest:
-			d.write(n, r.other)
-		default:
-			if r.share == "" {
-				return h, fmt.Errorf("racingDest: lost is set up on a share or the fake only")
-			}
-			os.WriteFile(filepath.Join(r.share, n), r.other, 0o644)
-		}
-	}
-	return h, err
 }
 
 // run runs the engine, stopping before action number stop (-1: never);
