@@ -197,7 +197,7 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 		cfg.IngestDelay = time.Second
 	}
 	if s.slow {
-		cfg.IngestDelay = slowIngest
+		cfg.IngestDelay = time.Hour // until settle takes the uploads in
 	}
 	if s.late {
 		cfg.IngestDelay = time.Hour // until the hook takes it in
@@ -227,7 +227,7 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 		cw.req.VerifyTimeout = 30 * time.Second // it comes after IngestDelay
 	}
 	if s.slow {
-		cw.req.VerifyTimeout = time.Second // well before slowIngest
+		cw.req.VerifyTimeout = time.Second
 	}
 	if s.late {
 		cw.req.VerifyTimeout = 100 * time.Millisecond // one look each wait

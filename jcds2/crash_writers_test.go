@@ -16,19 +16,16 @@ import (
 
 // The other writers and the JCDS timing of the crash worlds
 // (crash_world_test.go): each acts at a request of the run (the
-// simulator's BeforeJCDSList hook, a destination's put), never at a time,
-// except the slow JCDS that settle waits out.
+// simulator's BeforeJCDSList hook, a destination's put, settle), never at
+// a time.
 
-// slowIngest: how long a slow JCDS takes to list an upload.
-const slowIngest = 4 * time.Second
-
-// settle lets a slow JCDS list every upload, then runs once more with
-// time to wait: a run that found its upload unlisted says so and leaves
-// the record claiming no hash; the next one, once JCDS has caught up,
-// converges.
+// settle lets a slow JCDS list every upload (the simulator takes them
+// in now: IngestNow), then runs once more with time to wait: a run that
+// found its upload unlisted says so and leaves the record claiming no
+// hash; the next one, once JCDS has caught up, converges.
 func (cw *crashWorld) settle(t *testing.T) {
 	t.Helper()
-	time.Sleep(slowIngest + time.Second)
+	cw.sim.IngestNow(context.Background())
 	vt := cw.req.VerifyTimeout
 	cw.req.VerifyTimeout = 30 * time.Second
 	defer func() { cw.req.VerifyTimeout = vt }()
