@@ -3,6 +3,7 @@ package doctor
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
@@ -115,9 +116,15 @@ func (d *doctor) jcdsRefusedForPrivilege() bool {
 }
 
 // jcdsPrivilegesLine names the JCDS privileges an account lacks when
-// that is why runs take the packages route.
+// that is why runs take the packages route: those the JCDS route needs
+// beyond the packages route's (jcds2.RouteNeeds).
 func (d *doctor) jcdsPrivilegesLine() {
-	all := []string{jamf.PrivReadJCDS, jamf.PrivCreateJCDS, jamf.PrivDeleteJCDS}
+	var all []string
+	for _, n := range jcds2.RouteNeeds(jcds2.RouteJCDS2, d.v) {
+		if !slices.ContainsFunc(jcds2.RouteNeeds(jcds2.RoutePackages, d.v), func(p jcds2.Need) bool { return p.Privilege == n.Privilege }) {
+			all = append(all, n.Privilege)
+		}
+	}
 	var missing []string
 	for _, p := range all {
 		if d.privs.lookup(p) == lacking {
@@ -126,7 +133,12 @@ func (d *doctor) jcdsPrivilegesLine() {
 	}
 	lacks := "the JCDS privileges " + strings.Join(missing, ", ")
 	if len(missing) < len(all) {
-		lacks = fmt.Sprintf("%s (JCDS 2.0 needs %q, %q and %q)", strings.Join(missing, ", "), all[0], all[1], all[2])
+		var q []string
+		for _, p := range all {
+			q = append(q, fmt.Sprintf("%q", p))
+		}
+		last := len(q) - 1
+		lacks = fmt.Sprintf("%s (JCDS 2.0 needs %s and %s)", strings.Join(missing, ", "), strings.Join(q[:last], ", "), q[last])
 	}
 	d.rep.add(Warn, "privileges JCDS", "the account lacks %s, so runs take the packages route (supported; for packages of many GB the JCDS route is faster): to use JCDS 2.0, add them to the API role", lacks)
 }

@@ -98,3 +98,15 @@ func TestRequirementsAreTheEnginesTable(t *testing.T) {
 		}
 	}
 }
+
+// The JCDS privileges line names what the JCDS route needs beyond the
+// packages route (from the engine's table), and which of them lack.
+func TestJCDSPrivilegesLineComesFromTheTable(t *testing.T) {
+	v := jamf.ServerVersion{Raw: "11.30.1", Major: 11, Minor: 30, Patch: 1}
+	d := &doctor{v: v, rep: &Report{}, privs: privileges{listed: true, set: map[string]bool{jamf.PrivReadJCDS: true}}}
+	d.jcdsPrivilegesLine()
+	want := `the account lacks "Create Jamf Cloud Distribution Service Files", "Delete Jamf Cloud Distribution Service Files" (JCDS 2.0 needs "Read Jamf Cloud Distribution Service Files", "Create Jamf Cloud Distribution Service Files" and "Delete Jamf Cloud Distribution Service Files"), so runs take the packages route`
+	if len(d.rep.Checks) != 1 || !strings.Contains(d.rep.Checks[0].Detail, want) {
+		t.Fatalf("got %+v\nwant a line containing %s", d.rep.Checks, want)
+	}
+}
