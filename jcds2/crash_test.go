@@ -40,6 +40,7 @@ var crashExempt = map[string]string{
 	`jcds2, record none, file other, flags "rl"`:         lostCovered,
 	`jcds2, record ok, file same, flags "rl"`:            lostCovered,
 	`jcds2, record ok, file none, flags "rl"`:            lostCovered,
+	`jcds2, record stale, file other, flags "dl"`:        lostCovered,
 	`jcds2, record ok, file unhashed, flags ""`:          unhashedCovered,
 	`jcds2, record ok, file unhashed, flags "r"`:         unhashedCovered,
 	`jcds2, record ok, file unhashed+unhashed, flags ""`: unhashedCovered,
@@ -60,7 +61,7 @@ var crashExempt = map[string]string{
 
 const (
 	pendingCovered  = "JCDS must list this run's upload after the verify timeout and before the next look, or list no hash: TestRoundsPendingUpload"
-	lostCovered     = "another run's upload must land between this run's upload and its look, JCDS keeping no copy of ours (the run then waits 30 s): TestRoundsTwoRunsOneLoses, TestTwoMachinesReplacingOnJCDS (root)"
+	lostCovered     = "another run's upload must land between this run's upload and its look, JCDS keeping no copy of ours (the run then waits 30 s): TestRoundsTwoRunsOneLoses, TestRoundsRecordTakenOverByWinner, TestTwoMachinesReplacingOnJCDS (root)"
 	refusedCovered  = "the run fails before anything is written, with no action boundary: TestRoundsSkipMetadataRecordNamesOtherFile"
 	unhashedCovered = "the simulator's JCDS hashes every file (real JCDS lists none for very large ones): the plan table alone"
 )

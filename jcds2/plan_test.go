@@ -218,6 +218,7 @@ func planCells() []planCell {
 		{J, "ok", "other", "rl", "!F"},
 		{J, "none", "other", "rl", "!"},
 		{J, "ok", "same", "rl", ""},
+		{J, "stale", "other", "dl", "!"},                        // ...found while verifying: the record claims the winner's hash, which describes its file
 		{J, "ok", "none", "rl", "!"},                            // ...even when the name holds nothing by now: a run that lost never uploads again
 		{J, "ok", "other+same", "rl", "!X:Firefox-120_1.pkg F"}, // ...and the copy JCDS made of this run's bytes goes
 		// A Name_1 copy that no record names goes only when its bytes are
