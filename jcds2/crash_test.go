@@ -37,7 +37,13 @@ var crashExempt = map[string]string{
 	// under the name it writes the record as after an upload (plan
 	// "Wmh F V", seen when another writer puts them back): the cell's
 	// world, lost without having uploaded, is the table's alone.
-	`jcds2, record ok, file same, flags "rl"`: "not reachable: a run that lost has uploaded (its world is dl, not l)",
+	`jcds2, record ok, file same, flags "rl"`:     "not reachable: a run that lost has uploaded (its world is dl, not l)",
+	`jcds2, record stale, file other, flags "dl"`: lostCovered,
+	// Refused by the plan before any action: no boundary to stop at.
+	`jcds2, record otherfile, file same, flags "s"`:                   refusedCovered,
+	`jcds2, record otherfile, file none, flags "s"`:                   refusedCovered,
+	`packages-api, record otherfile, file none, flags "s"`:            refusedCovered,
+	`distribution-points, record otherfile, file |sh:none, flags "s"`: refusedCovered,
 	// A run that puts over a stale record clears its hash first (Wx P0),
 	// so its next round sees a record with no hash: this world is the
 	// table's alone.
@@ -46,6 +52,11 @@ var crashExempt = map[string]string{
 	// fails the run before any round can see it.
 	`distribution-points, record ok, file |sh:torn, flags "r"`: "not reachable: the torn copy fails the run (TestTornCopyToSambaShareRecordsNothing, TestTornUploadToSelfHostedS3RecordsNothing, root)",
 }
+
+const (
+	lostCovered    = "another run must write the record, and its upload replace ours, while this run verifies: TestRoundsRecordTakenOverByWinner, TestTwoMachinesReplacingOnJCDS (root)"
+	refusedCovered = "the run fails before anything is written, with no action boundary: TestRoundsSkipMetadataRecordNamesOtherFile"
+)
 
 // covers reports whether a round (its world's key and facts, and its
 // plan) is the cell: the same key, at least the cell's facts, the same

@@ -118,6 +118,9 @@ func (r *run) reconcile(ctx context.Context) error {
 		for _, n := range p.Notes {
 			r.log.Note(n)
 		}
+		if p.Refusal != nil {
+			return p.Refusal // decided before anything is written, dry run or not
+		}
 		r.res.Outcome, r.res.NeedsReplace = p.outcome()
 		if r.req.DryRun {
 			r.res.Plan, r.res.Status = r.predict(w, p), "dry run"

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -342,4 +343,65 @@ func TestRoundsRecordTakenOverByWinner(t *testing.T) {
 			converged(t, sim, winner) // and no Race_1.pkg
 		})
 	}
+}
+
+// With metadata updates off, the record found by the display name names
+// another file (Firefox-120.pkg; the package is Firefox-121.pkg): the
+// record cannot be pointed at the package, so the run fails before it
+// writes anything, on either route, dry run or not: no upload that no
+// record names, no record that does not describe its file.
+func TestRoundsSkipMetadataRecordNamesOtherFile(t *testing.T) {
+	for _, c := range []struct {
+		route string
+		cfg   jamfsim.Config
+	}{{"jcds2", jamfsim.Config{}}, {"packages-api", jamfsim.Config{NoJCDSEndpoints: true}}} {
+		t.Run(c.route, func(t *testing.T) {
+			sim, err := jamfsim.New(c.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sim.Close() })
+			old := filepath.Join(t.TempDir(), "Firefox-120.pkg")
+			writeBytes(t, old, 20)
+			req := roundsReq(t, sim, old)
+			req.DisplayName = "Firefox"
+			if res, err := NewEngine().Upload(context.Background(), req, &lineLog{}); err != nil || res.Route.String() != c.route {
+				t.Fatalf("the first version: %+v %v", res, err)
+			}
+			before := serverState(sim)
+
+			pkg := filepath.Join(t.TempDir(), "Firefox-121.pkg")
+			writeBytes(t, pkg, 21)
+			for _, dry := range []bool{true, false} {
+				req := roundsReq(t, sim, pkg)
+				req.DisplayName, req.SkipMetadata, req.Replace, req.DryRun = "Firefox", true, true, dry
+				_, err := NewEngine().Upload(context.Background(), req, &lineLog{})
+				var oe *RecordNamesOtherFileError
+				if !asError(err, &oe) || oe.FileName != "Firefox-120.pkg" || oe.PkgName != "Firefox-121.pkg" || oe.Display != "Firefox" {
+					t.Fatalf("dry run %v: want a RecordNamesOtherFileError for Firefox-120.pkg, got %v", dry, err)
+				}
+				if after := serverState(sim); after != before {
+					t.Fatalf("dry run %v: the server changed:\n%s\nwas:\n%s", dry, after, before)
+				}
+			}
+			if open, _ := sim.Processing(context.Background()); len(open) != 0 {
+				t.Fatalf("an upload was sent: %v", open)
+			}
+			converged(t, sim, old) // the old package as it was
+		})
+	}
+}
+
+// serverState is what the simulator holds that a run could change: every
+// record and every JCDS file.
+func serverState(sim *jamfsim.Server) string {
+	var out []string
+	for _, p := range sim.Packages() {
+		out = append(out, sprintf("record %s %q %s %s:%s %s %s", p.ID, p.PackageName, p.FileName, deref(p.HashType), deref(p.HashValue), p.CloudTransferStatus, deref(p.Size)))
+	}
+	for n, f := range sim.Files() {
+		out = append(out, sprintf("file %s %s", n, f.MD5))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
 }

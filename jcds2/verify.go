@@ -95,7 +95,7 @@ func (r *run) claimsOther(rec *record) bool {
 // or cannot be looked at.
 func (r *run) otherBytes(ctx context.Context, w *world) string {
 	l, ok := w.cloud().(relooker)
-	if !ok {
+	if !ok || r.local.MD5 == "" {
 		return ""
 	}
 	h, err := l.holdsNow(ctx, r)
