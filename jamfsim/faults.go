@@ -20,11 +20,19 @@ type fault struct {
 	ctype      string
 	arrived    chan struct{} // closed when the first matching request arrives
 	pass       bool          // let the request through untouched
+	before     func()        // run before the request is handled (Before)
 }
 
 // Pass lets the next n matching requests through untouched, so that a
 // fault added after it hits a later call.
 func (s *Server) Pass(match string, n int) { s.addFault(&fault{match: match, pass: true, left: n}) }
+
+// Before runs fn before handling the next n requests matching match,
+// then lets each through: another client acting at that request, not at
+// a time (fn may call PutFile, ReplacePackage ...).
+func (s *Server) Before(match string, n int, fn func()) {
+	s.addFault(&fault{match: match, pass: true, left: n, before: fn})
+}
 
 // Fail makes the next n requests matching match answer status. match is
 // "METHOD /api/path" (a prefix of method and path, query excluded) or an
@@ -99,6 +107,9 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, op string) b
 			close(f.arrived)
 		}
 		s.mu.Unlock()
+	}
+	if f.before != nil {
+		f.before()
 	}
 	if f.pass {
 		return false

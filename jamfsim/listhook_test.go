@@ -2,6 +2,7 @@ package jamfsim
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -60,5 +61,28 @@ func TestIngestNowTakesUploadsInAtOnce(t *testing.T) {
 	s.IngestNow(t.Context())
 	if f, ok := s.Files()["Late.pkg"]; !ok || f.SHA3 != sha3Of(t, []byte("late")) {
 		t.Fatalf("IngestNow: %+v", f)
+	}
+}
+
+// Before acts before the matching request is handled, and lets it
+// through: the request sees what it did.
+func TestBeforeActsBeforeTheRequest(t *testing.T) {
+	s := newSim(t, Config{})
+	c := login(t, s)
+	id := c.createPackage("P", "P.pkg", "")
+	n, _ := strconv.Atoi(id)
+	s.Before("GET /api/v1/packages/", 1, func() {
+		p, _ := s.Package(n)
+		p.Notes = ptr("written by another client")
+		s.ReplacePackage(n, p)
+	})
+	if got := str(c.record(id), "notes"); got != "written by another client" {
+		t.Fatalf("the first read sees the other client's write: %q", got)
+	}
+	p, _ := s.Package(n)
+	p.Notes = ptr("back")
+	s.ReplacePackage(n, p)
+	if got := str(c.record(id), "notes"); got != "back" {
+		t.Fatalf("Before acts once: %q", got)
 	}
 }

@@ -133,6 +133,10 @@ func startOf(c planCell) (crashStart, string) {
 			}
 		case 'l': // another run's upload took the name from this run's
 			switch {
+			case strings.Contains(c.flags, "d") && jfile == "other" && c.rec == "stale":
+				// ...seen while verifying: the other run wrote the record
+				// with its hash, its upload having replaced ours.
+				s.file, s.rec, s.replaced = "none", "none", "while verifying"
 			case !strings.Contains(c.flags, "r"):
 				return s, "another run's upload must take the name from this run's, which did not replace"
 			case jfile == "other+same":
@@ -338,7 +342,11 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 			}
 		}()
 	}
-	if s.replaced != "" {
+	switch s.replaced {
+	case "":
+	case "while verifying":
+		cw.takeOverAtRefresh(t)
+	default:
 		cw.replaceOnce(t, local)
 	}
 	if s.late {

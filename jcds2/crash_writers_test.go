@@ -53,6 +53,26 @@ func (cw *crashWorld) listLate(t *testing.T) {
 	})
 }
 
+// takeOverAtRefresh sets up the other run that, just before this run's
+// inventory refresh, replaces this run's upload on JCDS with its bytes
+// and writes the record with their hash: this run's verify finds the
+// record claiming them, and JCDS holding them.
+func (cw *crashWorld) takeOverAtRefresh(t *testing.T) {
+	theirs := bytesOf(t, 13)
+	h := hashesOf(t, theirs)
+	cw.sim.Before("POST /api/v1/cloud-distribution-point/refresh-inventory", 1, func() {
+		if err := cw.sim.PutFile(context.Background(), name, theirs); err != nil {
+			t.Errorf("the other run's upload: %v", err)
+		}
+		for id, p := range cw.sim.Packages() {
+			if p.FileName == name {
+				p.HashType, p.HashValue = ptrTo("SHA3_512"), ptrTo(h.SHA3)
+				cw.sim.ReplacePackage(id, p)
+			}
+		}
+	})
+}
+
 // replaceOnce sets up the other run that replaces this run's upload on
 // JCDS with its own bytes (JCDS keeping no copy of ours), once: before
 // the listing after the one that listed ours ("listed"), or within the
