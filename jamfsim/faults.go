@@ -34,6 +34,13 @@ func (s *Server) Before(match string, n int, fn func()) {
 	s.addFault(&fault{match: match, pass: true, left: n, before: fn})
 }
 
+// FailBefore runs fn, then answers the next n requests matching match
+// with status: another client's write landing just before this one,
+// which then meets it (409: a conflict).
+func (s *Server) FailBefore(match string, status, n int, fn func()) {
+	s.addFault(&fault{match: match, status: status, left: n, before: fn})
+}
+
 // Fail makes the next n requests matching match answer status. match is
 // "METHOD /api/path" (a prefix of method and path, query excluded) or an
 // S3 operation such as "UploadPart" or "CreateMultipartUpload".

@@ -86,3 +86,17 @@ func TestBeforeActsBeforeTheRequest(t *testing.T) {
 		t.Fatalf("Before acts once: %q", got)
 	}
 }
+
+// FailBefore acts, then answers the request with the status.
+func TestFailBeforeActsThenFails(t *testing.T) {
+	s := newSim(t, Config{})
+	c := login(t, s)
+	acted := false
+	s.FailBefore("GET /api/v1/packages", 409, 1, func() { acted = true })
+	if st, _, _ := c.do("GET", "/api/v1/packages", nil); st != 409 || !acted {
+		t.Fatalf("status %d, acted %v", st, acted)
+	}
+	if st, _, _ := c.do("GET", "/api/v1/packages", nil); st != 200 {
+		t.Fatalf("once only: status %d", st)
+	}
+}

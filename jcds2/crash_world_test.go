@@ -48,9 +48,10 @@ type crashStart struct {
 	// "unhashed" is a larger file of other bytes, unhashed either way.
 	unhashed bool
 	// replaced: another run's bytes replace this run's upload on JCDS,
-	// JCDS keeping no copy of ours: "listed" before the look after the
-	// one that listed ours, "taken" as JCDS takes ours in (so no look
-	// ever lists ours). "taken, then gone" keeps a copy of ours as
+	// JCDS keeping no copy of ours: "listed" after JCDS listed ours, just
+	// before this run's record write, which meets that run's (409) and
+	// makes the run look again; "taken" as JCDS takes ours in (so no
+	// look ever lists ours). "taken, then gone" keeps a copy of ours as
 	// Name_1 at first (the wait ends at that look), and before the next
 	// look takes the copy out and deletes the name (a third run
 	// replacing). The simulator's BeforeJCDSList hook acts at those
@@ -346,6 +347,8 @@ func newCrashWorld(t *testing.T, s crashStart) *crashWorld {
 	case "":
 	case "while verifying":
 		cw.takeOverAtRefresh(t)
+	case "listed":
+		cw.replaceAtRecordWrite(t)
 	default:
 		cw.replaceOnce(t, local)
 	}

@@ -73,10 +73,22 @@ func (cw *crashWorld) takeOverAtRefresh(t *testing.T) {
 	})
 }
 
+// replaceAtRecordWrite sets up the other run that replaces this run's
+// upload, once JCDS has listed it, just before this run writes the
+// record: the write meets that run's (409, a conflict), and this run
+// looks again, afresh.
+func (cw *crashWorld) replaceAtRecordWrite(t *testing.T) {
+	theirs := bytesOf(t, 13)
+	cw.sim.FailBefore("PUT /api/v1/packages/", 409, 1, func() {
+		if err := cw.sim.PutFile(context.Background(), name, theirs); err != nil {
+			t.Errorf("the other run's upload: %v", err)
+		}
+	})
+}
+
 // replaceOnce sets up the other run that replaces this run's upload on
-// JCDS with its own bytes (JCDS keeping no copy of ours), once: before
-// the listing after the one that listed ours ("listed"), or within the
-// listing whose ingest takes ours in ("taken").
+// JCDS with its own bytes (JCDS keeping no copy of ours), once, within
+// the listing whose ingest takes ours in ("taken").
 func (cw *crashWorld) replaceOnce(t *testing.T, local []byte) {
 	theirs := bytesOf(t, 13) // neither ours nor the start's other bytes
 	ours := md5hex(local)
@@ -91,9 +103,7 @@ func (cw *crashWorld) replaceOnce(t *testing.T, local []byte) {
 	cw.sim.BeforeJCDSList(func() {
 		switch step.Load() {
 		case 0:
-			if mode != "listed" {
-				cw.sim.Ingest(ctx)
-			}
+			cw.sim.Ingest(ctx)
 			if f, ok := cw.sim.Files()[name]; !ok || !strings.EqualFold(f.MD5, ours) {
 				return
 			}
