@@ -63,7 +63,7 @@ func TestEdgesRenderOutcomes(t *testing.T) {
 	}{
 		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Diverged, NeedsReplace: true}, "Set replace_pkg to True", "--replace", "replace_pkg"},
 		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Lost}, "replace_pkg replaces what a run finds", "--replace replaces what a run finds", "replace_pkg"},
-		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Unhashed, NeedsReplace: true}, "not verified", "Run again with --replace", "replace_pkg"},
+		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Unhashed, NeedsReplace: true}, "will not hash that upload either", "Only if it may not: Run again with --replace", "replace_pkg"},
 		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Diverged}, "run again to decide", "run again to decide", "replace_pkg"},
 	} {
 		p, cl := processorNames.outcome(&c.res), cliNames.outcome(&c.res)
