@@ -208,3 +208,35 @@ func TestDocsMigrationCoversEveryInput(t *testing.T) {
 		}
 	}
 }
+
+// README's layout block stays ten lines at most and names only paths
+// that exist, so a move or a rename shows here.
+func TestReadmeLayoutNamesRealPaths(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(data), "<!-- layout -->\n```text\n")
+	body, _, ok2 := strings.Cut(after, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md lacks its layout block")
+	}
+	lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
+	if len(lines) > 10 {
+		t.Errorf("README.md's layout block has %d lines; keep it to ten", len(lines))
+	}
+	named := regexp.MustCompile(`(^|[ (])([a-z0-9_]+(/|\.go|/[a-z_*]+\.go))`)
+	n := 0
+	for _, line := range lines {
+		for _, m := range named.FindAllStringSubmatch(line, -1) {
+			n++
+			matches, _ := filepath.Glob(strings.TrimSuffix(m[2], "/"))
+			if len(matches) == 0 {
+				t.Errorf("README.md's layout names %s, which does not exist", m[2])
+			}
+		}
+	}
+	if n < len(lines) {
+		t.Errorf("README.md's layout names %d paths in %d lines; every line should name one", n, len(lines))
+	}
+}
