@@ -32,10 +32,12 @@ func TestObserveReadsAtOnce(t *testing.T) {
 	pkg := filepath.Join(t.TempDir(), "AtOnce.pkg")
 	writeBytes(t, pkg, 3)
 	held := sim.DelayNotify("GET /api/v1/jamf-pro-version", 10*time.Minute, 1)
+	req := roundsReq(t, sim, pkg)
+	req.Timeout = 10 * time.Minute // the held request is not given up on while the test looks
 
 	done := make(chan error, 1)
 	go func() {
-		_, err := NewEngine().Upload(context.Background(), roundsReq(t, sim, pkg), &lineLog{})
+		_, err := NewEngine().Upload(context.Background(), req, &lineLog{})
 		done <- err
 	}()
 	select {
