@@ -51,7 +51,7 @@ func (r *run) apply(ctx context.Context, w *world, p *Plan) error {
 		case a.kind == actRefresh:
 			learned.recalculated = r.refresh(ctx)
 		case a.kind == actVerify:
-			learned = r.verifyReady(ctx, w)
+			learned, err = r.verifyReady(ctx, w)
 		}
 		r.learned.add(learned)
 		if err != nil {

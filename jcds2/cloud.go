@@ -51,6 +51,14 @@ type cloud interface {
 	proven(w *world) bool
 }
 
+// relooker is a cloud that can look again at what it holds under the
+// name in the middle of a round, cheaply (JCDS: one listing), for a wait
+// that sees the record change under it (verify.go). A route whose record
+// is its only view has nothing more to look at.
+type relooker interface {
+	holdsNow(ctx context.Context, r *run) (dest.Holding, error)
+}
+
 // clouds are the routes by the Route that DecideRoute picks.
 var clouds = map[Route]cloud{
 	RouteJCDS2:     jcdsCloud{},

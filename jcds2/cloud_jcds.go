@@ -116,6 +116,16 @@ func (jcdsCloud) held(w *world) dest.Holding {
 
 func (jcdsCloud) refreshes(*world) bool { return true }
 
+// holdsNow lists JCDS again: what it holds under the name now (a wait
+// that sees the record change asks: verify.go).
+func (jcdsCloud) holdsNow(ctx context.Context, r *run) (dest.Holding, error) {
+	files, err := r.c.ListJCDS(ctx)
+	if err != nil {
+		return dest.Holding{}, err
+	}
+	return jcdsCloud{}.held(&world{file: findFile(r.req.PkgName, files)}), nil
+}
+
 // proven: the listing this round observed has the local MD5.
 func (jcdsCloud) proven(w *world) bool {
 	return w.file != nil && SameHash(w.file.MD5, w.local.MD5)
@@ -126,9 +136,17 @@ func (jcdsCloud) proven(w *world) bool {
 // copies out. An upload ends the round: JCDS's MD5 proves what arrived.
 func (jcdsCloud) plan(w *world, req *Request, p *Plan) {
 	name, rec, f := req.PkgName, w.rec, w.file
-	if f != nil && SameHash(f.MD5, w.lostTo) && !SameHash(f.MD5, w.local.MD5) {
+	if w.lostTo != "" && (f == nil || !SameHash(f.MD5, w.local.MD5)) {
+		// This run lost the name to another run's upload: it converges on
+		// the winner and never uploads again (Request.Replace replaces
+		// what a run finds, not a concurrent run's result), whatever
+		// the name holds by now; the next run decides.
 		p.Lost, p.Diverged = true, true
-		p.note("%s on JCDS holds another run's upload (md5 %s), which won over this run's: leaving it, and its record, to that run", name, f.MD5)
+		if f != nil && SameHash(f.MD5, w.lostTo) {
+			p.note("%s on JCDS holds another run's upload (md5 %s), which won over this run's: leaving it, and its record, to that run", name, f.MD5)
+		} else {
+			p.note("Another run's upload of %s (md5 %s) won over this run's, and JCDS now holds %s under the name: leaving it; run again to decide", name, w.lostTo, heldMD5(f))
+		}
 		removeCopies(w, name, p)
 		return
 	}
@@ -199,6 +217,13 @@ func (jcdsCloud) plan(w *world, req *Request, p *Plan) {
 		p.add(a)
 	}
 	removeCopies(w, name, p)
+}
+
+func heldMD5(f *jamf.FileData) string {
+	if f == nil {
+		return "no file"
+	}
+	return "md5 " + short(f.MD5)
 }
 
 // removeCopies plans the removal of Name_N copies that no record names

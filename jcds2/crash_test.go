@@ -39,10 +39,17 @@ var crashExempt = map[string]string{
 	`jcds2, record ok, file other, flags "rl"`:           lostCovered,
 	`jcds2, record none, file other, flags "rl"`:         lostCovered,
 	`jcds2, record ok, file same, flags "rl"`:            lostCovered,
+	`jcds2, record ok, file none, flags "rl"`:            lostCovered,
+	`jcds2, record stale, file other, flags "dl"`:        lostCovered,
 	`jcds2, record ok, file unhashed, flags ""`:          unhashedCovered,
 	`jcds2, record ok, file unhashed, flags "r"`:         unhashedCovered,
 	`jcds2, record ok, file unhashed+unhashed, flags ""`: unhashedCovered,
 	`jcds2, record ok, file same+unhashed, flags ""`:     unhashedCovered,
+	// Refused by the plan before any action: no boundary to stop at.
+	`jcds2, record otherfile, file same, flags "s"`:                   refusedCovered,
+	`jcds2, record otherfile, file none, flags "s"`:                   refusedCovered,
+	`packages-api, record otherfile, file none, flags "s"`:            refusedCovered,
+	`distribution-points, record otherfile, file |sh:none, flags "s"`: refusedCovered,
 	// A run that puts over a stale record clears its hash first (Wx P0),
 	// so its next round sees a record with no hash: this world is the
 	// table's alone.
@@ -54,7 +61,8 @@ var crashExempt = map[string]string{
 
 const (
 	pendingCovered  = "JCDS must list this run's upload after the verify timeout and before the next look, or list no hash: TestRoundsPendingUpload"
-	lostCovered     = "another run's upload must land between this run's upload and its look, JCDS keeping no copy of ours (the run then waits 30 s): TestRoundsTwoRunsOneLoses, TestTwoMachinesReplacingOnJCDS (root)"
+	lostCovered     = "another run's upload must land between this run's upload and its look, JCDS keeping no copy of ours (the run then waits 30 s): TestRoundsTwoRunsOneLoses, TestRoundsRecordTakenOverByWinner, TestTwoMachinesReplacingOnJCDS (root)"
+	refusedCovered  = "the run fails before anything is written, with no action boundary: TestRoundsSkipMetadataRecordNamesOtherFile"
 	unhashedCovered = "the simulator's JCDS hashes every file (real JCDS lists none for very large ones): the plan table alone"
 )
 

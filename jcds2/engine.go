@@ -117,6 +117,9 @@ func (r *run) reconcile(ctx context.Context) error {
 		for _, n := range p.Notes {
 			r.log.Note(n)
 		}
+		if p.Refusal != nil {
+			return p.Refusal // decided before anything is written, dry run or not
+		}
 		r.res.Outcome, r.res.NeedsReplace = p.outcome()
 		if r.req.DryRun {
 			r.res.Plan, r.res.Status = r.predict(w, p), "dry run"
@@ -139,10 +142,10 @@ func (r *run) reconcile(ctx context.Context) error {
 		if err != nil {
 			return r.undo(ctx, err)
 		}
-		// The result is what the actions did; what this run put did not
-		// stand where another run's bytes won.
+		// The result is what the actions did; what this run put or wrote
+		// did not stand where another run's bytes won.
 		r.res.Uploaded = r.learned.sent() && !p.Lost
-		r.res.MetadataUpdated = r.learned.wrote()
+		r.res.MetadataUpdated = r.learned.wrote() && !p.Lost // a lost run's write does not stand
 		r.res.Verified, r.res.Recalculated = r.learned.verified, r.learned.recalculated
 		r.res.Status = r.status(p)
 		return nil

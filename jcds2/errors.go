@@ -78,3 +78,21 @@ func needs(err error, privilege, step string) error {
 	}
 	return err
 }
+
+// RecordNamesOtherFileError: the package record found for the package
+// (by its display name) names a wholly other file, and metadata updates
+// are off, so the record cannot be pointed at this package. Uploading
+// anyway would leave a file no record names, or a record that does not
+// describe the file it names (and the packages route refuses a file
+// name other than the record's): the plan refuses before anything is
+// written. The edge says which setting turns metadata updates on.
+type RecordNamesOtherFileError struct {
+	ID, Display string // the record found
+	FileName    string // the file it names
+	PkgName     string // the package's file name
+}
+
+func (e *RecordNamesOtherFileError) Error() string {
+	return fmt.Sprintf("package record %s (%q) names the file %s, not %s, and metadata updates are off, so the record cannot be pointed at %s: nothing was uploaded or changed",
+		e.ID, e.Display, e.FileName, e.PkgName, e.PkgName)
+}

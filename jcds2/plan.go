@@ -58,6 +58,10 @@ type Plan struct {
 	// a wait for an earlier one): after it the engine observes and plans
 	// again, so what the next steps rely on is seen, not assumed.
 	Again bool
+	// Refusal: the run cannot reach the converged state without a write
+	// the request forbids; nothing is planned, and the run fails with it
+	// before anything is written anywhere.
+	Refusal error
 	// Unhashed: Jamf Pro lists the file READY but computed no hash for
 	// it (it does not for very large packages: jamf-upload #399, jamf-cli's
 	// "unverified"): re-sending gigabytes every run would not change that.
@@ -119,6 +123,14 @@ func (p *Plan) has(k actionKind) bool {
 // plan decides. It makes no request: every fact is in w.
 func plan(w *world, req *Request) *Plan {
 	p := &Plan{}
+	if rec := w.rec; rec != nil && req.SkipMetadata && !strings.EqualFold(rec.fileName, req.PkgName) {
+		// Found by its display name, the record names another file, and
+		// may not be changed: an upload would have no record, or one
+		// that does not describe it. (A name in another letter case is
+		// the record's own: the upload goes under it, cloud_packages.go.)
+		p.Refusal = &RecordNamesOtherFileError{ID: rec.id, Display: rec.display, FileName: rec.fileName, PkgName: req.PkgName}
+		return p
+	}
 	if !planDests(w, req, p) {
 		return p // the destinations first: copies, or a divergence
 	}
@@ -184,10 +196,7 @@ func recordWrite(w *world, req *Request, upload, holdsOurs bool, p *Plan) (actio
 		return action{kind: actWriteRecord, why: "hash"}, true
 	}
 	if req.SkipMetadata {
-		if upload && !strings.EqualFold(rec.fileName, req.PkgName) {
-			p.hint(MetadataSkipped, "WARNING: record %s names file %s, not %s: the record will not point at the upload", rec.id, rec.fileName, req.PkgName)
-		}
-		return action{}, false
+		return action{}, false // a record naming another file was refused (plan)
 	}
 	meta := upload || req.ReplaceMetadata || rec.fileName != req.PkgName
 	stale := holdsOurs && !rec.describes(w.local.Hashes)

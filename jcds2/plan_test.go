@@ -124,6 +124,9 @@ func summary(p *Plan) string {
 	if p.Unhashed {
 		out = "?" + out
 	}
+	if p.Refusal != nil {
+		out = "refused" + out
+	}
 	return out
 }
 
@@ -190,9 +193,10 @@ func planCells() []planCell {
 		{J, "nohash", "other", "r", "D U >"},
 		{J, "pending", "same", "", "F V"}, // "Availability Pending": only a refresh
 		{J, "pending", "same", "s", "F V"},
-		{J, "otherfile", "same", "", "Wmh F V"}, // points the record at our file
-		{J, "otherfile", "same", "s", ""},       // ...unless told not to touch it
-		{J, "otherfile", "none", "", "U >"},     // its hash is ours, but it names another file: no earlier upload to wait for
+		{J, "otherfile", "same", "", "Wmh F V"},  // points the record at our file
+		{J, "otherfile", "same", "s", "refused"}, // ...and told not to touch it: the run fails, having written nothing
+		{J, "otherfile", "none", "s", "refused"}, // (an upload would have no record)
+		{J, "otherfile", "none", "", "U >"},      // its hash is ours, but it names another file: no earlier upload to wait for
 		{J, "case", "same", "", "Wmh F V"},
 		{J, "ok", "unhashed", "", "?"},
 		{J, "ok", "unhashed", "r", "D U >"},
@@ -214,6 +218,8 @@ func planCells() []planCell {
 		{J, "ok", "other", "rl", "!F"},
 		{J, "none", "other", "rl", "!"},
 		{J, "ok", "same", "rl", ""},
+		{J, "stale", "other", "dl", "!"},                        // ...found while verifying: the record claims the winner's hash, which describes its file
+		{J, "ok", "none", "rl", "!"},                            // ...even when the name holds nothing by now: a run that lost never uploads again
 		{J, "ok", "other+same", "rl", "!X:Firefox-120_1.pkg F"}, // ...and the copy JCDS made of this run's bytes goes
 		// A Name_1 copy that no record names goes only when its bytes are
 		// known to be ours (or the file's): two unknown hashes are not
@@ -242,6 +248,7 @@ func planCells() []planCell {
 		{P, "unhashed", "none", "r", "Wmx U F V"},
 		{P, "pending", "none", "", "F V"},
 		{P, "otherfile", "none", "", "Wmx U F V"},
+		{P, "otherfile", "none", "s", "refused"}, // Jamf Pro would refuse the name (INVALID_FILE_NAME)
 		{P, "case", "none", "", "Wmx U F V"},
 		// With skip_metadata the record keeps its name: it holds our
 		// bytes already, or the upload goes under its name (Jamf Pro
@@ -268,6 +275,7 @@ func planCells() []planCell {
 		{E, "nohash", "|sh:mine", "", "Wmh"},
 		{E, "pending", "|s3:same", "", "F V"},
 		{E, "otherfile", "|sh:same", "", "Wmh"},
+		{E, "otherfile", "|sh:none", "s", "refused"}, // nothing copied either
 		// Copies come first and end the round; the next look proves them.
 		{E, "none", "|sh:none", "", "P0 >"},
 		{E, "none", "|sh:none,s3:none", "", "P0 P1 >"},

@@ -2,6 +2,7 @@ package jcds2
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
@@ -13,18 +14,26 @@ import (
 // while it waits (every 10 s), since only a refresh makes a record
 // READY. Running out of time is reported, never failed: the upload
 // itself succeeded. It returns whether it verified (and refreshed).
-func (r *run) verifyReady(ctx context.Context, w *world) facts {
+//
+// A record that comes to claim the hash of other bytes while it waits
+// was written by another run, or refreshed from other bytes: where the
+// route lists what it holds (JCDS), a look tells whether another run's
+// upload took the name from ours. Then this run lost: the wait ends at
+// once with that fact (facts.lostTo) and errReobserve, and the next
+// round plans on the winner instead of waiting out the timeout.
+func (r *run) verifyReady(ctx context.Context, w *world) (facts, error) {
 	id := r.res.PkgID // the record looked up, or the one this run created
 	if id == "" {
-		return facts{}
+		return facts{}, nil
 	}
 	if !r.store.showsReady() {
 		// The Classic API shows no status or size; what this round's
 		// look proved of the route verifies the bytes.
-		return facts{verified: w.cloud().proven(w)}
+		return facts{verified: w.cloud().proven(w)}, nil
 	}
 	var learned facts
 	lastRefresh, lastCheck := time.Now(), time.Time{}
+	looked := "" // the foreign hash the route was last looked at for
 	ok := r.poll(ctx, "Jamf Pro to make the record READY", func() bool {
 		// A refresh makes a check two requests: only a second or more
 		// after the last check, so no second sees three.
@@ -38,17 +47,62 @@ func (r *run) verifyReady(ctx context.Context, w *world) facts {
 			return false
 		}
 		rec := &record{hashType: jamf.Deref(p.HashType), hashValue: jamf.Deref(p.HashValue), status: p.CloudTransferStatus, size: jamf.Deref(p.Size)}
+		if r.claimsOther(rec) && rec.hashValue != looked {
+			// Another run's write, or a refresh that took the hash of
+			// other bytes: the route says which (once per claim).
+			looked = rec.hashValue
+			if winner := r.otherBytes(ctx, w); winner != "" {
+				r.log.Logf(0, "Another run's upload of %s replaced this run's on JCDS (md5 %s), and the record %s now claims its hash: this run lost, and leaves that one", r.req.PkgName, winner, id)
+				learned.lostTo = winner
+				return true
+			}
+		}
 		if !rec.ready() || !rec.describes(r.local.Hashes) {
 			return false
 		}
 		r.log.Logf(1, "Verified: record %s is READY (%s) with %s %s", id, rec.size, rec.hashType, short(rec.hashValue))
 		return true
 	})
+	if learned.lostTo != "" {
+		// Not verified, and not ours to wait for: the next look sees the
+		// winner, and the plan converges on it (cloud_jcds.go).
+		return learned, errReobserve
+	}
 	learned.verified = ok
 	if !ok {
 		r.log.Logf(0, "Package record %s is not yet READY with the uploaded hash; it was written but is not yet verified (waited %s)", id, r.req.VerifyTimeout)
 	}
-	return learned
+	return learned, nil
+}
+
+// claimsOther reports a record that claims a hash the local bytes do
+// not have (not one it claims none of, nor one this run cannot compare).
+func (r *run) claimsOther(rec *record) bool {
+	switch {
+	case rec.hashValue == "":
+		return false
+	case rec.claimsSHA3():
+		return r.local.SHA3 != "" && !rec.describes(r.local.Hashes)
+	case strings.EqualFold(rec.hashType, "MD5"):
+		return r.local.MD5 != "" && !rec.describes(r.local.Hashes)
+	}
+	return false
+}
+
+// otherBytes looks at what the route holds under the name now, where it
+// can (a listing with hashes: JCDS), and returns the MD5 of other bytes
+// found there; "" when it holds ours, nothing, bytes without a hash yet,
+// or cannot be looked at.
+func (r *run) otherBytes(ctx context.Context, w *world) string {
+	l, ok := w.cloud().(relooker)
+	if !ok || r.local.MD5 == "" {
+		return ""
+	}
+	h, err := l.holdsNow(ctx, r)
+	if err != nil || !h.Present || h.Hashes.MD5 == "" || SameHash(h.Hashes.MD5, r.local.MD5) {
+		return ""
+	}
+	return h.Hashes.MD5
 }
 
 // poll calls check until it reports success or the verify timeout runs

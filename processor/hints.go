@@ -14,6 +14,7 @@ import (
 // input or a flag; the edge adds them.
 type Names struct {
 	Replace, SkipMetadata, Category, Insecure string
+	DisplayName                               string // the package record's name
 	LockWait                                  string // the wait for another run of the same upload
 	// NeedsReplace is the sentence that says how to allow replacing.
 	NeedsReplace string
@@ -30,6 +31,7 @@ type Names struct {
 var processorNames = Names{
 	Replace:      "replace_pkg",
 	SkipMetadata: "skip_metadata_upload",
+	DisplayName:  "pkg_display_name",
 	Category:     "pkg_category",
 	Insecure:     "insecure_mode",
 	LockWait:     "jcds2_lock_timeout",
@@ -46,6 +48,7 @@ var processorNames = Names{
 var cliNames = Names{
 	Replace:      "--replace",
 	SkipMetadata: "--skip-metadata-upload",
+	DisplayName:  "--name",
 	Category:     "--category",
 	Insecure:     "--insecure",
 	LockWait:     "--key jcds2_lock_timeout=N",
@@ -104,7 +107,11 @@ func (n Names) hint(err error) error {
 	var privErr *jcds2.MissingPrivilegeError
 	var unreachable *jamf.UnreachableError
 	var pkgErr *jcds2.PackageError
+	var otherFile *jcds2.RecordNamesOtherFileError
 	switch {
+	case errors.As(err, &otherFile):
+		return fmt.Errorf("%s: %w. To point that record at %s, turn %s off; to give %s a record of its own, give it a %s no other package has",
+			n.SkipMetadata, err, otherFile.PkgName, n.SkipMetadata, otherFile.PkgName, n.DisplayName)
 	case errors.As(err, &pkgErr) && n.PkgPath != "":
 		return fmt.Errorf("%s %w", n.PkgPath, err)
 	case errors.As(err, &unreachable):

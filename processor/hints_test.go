@@ -35,6 +35,22 @@ func TestEdgesRenderHints(t *testing.T) {
 	if err := cliNames.hint(&jcds2.CategoryError{Err: &jamf.CategoryNotFoundError{Name: "Nope"}}); err.Error()[:len("--category: ")] != "--category: " {
 		t.Errorf("category error: %v", err)
 	}
+	// A record naming another file, with metadata updates off: the
+	// setting, and the two ways out, in each edge's words.
+	of := &jcds2.RecordNamesOtherFileError{ID: "7", Display: "App", FileName: "App-1.pkg", PkgName: "App-2.pkg"}
+	for _, c := range []struct {
+		names       Names
+		skip, named string
+		not         string
+	}{{processorNames, "skip_metadata_upload", "pkg_display_name", "--"}, {cliNames, "--skip-metadata-upload", "--name", "skip_metadata_upload"}} {
+		err := c.names.hint(of)
+		var got *jcds2.RecordNamesOtherFileError
+		s := err.Error()
+		if !errors.As(err, &got) || !strings.HasPrefix(s, c.skip+": package record 7") || !strings.Contains(s, "turn "+c.skip+" off") ||
+			!strings.Contains(s, "give it a "+c.named+" no other package has") || strings.Contains(s, c.not) {
+			t.Errorf("%s: %v", c.skip, err)
+		}
+	}
 }
 
 // How a run left the package is a value; each edge says what to do
