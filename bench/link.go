@@ -41,7 +41,12 @@ type linkSpec struct {
 }
 
 func (s linkSpec) String() string {
-	return fmt.Sprintf("%s, %d ms RTT", mbitString(s.mbit), s.rtt.Milliseconds())
+	name := fmt.Sprintf("%s, %d ms RTT", mbitString(s.mbit), s.rtt.Milliseconds())
+	if s.mbit == 250 && s.rtt%(4*time.Millisecond) == 0 && s.rtt > 0 {
+		// The slowed model of 1 Gbit/s (defaultLinks): say which.
+		name += fmt.Sprintf(" (1 Gbit/s, %d ms, slowed 4x)", s.rtt.Milliseconds()/4)
+	}
+	return name
 }
 
 func mbitString(mbit float64) string {

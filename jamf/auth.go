@@ -80,9 +80,17 @@ func (t *tokenSource) Token(ctx context.Context) (string, error) {
 	return t.token, nil
 }
 
-func (t *tokenSource) invalidateLocal() {
+// invalidateLocal forgets the token a request was refused with. Only
+// that one: when requests in flight together are refused at once, the
+// first to get here mints a new token, and the others use it instead
+// of minting one each (which would leave all but the last live on the
+// server, never invalidated).
+func (t *tokenSource) invalidateLocal(refused string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.token != refused {
+		return
+	}
 	t.token = ""
 	if t.cache != "" {
 		cachefile.Remove(t.cache)

@@ -156,7 +156,7 @@ func (a *authorizer) do(ctx context.Context, rq *call) (*answer, error) {
 		ans, err := a.next.do(ctx, rq)
 		if st, _ := statusOf(err); st == http.StatusUnauthorized && !reauthed && !a.tokens.given() {
 			a.log.Logf(2, "%s %s: token refused, authenticating again", rq.method, pathOnly(rq.path))
-			a.tokens.invalidateLocal()
+			a.tokens.invalidateLocal(tok)
 			continue
 		}
 		return ans, err

@@ -34,10 +34,12 @@ type run struct {
 	req   *Request
 	log   Logger
 	c     *jamf.Client
-	v     jamf.ServerVersion
+	v     jamf.ServerVersion // from the first look (observe.go)
 	local *localFile
 	res   *Result
-	store recordStore // where the record lives: Jamf Pro or Classic API
+	store recordStore // where the record lives: Jamf Pro or Classic API; the first look sets it
+
+	seen *seenListing // the JCDS listing the wait for an upload ended on, for the next look
 
 	route     RouteFacts // what the route rule needs, as learned so far
 	announced bool       // the switch to the packages route was logged
@@ -79,15 +81,12 @@ func (e *Engine) Upload(ctx context.Context, req *Request, log Logger) (*Result,
 	r.local = local
 	r.res.PkgPath = local.path
 
-	// Authenticate first, so bad credentials are reported as such.
+	// Authenticate first, so bad credentials are reported as such. The
+	// version (and so the record store) comes with the first look
+	// (observe.go), beside the other requests it needs none of.
 	if err := r.c.Authenticate(ctx); err != nil {
 		return nil, err
 	}
-	if r.v, err = r.c.Version(ctx); err != nil {
-		return nil, err
-	}
-	log.Logf(1, "Jamf Pro %s at %s", r.v.Raw, req.URL)
-	r.store = newRecordStore(r.c, r.v)
 	if err := r.reconcile(ctx); err != nil {
 		return nil, r.explain(ctx, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 
 	"github.com/jcds2-uploader/jcds2-uploader/classicxml"
 	"github.com/jcds2-uploader/jcds2-uploader/jamf"
@@ -72,16 +73,21 @@ func (r *record) describes(h Hashes) bool {
 // record, the destinations, and what the route holds (cloud.observe);
 // and at the local file's hashes when there is something to compare.
 func (r *run) observe(ctx context.Context) (*world, error) {
+	rd, err := r.read(ctx)
+	if err != nil {
+		return nil, err
+	}
 	w := &world{version: r.v, local: r.local, facts: r.learned.copy()}
-	files, err := r.chooseRoute(ctx, w)
+	files, err := r.chooseRoute(ctx, w, rd)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := r.store.find(ctx, r.req.PkgName, r.req.DisplayName, r.log)
-	if err != nil {
-		return nil, err
+	// The same error, in the same order, as when the lookup followed the
+	// route's choice.
+	if rd.findErr != nil {
+		return nil, rd.findErr
 	}
-	w.rec = rec
+	w.rec = rd.rec
 	w.listing = files
 	if err := r.observeDests(ctx, w); err != nil {
 		return nil, err
@@ -92,20 +98,116 @@ func (r *run) observe(ctx context.Context) (*world, error) {
 	return w, nil
 }
 
-// chooseRoute learns what the route rule (DecideRoute, route.go) needs,
-// and follows it. The JCDS listing is the detection (one request the
-// run needs anyway, and the file list on that route); cdnType is read
-// only on the way to the packages route. A refusal met in an earlier
-// round (facts.refused) stays a fact for the rest of the run.
-func (r *run) chooseRoute(ctx context.Context, w *world) ([]jamf.FileData, error) {
+// reads are what a look asks Jamf Pro: on the first look the version,
+// and on every look the JCDS listing and the record. None needs another's
+// answer, so they go at once: one round trip, where one after another
+// they took three (the Jamf Pro requests before an upload were five
+// round trips, 0.8 s of a 1 GiB upload over 200 ms: docs/performance.md).
+type reads struct {
+	files   []jamf.FileData // the JCDS listing, when the route rule wants it
+	listErr error           // its error: an input of the route rule, not a failure
+	rec     *record
+	findErr error
+}
+
+// read makes a look's requests at once. The record store depends on
+// the version (the Jamf Pro API since 11.5, the Classic API before), so
+// the first look asks the Jamf Pro API beside the version: every Jamf
+// Cloud tenant runs 11.5 or later. On an older server that lookup is
+// dropped (cancelled as soon as the version says so; there it is a 404,
+// never retried) and the Classic API is asked after the version: one
+// request more, no round trip more than before.
+func (r *run) read(ctx context.Context) (reads, error) {
+	var rd reads
+	var wg sync.WaitGroup
+	first := r.store == nil
+	store, findCtx, cancel := r.store, ctx, context.CancelFunc(func() {})
+	var verErr error
+	if first {
+		store = proStore{r.c}
+		findCtx, cancel = context.WithCancel(ctx)
+		wg.Go(func() {
+			v, err := r.c.Version(ctx)
+			if err != nil || !v.ModernPackages() {
+				cancel()
+			}
+			r.v, verErr = v, err
+		})
+	}
+	defer cancel()
+	if r.listsJCDS() {
+		if files, ok := r.takeSeen(); ok {
+			rd.files = files
+		} else {
+			wg.Go(func() { rd.files, rd.listErr = r.c.ListJCDS(ctx) })
+		}
+	}
+	wg.Go(func() { rd.rec, rd.findErr = store.find(findCtx, r.req.PkgName, r.req.DisplayName, r.log) })
+	wg.Wait()
+	if verErr != nil {
+		return reads{}, verErr
+	}
+	if first {
+		r.log.Logf(1, "Jamf Pro %s at %s", r.v.Raw, r.req.URL)
+		r.store = newRecordStore(r.c, r.v)
+		if _, pro := r.store.(proStore); !pro {
+			rd.rec, rd.findErr = r.store.find(ctx, r.req.PkgName, r.req.DisplayName, r.log)
+		}
+	}
+	return rd, nil
+}
+
+// listsJCDS reports whether the route rule wants the JCDS listing: the
+// detection of JCDS 2.0 (one request the run needs anyway, and the file
+// list on that route), unless the route was chosen otherwise or JCDS
+// refused in an earlier round (facts.refused, a fact for the rest of
+// the run).
+func (r *run) listsJCDS() bool {
+	return (r.req.Route == RouteAuto || r.req.Route == RouteJCDS2) && r.learned.refused == nil
+}
+
+// seenListing is the JCDS listing in which the wait for this run's
+// upload saw the uploaded bytes (awaitFile), and the count of Jamf Pro
+// requests the run had made then.
+type seenListing struct {
+	files []jamf.FileData
+	calls int
+}
+
+// saw keeps the listing the wait for an upload ended on, for the next
+// look (takeSeen).
+func (r *run) saw(files []jamf.FileData) {
+	r.seen = &seenListing{files: files, calls: r.c.Calls()}
+}
+
+// takeSeen hands the next look the listing the wait ended on, once. It
+// is still what JCDS holds as far as this run can know: the upload ends
+// the round, the listing was read last, and no request of this run has
+// gone to Jamf Pro since (no delete, no other upload: the count is the
+// same), so listing again would be the same question a round trip
+// later. What other runs do between the two moments is no more seen by
+// a fresh listing than by this one: a record write that meets another
+// run's is a conflict, and the engine looks again (errReobserve) with a
+// fresh listing. The record is looked up afresh: the wait did not see
+// it, and the upload took long enough for another run to write it.
+func (r *run) takeSeen() ([]jamf.FileData, bool) {
+	s := r.seen
+	r.seen = nil
+	if s == nil || s.calls != r.c.Calls() {
+		return nil, false
+	}
+	return s.files, true
+}
+
+// chooseRoute follows the route rule (DecideRoute, route.go) with what
+// the look read (the JCDS listing is the detection); cdnType is read
+// only on the way to the packages route.
+func (r *run) chooseRoute(ctx context.Context, w *world, rd reads) ([]jamf.FileData, error) {
 	f := &r.route
 	f.Asked, f.Modern, f.Version, f.URL = r.req.Route, r.v.ModernPackages(), r.v.Raw, r.c.URL()
 	f.Refused = r.learned.refused
-	var files []jamf.FileData
-	f.JCDS = nil
-	if (f.Asked == RouteAuto || f.Asked == RouteJCDS2) && f.Refused == nil {
-		files, f.JCDS = r.c.ListJCDS(ctx)
-	}
+	files := rd.files
+	f.JCDS = rd.listErr
 	d := DecideRoute(*f)
 	if d.NeedCDN {
 		f.CDN, f.CDNErr = r.c.CDNType(ctx)

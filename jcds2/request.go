@@ -139,7 +139,9 @@ func (r *Result) Waited() time.Duration {
 }
 
 // Logger receives the engine's messages; the processor filters them by
-// verbosity and scrubs secrets.
+// verbosity and scrubs secrets. The engine calls it from several
+// goroutines at once (a look's reads go together: observe.go), so it
+// must be safe for concurrent use.
 type Logger interface {
 	Logf(level int, format string, args ...any)
 	// Secret registers a value that must never be printed.

@@ -129,6 +129,7 @@ func (r *run) awaitFile(ctx context.Context, w *world, want string) facts {
 		switch {
 		case f != nil && SameHash(f.MD5, want):
 			landed = true
+			r.saw(files) // the next look's listing (observe.go)
 			return true
 		case f != nil && f.MD5 != "" && !SameHash(f.MD5, stale):
 			if winner == "" {
