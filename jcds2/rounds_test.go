@@ -405,3 +405,53 @@ func serverState(sim *jamfsim.Server) string {
 	sort.Strings(out)
 	return strings.Join(out, "\n")
 }
+
+// The look at JCDS that a record claiming another run's hash prompts
+// can tell nothing (here JCDS refuses that one listing; likewise the
+// winner's file listed before JCDS hashed it): the run looks again a
+// little later, while the claim stands, instead of waiting out its
+// whole verify timeout (10 minutes here; the test gives it 2) and
+// ending "not yet verified" beside the winner's record.
+func TestRoundsRecordTakenOverLookFailsOnce(t *testing.T) {
+	sim := roundsSim(t)
+	first := filepath.Join(t.TempDir(), "Race.pkg")
+	writeBytes(t, first, 13)
+	if _, err := NewEngine().Upload(context.Background(), roundsReq(t, sim, first), &lineLog{}); err != nil {
+		t.Fatal(err)
+	}
+	loser, winner := filepath.Join(t.TempDir(), "Race.pkg"), filepath.Join(t.TempDir(), "Race.pkg")
+	writeBytes(t, loser, 14)
+	writeBytes(t, winner, 15)
+	lreq, wreq := roundsReq(t, sim, loser), roundsReq(t, sim, winner)
+	lreq.Replace, lreq.VerifyTimeout = true, 10*time.Minute
+	wreq.Replace = true
+
+	var next []action
+	var wres *Result
+	var werr error
+	wlog, llog := &lineLog{}, &lineLog{}
+	e := NewEngine()
+	e.planned = func(_ *world, p *Plan) { next = p.actions }
+	e.boundary = func() error {
+		a := next[0]
+		next = next[1:]
+		if a.kind == actVerify && wres == nil && werr == nil {
+			wres, werr = NewEngine().Upload(context.Background(), wreq, wlog)
+			sim.Fail("GET /api/v1/jcds/files", 403, 1) // the loser's first look while it verifies
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := e.Upload(ctx, lreq, llog)
+	if werr != nil || wres == nil || wres.Status != "uploaded, verified" {
+		t.Fatalf("the winner: %+v %v\n%s", wres, werr, wlog.text())
+	}
+	if err != nil {
+		t.Fatalf("the run that lost: %v\n%s", err, llog.text())
+	}
+	if res.Outcome != Lost || res.Uploaded || res.MetadataUpdated || res.Verified {
+		t.Fatalf("the run that lost claims what is not true: %+v\n%s", res, llog.text())
+	}
+	converged(t, sim, winner)
+}
