@@ -33,7 +33,7 @@ func (r *run) verifyReady(ctx context.Context, w *world) (facts, error) {
 	}
 	var learned facts
 	lastRefresh, lastCheck := time.Now(), time.Time{}
-	looked := "" // the foreign hash the route was last looked at for
+	looked, lastLook := "", time.Time{} // the foreign hash the route was last looked at for, and when
 	ok := r.poll(ctx, "Jamf Pro to make the record READY", func() bool {
 		// A refresh makes a check two requests: only a second or more
 		// after the last check, so no second sees three.
@@ -47,10 +47,13 @@ func (r *run) verifyReady(ctx context.Context, w *world) (facts, error) {
 			return false
 		}
 		rec := &record{hashType: jamf.Deref(p.HashType), hashValue: jamf.Deref(p.HashValue), status: p.CloudTransferStatus, size: jamf.Deref(p.Size)}
-		if r.claimsOther(rec) && rec.hashValue != looked {
+		if r.claimsOther(rec) && (rec.hashValue != looked || time.Since(lastLook) >= relookEvery) {
 			// Another run's write, or a refresh that took the hash of
-			// other bytes: the route says which (once per claim).
-			looked = rec.hashValue
+			// other bytes: the route says which. At once for a new
+			// claim; again, at most every relookEvery, while it stands
+			// and the look told nothing (a listing refused, the
+			// winner's file not hashed yet, or ours still listed).
+			looked, lastLook = rec.hashValue, time.Now()
 			if winner := r.otherBytes(ctx, w); winner != "" {
 				r.log.Logf(0, "Another run's upload of %s replaced this run's on JCDS (md5 %s), and the record %s now claims its hash: this run lost, and leaves that one", r.req.PkgName, winner, id)
 				learned.lostTo = winner
@@ -74,6 +77,13 @@ func (r *run) verifyReady(ctx context.Context, w *world) (facts, error) {
 	}
 	return learned, nil
 }
+
+// relookEvery is how often a wait looks at the route again while the
+// record claims another hash and the last look could not tell whose
+// bytes the route holds: as often as it asks for a refresh, one request
+// more in a rare case, where waiting out the verify timeout (15 minutes
+// by default) would end "not yet verified" beside another run's record.
+const relookEvery = 10 * time.Second
 
 // claimsOther reports a record that claims a hash the local bytes do
 // not have (not one it claims none of, nor one this run cannot compare).
