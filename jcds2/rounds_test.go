@@ -455,3 +455,50 @@ func TestRoundsRecordTakenOverLookFailsOnce(t *testing.T) {
 	}
 	converged(t, sim, winner)
 }
+
+// An interrupt while the first look's three reads are all in flight
+// (each held by the simulator for 10 minutes) ends the run at once with
+// the interruption: no read is waited out, nothing is written. The
+// 2-minute bound only tells a hang from an ending; no timing is measured.
+func TestRoundsInterruptDuringFirstLook(t *testing.T) {
+	sim := roundsSim(t)
+	pkg := filepath.Join(t.TempDir(), "Interrupted.pkg")
+	writeBytes(t, pkg, 16)
+	before := serverState(sim)
+	var held []<-chan struct{}
+	for _, m := range []string{"GET /api/v1/jamf-pro-version", "GET /api/v1/jcds/files", "GET /api/v1/packages"} {
+		held = append(held, sim.DelayNotify(m, 10*time.Minute, 1))
+	}
+	req := roundsReq(t, sim, pkg)
+	req.Timeout = 10 * time.Minute // the held requests are not given up on before the interrupt
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := NewEngine().Upload(ctx, req, &lineLog{})
+		done <- err
+	}()
+	for _, h := range held {
+		select {
+		case <-h:
+		case err := <-done:
+			t.Fatalf("the run ended before its three reads were in flight: %v", err)
+		case <-time.After(time.Minute):
+			t.Fatal("the first look's three reads were never all in flight")
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		var ie *InterruptedError
+		if !errors.As(err, &ie) || !strings.Contains(ie.Left, "nothing was changed") {
+			t.Fatalf("want the interruption, saying nothing was changed; got %v", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the interrupted run did not end: a read of the first look was waited out")
+	}
+	sim.ClearFaults()
+	if after := serverState(sim); after != before {
+		t.Fatalf("the interrupted run changed the server:\n%s\nwant\n%s", after, before)
+	}
+}
