@@ -502,3 +502,36 @@ func TestRoundsInterruptDuringFirstLook(t *testing.T) {
 		t.Fatalf("the interrupted run changed the server:\n%s\nwant\n%s", after, before)
 	}
 }
+
+// The version request failing ends the first look at once, with the
+// version's error: the reads sent beside it are dropped, not waited for
+// (here the JCDS listing is held for 10 minutes, past the 2-minute bound
+// that tells a hang from an ending). Nothing is written.
+func TestRoundsVersionFailureEndsFirstLook(t *testing.T) {
+	sim := roundsSim(t)
+	pkg := filepath.Join(t.TempDir(), "NoVersion.pkg")
+	writeBytes(t, pkg, 17)
+	before := serverState(sim)
+	listing := sim.DelayNotify("GET /api/v1/jcds/files", 10*time.Minute, 1)
+	req := roundsReq(t, sim, pkg)
+	req.Timeout = 10 * time.Minute // the held listing is not given up on by its own timeout
+	// The version is refused once the listing is in flight.
+	sim.FailBefore("GET /api/v1/jamf-pro-version", 403, 1, func() { <-listing })
+	done := make(chan error, 1)
+	go func() {
+		_, err := NewEngine().Upload(context.Background(), req, &lineLog{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "403") {
+			t.Fatalf("want the version's refusal, got %v", err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the run waited for the listing after the version failed")
+	}
+	sim.ClearFaults()
+	if after := serverState(sim); after != before {
+		t.Fatalf("the run changed the server:\n%s\nwant\n%s", after, before)
+	}
+}
