@@ -121,25 +121,31 @@ func (r *run) read(ctx context.Context) (reads, error) {
 	var rd reads
 	var wg sync.WaitGroup
 	first := r.store == nil
-	store, findCtx, cancel := r.store, ctx, context.CancelFunc(func() {})
+	store, readCtx, findCtx := r.store, ctx, ctx
+	stop, cancel := context.CancelFunc(func() {}), context.CancelFunc(func() {})
 	var verErr error
 	if first {
 		store = proStore{r.c}
-		findCtx, cancel = context.WithCancel(ctx)
+		// A failed version ends the look: its reads are not waited for.
+		readCtx, stop = context.WithCancel(ctx)
+		findCtx, cancel = context.WithCancel(readCtx)
 		wg.Go(func() {
 			v, err := r.c.Version(ctx)
-			if err != nil || !v.ModernPackages() {
+			if err != nil {
+				stop()
+			} else if !v.ModernPackages() {
 				cancel()
 			}
 			r.v, verErr = v, err
 		})
 	}
+	defer stop()
 	defer cancel()
 	if r.listsJCDS() {
 		if files, ok := r.takeSeen(); ok {
 			rd.files = files
 		} else {
-			wg.Go(func() { rd.files, rd.listErr = r.c.ListJCDS(ctx) })
+			wg.Go(func() { rd.files, rd.listErr = r.c.ListJCDS(readCtx) })
 		}
 	}
 	wg.Go(func() { rd.rec, rd.findErr = store.find(findCtx, r.req.PkgName, r.req.DisplayName, r.log) })
