@@ -298,43 +298,8 @@ func TestRoundsRecordTakenOverByWinner(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			sim := roundsSim(t)
-			first := filepath.Join(t.TempDir(), "Race.pkg")
-			writeBytes(t, first, 10)
-			if _, err := NewEngine().Upload(context.Background(), roundsReq(t, sim, first), &lineLog{}); err != nil {
-				t.Fatal(err)
-			}
-			loser, winner := filepath.Join(t.TempDir(), "Race.pkg"), filepath.Join(t.TempDir(), "Race.pkg")
-			writeBytes(t, loser, 11)
-			writeBytes(t, winner, 12)
-			lreq, wreq := roundsReq(t, sim, loser), roundsReq(t, sim, winner)
-			lreq.Replace, lreq.VerifyTimeout = true, 10*time.Minute
-			wreq.Replace = true
-
-			var next []action
-			var wres *Result
-			var werr error
-			wlog, llog := &lineLog{}, &lineLog{}
-			e := NewEngine()
-			e.planned = func(_ *world, p *Plan) { next = p.actions }
-			e.boundary = func() error {
-				a := next[0]
-				next = next[1:]
-				if a.kind == c.before && wres == nil && werr == nil {
-					wres, werr = NewEngine().Upload(context.Background(), wreq, wlog)
-				}
-				return nil
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			res, err := e.Upload(ctx, lreq, llog)
-			if werr != nil || wres == nil || wres.Status != "uploaded, verified" {
-				t.Fatalf("the winner: %+v %v\n%s", wres, werr, wlog.text())
-			}
-			if err != nil {
-				t.Fatalf("the run that lost: %v\n%s", err, llog.text())
-			}
-			if res.Outcome != Lost || res.Uploaded || res.MetadataUpdated || res.Verified || res.NeedsReplace ||
-				res.Status != "unchanged (another run's upload of other bytes won)" {
+			res, llog, winner := takeOver(t, sim, 10, c.before, nil)
+			if res.NeedsReplace || res.Status != "unchanged (another run's upload of other bytes won)" {
 				t.Fatalf("the run that lost claims what is not true: %+v\n%s", res, llog.text())
 			}
 			if !strings.Contains(llog.text(), "this run lost") {
@@ -343,6 +308,59 @@ func TestRoundsRecordTakenOverByWinner(t *testing.T) {
 			converged(t, sim, winner) // and no Race_1.pkg
 		})
 	}
+}
+
+// takeOver races two runs replacing Race.pkg (first uploaded with bytes
+// of seed, then the loser's seed+1 and the winner's seed+2): the winner's
+// whole run comes just before the loser's action before, then then()
+// runs. The loser's verify timeout is 10 minutes; the test's own
+// deadline of 2 minutes fails a run that waits it out. It fails the test
+// unless the winner verified and the loser ended Lost claiming nothing,
+// and returns the loser's result, its log and the winner's package.
+func takeOver(t *testing.T, sim *jamfsim.Server, seed byte, before actionKind, then func()) (*Result, *lineLog, string) {
+	t.Helper()
+	first := filepath.Join(t.TempDir(), "Race.pkg")
+	writeBytes(t, first, seed)
+	if _, err := NewEngine().Upload(context.Background(), roundsReq(t, sim, first), &lineLog{}); err != nil {
+		t.Fatal(err)
+	}
+	loser, winner := filepath.Join(t.TempDir(), "Race.pkg"), filepath.Join(t.TempDir(), "Race.pkg")
+	writeBytes(t, loser, seed+1)
+	writeBytes(t, winner, seed+2)
+	lreq, wreq := roundsReq(t, sim, loser), roundsReq(t, sim, winner)
+	lreq.Replace, lreq.VerifyTimeout = true, 10*time.Minute
+	wreq.Replace = true
+
+	var next []action
+	var wres *Result
+	var werr error
+	wlog, llog := &lineLog{}, &lineLog{}
+	e := NewEngine()
+	e.planned = func(_ *world, p *Plan) { next = p.actions }
+	e.boundary = func() error {
+		a := next[0]
+		next = next[1:]
+		if a.kind == before && wres == nil && werr == nil {
+			wres, werr = NewEngine().Upload(context.Background(), wreq, wlog)
+			if then != nil {
+				then()
+			}
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	res, err := e.Upload(ctx, lreq, llog)
+	if werr != nil || wres == nil || wres.Status != "uploaded, verified" {
+		t.Fatalf("the winner: %+v %v\n%s", wres, werr, wlog.text())
+	}
+	if err != nil {
+		t.Fatalf("the run that lost: %v\n%s", err, llog.text())
+	}
+	if res.Outcome != Lost || res.Uploaded || res.MetadataUpdated || res.Verified {
+		t.Fatalf("the run that lost claims what is not true: %+v\n%s", res, llog.text())
+	}
+	return res, llog, winner
 }
 
 // With metadata updates off, the record found by the display name names
@@ -414,45 +432,9 @@ func serverState(sim *jamfsim.Server) string {
 // ending "not yet verified" beside the winner's record.
 func TestRoundsRecordTakenOverLookFailsOnce(t *testing.T) {
 	sim := roundsSim(t)
-	first := filepath.Join(t.TempDir(), "Race.pkg")
-	writeBytes(t, first, 13)
-	if _, err := NewEngine().Upload(context.Background(), roundsReq(t, sim, first), &lineLog{}); err != nil {
-		t.Fatal(err)
-	}
-	loser, winner := filepath.Join(t.TempDir(), "Race.pkg"), filepath.Join(t.TempDir(), "Race.pkg")
-	writeBytes(t, loser, 14)
-	writeBytes(t, winner, 15)
-	lreq, wreq := roundsReq(t, sim, loser), roundsReq(t, sim, winner)
-	lreq.Replace, lreq.VerifyTimeout = true, 10*time.Minute
-	wreq.Replace = true
-
-	var next []action
-	var wres *Result
-	var werr error
-	wlog, llog := &lineLog{}, &lineLog{}
-	e := NewEngine()
-	e.planned = func(_ *world, p *Plan) { next = p.actions }
-	e.boundary = func() error {
-		a := next[0]
-		next = next[1:]
-		if a.kind == actVerify && wres == nil && werr == nil {
-			wres, werr = NewEngine().Upload(context.Background(), wreq, wlog)
-			sim.Fail("GET /api/v1/jcds/files", 403, 1) // the loser's first look while it verifies
-		}
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	res, err := e.Upload(ctx, lreq, llog)
-	if werr != nil || wres == nil || wres.Status != "uploaded, verified" {
-		t.Fatalf("the winner: %+v %v\n%s", wres, werr, wlog.text())
-	}
-	if err != nil {
-		t.Fatalf("the run that lost: %v\n%s", err, llog.text())
-	}
-	if res.Outcome != Lost || res.Uploaded || res.MetadataUpdated || res.Verified {
-		t.Fatalf("the run that lost claims what is not true: %+v\n%s", res, llog.text())
-	}
+	_, _, winner := takeOver(t, sim, 13, actVerify, func() {
+		sim.Fail("GET /api/v1/jcds/files", 403, 1) // the loser's first look while it verifies
+	})
 	converged(t, sim, winner)
 }
 
