@@ -76,7 +76,7 @@ func main() {
 		"Give 1000x20,1000x100,1000x200 for the full rate on a machine that can carry it")
 	window := flag.String("window", "4M", "the links' window per connection (throughput per connection at most window/RTT)")
 	long := flag.Bool("long", false, "4 GiB instead of 1 GiB on loopback and over the links")
-	short := flag.Bool("short", false, "512 MiB on loopback, 256 MiB over the links, no cadence, no hashing (about 10 minutes); flags given win")
+	short := flag.Bool("short", false, "512 MiB on loopback, 256 MiB over the links, no cadence, no hashing; flags given win")
 	runs := flag.Int("runs", 3, "alternating runs per tool (the median is reported)")
 	conc := flag.Int("concurrency", 0, "jcds2_concurrency for ours and the bare upload (0: default)")
 	part := flag.Int("part-mb", 0, "jcds2_part_size_mb for ours and the bare upload (0: default)")
