@@ -48,6 +48,11 @@ func TestDecideRoute(t *testing.T) {
 	}
 	for _, c := range cells {
 		d := DecideRoute(c.f)
+		if d.Err == nil && !d.NeedCDN && clouds[d.Route] == nil {
+			// A route the rule picks that no file implements: the engine
+			// would have nothing to plan or apply with.
+			t.Errorf("%s: the rule picks %v, which has no cloud (cloud.go's clouds)", c.name, d.Route)
+		}
 		if d.Route != c.want.route || d.Reason != c.want.reason || d.NeedCDN != c.want.needCDN {
 			t.Errorf("%s: %+v, want %+v", c.name, d, c.want)
 		}
