@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jcds2-uploader/jcds2-uploader/jamfsim"
 )
@@ -25,8 +26,16 @@ func TestAnUnhashedLargePackageEndsUploadedNotVerified(t *testing.T) {
 			env["jcds2_verify_timeout"] = "3"
 			if route == "packages" {
 				env["pkg_api_mode"] = "True"
+				// Jamf Pro's READY record with a size and no hash says it
+				// is done and computed none: the run stops waiting then,
+				// long before this timeout (the bound only tells an ending
+				// from a wait for a hash that never comes). On the JCDS
+				// route the listing comes first, and a listing with no
+				// hash cannot tell "not yet" from "never": that wait runs
+				// its timeout.
+				env["jcds2_verify_timeout"] = "600"
 			}
-			r := runEnv(t, sim, env, 0)
+			r := runEnvTimeout(t, sim, env, 5*time.Minute)
 			t.Logf("first run: exit %d %v\n%s", r.code, r.env["pkg_upload_status"], r.stderr)
 			assertUnverified(t, r, true)
 			assertUnhashedState(t, sim, "Huge.pkg", pkg)

@@ -147,6 +147,9 @@ func (r *run) reconcile(ctx context.Context) error {
 		r.res.Uploaded = r.learned.sent() && !p.Lost
 		r.res.MetadataUpdated = r.learned.wrote() && !p.Lost // a lost run's write does not stand
 		r.res.Verified, r.res.Recalculated = r.learned.verified, r.learned.recalculated
+		if r.learned.unhashed && r.res.Outcome == Converged {
+			r.res.Outcome = Unhashed // the wait saw Jamf Pro compute no hash
+		}
 		r.res.Status = r.status(p)
 		return nil
 	}
@@ -184,10 +187,14 @@ func (r *run) status(p *Plan) string {
 	switch {
 	case res.Uploaded && verified:
 		return "uploaded, verified"
+	case res.Uploaded && r.learned.unhashed:
+		return "uploaded, not verified (Jamf Pro computed no hash)"
 	case res.Uploaded:
 		return "uploaded, not yet verified"
 	case res.MetadataUpdated && verified:
 		return "metadata updated"
+	case res.MetadataUpdated && r.learned.unhashed:
+		return "metadata updated, not verified (Jamf Pro computed no hash)"
 	case res.MetadataUpdated:
 		return "metadata updated, not yet verified"
 	case p.Lost:

@@ -25,6 +25,7 @@ type facts struct {
 	sentPackages bool // the packages route accepted this run's upload
 	recalculated bool // Jamf Pro accepted an inventory refresh
 	verified     bool // the record was seen to be what Jamf Pro deploys
+	unhashed     bool // ...or READY with no hash: Jamf Pro computed none
 	wroteRecord  bool // this run wrote the package record
 	// The engine took back (undo) this run's JCDS upload, or the record
 	// it created: they no longer stand.
@@ -45,6 +46,7 @@ func (k *facts) add(f facts) {
 	k.wroteRecord = k.wroteRecord || f.wroteRecord
 	k.recalculated = k.recalculated || f.recalculated
 	k.verified = k.verified || f.verified
+	k.unhashed = k.unhashed || f.unhashed
 	k.uploadUndone = k.uploadUndone || f.uploadUndone
 	k.recordUndone = k.recordUndone || f.recordUndone
 	if f.refused != nil {

@@ -85,6 +85,9 @@ func (n Names) outcome(res *jcds2.Result) string {
 	case jcds2.Lost:
 		return fmt.Sprintf("%s was left to another run, whose upload of other bytes won while this one uploaded; this run left no copy of its own (%s replaces what a run finds, not what a concurrent run leaves).", name, n.Replace)
 	case jcds2.Unhashed:
+		if res.Uploaded {
+			return fmt.Sprintf("%s was uploaded, not verified: Jamf Pro processed it but computed no hash for its file (it does not for very large packages), so no run can check the bytes it holds.", name)
+		}
 		// Sending it again would not verify it either: Jamf Pro would not
 		// hash that upload. Say so, so that a replace is a choice made
 		// for the bytes, not a way to get a hash.

@@ -65,6 +65,7 @@ func TestEdgesRenderOutcomes(t *testing.T) {
 		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Lost}, "replace_pkg replaces what a run finds", "--replace replaces what a run finds", "replace_pkg"},
 		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Unhashed, NeedsReplace: true}, "will not hash that upload either", "Only if it may not: Run again with --replace", "replace_pkg"},
 		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Diverged}, "run again to decide", "run again to decide", "replace_pkg"},
+		{jcds2.Result{PkgName: "A.pkg", Outcome: jcds2.Unhashed, Uploaded: true}, "uploaded, not verified", "uploaded, not verified", "replace_pkg"},
 	} {
 		p, cl := processorNames.outcome(&c.res), cliNames.outcome(&c.res)
 		if !strings.HasPrefix(p, "A.pkg ") || !strings.Contains(p, c.proc) {
