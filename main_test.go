@@ -215,14 +215,5 @@ func runWith(t *testing.T, sim *jamfsim.Server, env processor.Env, extra ...stri
 	cmd := exec.CommandContext(ctx, binary)
 	cmd.Stdin = bytes.NewReader(data)
 	cmd.Env = append(append(os.Environ(), "AWS_ENDPOINT_URL_S3="+sim.S3Endpoint()), extra...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	r := result{stdout: out.Bytes(), stderr: errb.Bytes()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return runCmd(t, cmd)
 }

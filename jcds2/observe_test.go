@@ -35,11 +35,7 @@ func TestObserveReadsAtOnce(t *testing.T) {
 	req := roundsReq(t, sim, pkg)
 	req.Timeout = 10 * time.Minute // the held request is not given up on while the test looks
 
-	done := make(chan error, 1)
-	go func() {
-		_, err := NewEngine().Upload(context.Background(), req, &lineLog{})
-		done <- err
-	}()
+	done := uploadAsync(context.Background(), req)
 	select {
 	case <-held:
 	case err := <-done:

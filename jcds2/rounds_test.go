@@ -455,11 +455,7 @@ func TestRoundsInterruptDuringFirstLook(t *testing.T) {
 	req.Timeout = 10 * time.Minute // the held requests are not given up on before the interrupt
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := NewEngine().Upload(ctx, req, &lineLog{})
-		done <- err
-	}()
+	done := uploadAsync(ctx, req)
 	for _, h := range held {
 		select {
 		case <-h:
@@ -470,14 +466,10 @@ func TestRoundsInterruptDuringFirstLook(t *testing.T) {
 		}
 	}
 	cancel()
-	select {
-	case err := <-done:
-		var ie *InterruptedError
-		if !errors.As(err, &ie) || !strings.Contains(ie.Left, "nothing was changed") {
-			t.Fatalf("want the interruption, saying nothing was changed; got %v", err)
-		}
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the interrupted run did not end: a read of the first look was waited out")
+	err := ended(t, done, "the interrupted run did not end: a read of the first look was waited out")
+	var ie *InterruptedError
+	if !errors.As(err, &ie) || !strings.Contains(ie.Left, "nothing was changed") {
+		t.Fatalf("want the interruption, saying nothing was changed; got %v", err)
 	}
 	sim.ClearFaults()
 	if after := serverState(sim); after != before {
@@ -499,21 +491,36 @@ func TestRoundsVersionFailureEndsFirstLook(t *testing.T) {
 	req.Timeout = 10 * time.Minute // the held listing is not given up on by its own timeout
 	// The version is refused once the listing is in flight.
 	sim.FailBefore("GET /api/v1/jamf-pro-version", 403, 1, func() { <-listing })
-	done := make(chan error, 1)
-	go func() {
-		_, err := NewEngine().Upload(context.Background(), req, &lineLog{})
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err == nil || !strings.Contains(err.Error(), "403") {
-			t.Fatalf("want the version's refusal, got %v", err)
-		}
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the run waited for the listing after the version failed")
+	err := ended(t, uploadAsync(context.Background(), req), "the run waited for the listing after the version failed")
+	if err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("want the version's refusal, got %v", err)
 	}
 	sim.ClearFaults()
 	if after := serverState(sim); after != before {
 		t.Fatalf("the run changed the server:\n%s\nwant\n%s", after, before)
+	}
+}
+
+// uploadAsync runs an upload in the background; its error arrives on
+// the channel.
+func uploadAsync(ctx context.Context, req *Request) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := NewEngine().Upload(ctx, req, &lineLog{})
+		done <- err
+	}()
+	return done
+}
+
+// ended is the error done brings within 2 minutes, a bound that only
+// tells a hang from an ending; past it the test fails saying hang.
+func ended(t *testing.T, done <-chan error, hang string) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(2 * time.Minute):
+		t.Fatal(hang)
+		return nil
 	}
 }
