@@ -62,7 +62,7 @@ func (packagesCloud) plan(w *world, req *Request, p *Plan) {
 	switch {
 	case rec == nil:
 		upload = true
-	case rec.hashValue == "" && rec.ready() && !req.Replace && rec.fileName == upName:
+	case rec.processedUnhashed() && !req.Replace && rec.fileName == upName:
 		p.Unhashed = true
 		p.hint(NeedsReplace, "Package record %s is READY (%s) but Jamf Pro computed no hash for its file, as it does not for very large packages: not uploading it again, and not verified.", rec.id, rec.size)
 	case rec.hashValue == "":

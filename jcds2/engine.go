@@ -184,19 +184,19 @@ func (r *run) undo(ctx context.Context, err error) error {
 func (r *run) status(p *Plan) string {
 	res := r.res
 	verified := res.Verified || !p.has(actVerify) && !p.Pending
+	unverified := "not yet verified"
+	if r.learned.unhashed {
+		unverified = "not verified (Jamf Pro computed no hash)"
+	}
 	switch {
 	case res.Uploaded && verified:
 		return "uploaded, verified"
-	case res.Uploaded && r.learned.unhashed:
-		return "uploaded, not verified (Jamf Pro computed no hash)"
 	case res.Uploaded:
-		return "uploaded, not yet verified"
+		return "uploaded, " + unverified
 	case res.MetadataUpdated && verified:
 		return "metadata updated"
-	case res.MetadataUpdated && r.learned.unhashed:
-		return "metadata updated, not verified (Jamf Pro computed no hash)"
 	case res.MetadataUpdated:
-		return "metadata updated, not yet verified"
+		return "metadata updated, " + unverified
 	case p.Lost:
 		return "unchanged (another run's upload of other bytes won)"
 	case p.Diverged:

@@ -54,6 +54,13 @@ func (r *record) ready() bool {
 	return r.status == "READY" && r.size != "" && r.size != "0"
 }
 
+// processedUnhashed reports a record Jamf Pro has processed (READY, with
+// a size: while it works, hashValue and size both read "", and any write
+// blanks the size until a refresh, reference section 13) without
+// computing a hash, as it does not for very large packages: no hash is
+// coming to wait for.
+func (r *record) processedUnhashed() bool { return r.ready() && r.hashValue == "" }
+
 // claimsSHA3 reports a record whose hash is a SHA3-512 (comparing it
 // needs the local SHA3-512).
 func (r *record) claimsSHA3() bool { return strings.EqualFold(r.hashType, "SHA3_512") }

@@ -60,13 +60,9 @@ func (r *run) verifyReady(ctx context.Context, w *world) (facts, error) {
 				return true
 			}
 		}
-		if rec.ready() && rec.hashValue == "" {
-			// Jamf Pro has processed the file (while it works, hashValue
-			// and size both read "", and any write blanks the size until
-			// a refresh: reference section 13) and computed no hash, as
-			// it does not for very large packages. No hash will come to
-			// wait for: end the wait, not verified, instead of waiting
-			// out the timeout (15 minutes by default) for nothing.
+		if rec.processedUnhashed() {
+			// No hash will come to wait for: end the wait, not verified,
+			// instead of waiting out the timeout (15 minutes by default).
 			r.log.Logf(0, "Jamf Pro processed %s (record %s READY, %s) but computed no hash for it, as it does not for very large packages: it cannot be verified, and no hash is waited for", r.req.PkgName, id, rec.size)
 			learned.unhashed = true
 			return true
