@@ -120,8 +120,9 @@ func (d *doctor) jcdsRefusedForPrivilege() bool {
 // beyond the packages route's (jcds2.RouteNeeds).
 func (d *doctor) jcdsPrivilegesLine() {
 	var all []string
+	packages := jcds2.RouteNeeds(jcds2.RoutePackages, d.v)
 	for _, n := range jcds2.RouteNeeds(jcds2.RouteJCDS2, d.v) {
-		if !slices.ContainsFunc(jcds2.RouteNeeds(jcds2.RoutePackages, d.v), func(p jcds2.Need) bool { return p.Privilege == n.Privilege }) {
+		if !slices.ContainsFunc(packages, func(p jcds2.Need) bool { return p.Privilege == n.Privilege }) {
 			all = append(all, n.Privilege)
 		}
 	}
